@@ -1,0 +1,233 @@
+"""The ``omnimodel`` command. Run ``omnimodel --help`` or ``omnimodel COMMAND --help``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from omnimodel.exceptions import OmnimodelError
+
+EPILOG = """examples:
+  omnimodel report                                   run every report of reports.yaml on the demo data
+  omnimodel report --only 03_pipeline_forecast --param period=2026Q1
+  omnimodel demo --size small --seed 7               build data/demo.duckdb
+  omnimodel validate exports/ --adapter canonical    check a folder of CSV files, change nothing
+  omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb
+  omnimodel lab                                      JupyterLab with the omnimodel kernel
+"""
+
+
+def _cmd_report(args) -> int:
+    from omnimodel.config import load_report_suite
+    from omnimodel.reporting.parameters import notebook_parameters, parse_assignments
+    from omnimodel.reporting.runner import run_reports
+
+    suite = load_report_suite(args.config)
+    if args.list:
+        for run in suite.select(args.only):
+            params = notebook_parameters(suite.notebooks_dir / f"{run.notebook}.ipynb")
+            print(run.name)
+            for p in params.values():
+                print(f"    {p.name}: {p.type} = {p.default}    # {p.help}")
+        return 0
+    result = run_reports(
+        suite,
+        only=args.only,
+        params=parse_assignments(args.param),
+        jobs=args.jobs,
+        out=Path(args.out) if args.out else None,
+    )
+    ok = sum(r["status"] == "OK" for r in result.manifest["reports"])
+    total = len(result.manifest["reports"])
+    if result.ok:
+        latest = result.run_dir.parent / "latest" / "index.html"
+        print(f"All {total} reports OK. Open {latest}")
+        return 0
+    print(
+        f"{total - ok} of {total} reports FAILED; earlier reports and reports/latest are unchanged.\n"
+        f"See {result.index}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _cmd_demo(args) -> int:
+    from omnimodel.data import demo
+
+    path = demo.build(args.workspace, size=args.size, seed=args.seed)
+    print(f"Demo workspace ({args.size}, seed {args.seed}) written to {path}")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from omnimodel.data.ingest import validate_source
+
+    report = validate_source(args.path, args.adapter)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.text())
+    return 0 if report.ok else 1
+
+
+def _cmd_ingest(args) -> int:
+    from omnimodel.data.ingest import ingest
+
+    report = ingest(args.source, args.adapter, args.workspace, quarantine=args.quarantine)
+    print(report.text())
+    return 0
+
+
+def register_kernel() -> str:
+    """Register this environment as the Jupyter kernel "omnimodel" (inside the environment, not the user's)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            "omnimodel",
+            "--display-name",
+            "Python (omnimodel)",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return "omnimodel"
+
+
+def _cmd_lab(args) -> int:
+    from omnimodel.data.workspace import project_root
+    from omnimodel.reporting.runner import pytensor_environment
+
+    root = project_root()
+    register_kernel()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--notebook-dir={root}",
+        f"--port={args.port}",
+        "--ServerApp.ip=127.0.0.1",
+    ]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    print("Starting JupyterLab with the kernel 'Python (omnimodel)'. Notebooks are in notebooks/.")
+    return subprocess.call(cmd, env=pytensor_environment(root), cwd=root)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="omnimodel",
+        description="Notebook-first workbench for omnichannel sales strategy and forecasting.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "report",
+        help="run notebooks into HTML reports under reports/<timestamp>/",
+        description="Run the report suite: each notebook is executed with its parameters and saved as a "
+        "code-free HTML page, with index.html and manifest.json. reports/latest points at the "
+        "newest run in which every report succeeded.",
+        epilog="example: omnimodel report --only 03_pipeline_forecast --param period=2026Q1 --jobs 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", default="reports.yaml", help="report suite config (default: reports.yaml)")
+    p.add_argument(
+        "--only", action="append", metavar="NAME", help="run only this report or notebook (repeatable)"
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a notebook parameter (repeatable); checked against each notebook's types",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="notebooks to run in parallel (default 1)"
+    )
+    p.add_argument("--out", metavar="DIR", help="output folder instead of the config's `output`")
+    p.add_argument("--list", action="store_true", help="list the reports and their parameters, run nothing")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "demo",
+        help="build the demo company's workspace",
+        description="Generate the seeded demo company (with its planted truth) as a workspace.",
+        epilog="example: omnimodel demo --size large --workspace data/large.duckdb",
+    )
+    p.add_argument(
+        "--size",
+        choices=["small", "default", "large"],
+        default="default",
+        help="small: seconds, for tests; large: over 10 million order lines (default: default)",
+    )
+    p.add_argument("--seed", type=int, default=42, help="same seed, same data (default 42)")
+    p.add_argument(
+        "--workspace", default="data/demo.duckdb", help="where to write (default data/demo.duckdb)"
+    )
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
+        "validate",
+        help="check source data and list every problem; writes nothing",
+        description="Load a source with an adapter and validate it against the canonical data "
+        "model. Exit 0 when clean, 1 with the full problem list otherwise.",
+        epilog="example: omnimodel validate exports/ --adapter canonical --json",
+    )
+    p.add_argument("path", help="source file or folder")
+    p.add_argument("--adapter", required=True, help="how to read the source, e.g. canonical, workspace")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "ingest",
+        help="load source data into a workspace (all or nothing)",
+        description="Load, validate and write a workspace. Problems stop the load and nothing "
+        "is written; --quarantine instead sets rejected rows aside with their reason.",
+        epilog="example: omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb",
+    )
+    p.add_argument("source", help="source file or folder (never modified)")
+    p.add_argument("--adapter", required=True, help="how to read the source, e.g. canonical")
+    p.add_argument("--workspace", required=True, help="workspace file to write")
+    p.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="write rejected rows to WORKSPACE.rejected.csv and load the rest",
+    )
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser(
+        "lab",
+        help="start JupyterLab with the omnimodel kernel",
+        description="Register the kernel 'Python (omnimodel)' and start JupyterLab on 127.0.0.1.",
+        epilog="example: omnimodel lab --port 8899 --no-browser",
+    )
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=_cmd_lab)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except OmnimodelError as exc:
+        print(f"omnimodel {args.command}: {exc}", file=sys.stderr)
+        return 2 if not hasattr(exc, "problems") else 1
+    except KeyboardInterrupt:
+        print(f"\nomnimodel {args.command}: interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,129 @@
+"""Typed configs loaded from YAML.
+
+Three configs stay apart: what a model is (funnel definition, strategy goals: added by the analysis issues),
+how to fit it (sampler settings, next to each model), and which reports to run (:class:`ReportSuite`, from
+``reports.yaml``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from omnimodel.exceptions import ConfigError
+
+DEMO_SIZES = ("small", "default", "large")
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One report: a notebook run with one parameter set."""
+
+    name: str
+    notebook: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportSuite:
+    """Which notebooks ``omnimodel report`` runs, on which workspace, into which folder.
+
+    Relative paths are taken from the folder of the config file.
+    """
+
+    workspace: Path
+    notebooks_dir: Path
+    output: Path
+    runs: tuple[ReportRun, ...]
+    demo: dict | None = None  # {"size": ..., "seed": ...}: build the demo workspace when it is missing
+    source: Path | None = None
+
+    def select(self, only: list[str] | None) -> list[ReportRun]:
+        """The runs named by ``--only`` (a run name or a notebook name), in config order."""
+        if not only:
+            return list(self.runs)
+        chosen = [r for r in self.runs if r.name in only or r.notebook in only]
+        unknown = [o for o in only if not any(o in (r.name, r.notebook) for r in self.runs)]
+        if unknown:
+            names = sorted({r.notebook for r in self.runs} | {r.name for r in self.runs})
+            raise ConfigError(
+                f"--only {', '.join(unknown)}: no such report in {self.source}",
+                fix=f"use one of {', '.join(names)}",
+            )
+        return chosen
+
+
+def _slug(value: Any) -> str:
+    if value is None:
+        return "all"
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", str(value)).strip("-") or "x"
+
+
+def load_report_suite(path: str | Path) -> ReportSuite:
+    """Read and check ``reports.yaml``.
+
+    Examples
+    --------
+    >>> suite = load_report_suite("reports.yaml")  # doctest: +SKIP
+    >>> [r.name for r in suite.runs]  # doctest: +SKIP
+    ['01_customer_profile', '02_segments_regions', ...]
+    """
+    path = Path(path).resolve()
+    if not path.exists():
+        raise ConfigError(f"report config {path} not found", fix="pass --config PATH or create reports.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must be a mapping with keys workspace, notebooks, ...")
+    known = {"workspace", "notebooks_dir", "output", "demo", "parameters", "notebooks"}
+    extra = set(raw) - known
+    if extra:
+        raise ConfigError(
+            f"{path}: unknown key(s) {', '.join(sorted(extra))}", fix=f"use {', '.join(sorted(known))}"
+        )
+    base = path.parent
+    demo = raw.get("demo")
+    if demo is not None:
+        if not isinstance(demo, dict) or demo.get("size", "small") not in DEMO_SIZES:
+            raise ConfigError(f"{path}: demo must look like {{size: small|default|large, seed: 42}}")
+        demo = {"size": demo.get("size", "small"), "seed": int(demo.get("seed", 42))}
+    shared = raw.get("parameters") or {}
+    runs: list[ReportRun] = []
+    entries = raw.get("notebooks") or []
+    if not entries:
+        raise ConfigError(f"{path}: no notebooks listed", fix="add a `notebooks:` list")
+    for entry in entries:
+        if isinstance(entry, str):
+            entry = {"notebook": entry}
+        if not isinstance(entry, dict) or "notebook" not in entry:
+            raise ConfigError(f"{path}: each notebooks entry needs a `notebook:` name, got {entry!r}")
+        nb = str(entry["notebook"]).removesuffix(".ipynb")
+        params = {**shared, **(entry.get("parameters") or {})}
+        variants = entry.get("runs") or [{}]
+        for variant in variants:
+            if not isinstance(variant, dict):
+                raise ConfigError(f"{path}: runs of {nb} must be mappings of parameters, got {variant!r}")
+            name = entry.get("name", nb)
+            if variant:
+                name += "--" + "-".join(f"{_slug(v)}" for v in variant.values())
+            runs.append(ReportRun(name=name, notebook=nb, parameters={**params, **variant}))
+    names = [r.name for r in runs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(
+            f"{path}: report names repeat: {', '.join(dupes)}", fix="give each run a distinct `name`"
+        )
+    return ReportSuite(
+        workspace=(base / raw.get("workspace", "data/demo.duckdb")).resolve(),
+        notebooks_dir=(base / raw.get("notebooks_dir", "notebooks")).resolve(),
+        output=(base / raw.get("output", "reports")).resolve(),
+        runs=tuple(runs),
+        demo=demo,
+        source=path,
+    )

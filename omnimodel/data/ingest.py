@@ -1,0 +1,106 @@
+"""Source -> adapter -> validation -> workspace, as one step that either completes or changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from omnimodel.data import adapters, validation
+from omnimodel.data.workspace import write_workspace
+from omnimodel.exceptions import Problem, ValidationError
+
+
+@dataclass
+class IngestReport:
+    """What was loaded, what the adapter did with quirks, and what validation found."""
+
+    source: str
+    adapter: str
+    rows: dict[str, int]
+    quirks: list[str]
+    problems: list[Problem] = field(default_factory=list)
+    rejected_rows: int = 0
+    rejected_file: str | None = None
+    workspace: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "adapter": self.adapter,
+            "ok": self.ok,
+            "rows": self.rows,
+            "quirks": self.quirks,
+            "problems": [p.to_dict() for p in self.problems],
+            "rejected_rows": self.rejected_rows,
+            "rejected_file": self.rejected_file,
+            "workspace": self.workspace,
+        }
+
+    def text(self) -> str:
+        lines = [f"Source {self.source} (adapter {self.adapter})", "Rows loaded:"]
+        lines += [f"  {name:<16} {n:>12,}" for name, n in self.rows.items()]
+        if self.quirks:
+            lines.append("Quirks handled:")
+            lines += [f"  - {q}" for q in self.quirks]
+        if self.rejected_rows:
+            lines.append(f"Quarantined {self.rejected_rows:,} rows with their reason in {self.rejected_file}")
+        if self.problems:
+            lines.append(f"{len(self.problems)} problem(s):")
+            lines += [f"  - {p}" for p in self.problems]
+        else:
+            lines.append("No problems found.")
+        if self.workspace:
+            lines.append(f"Workspace written: {self.workspace}")
+        return "\n".join(lines)
+
+
+def validate_source(source: str | Path, adapter: str) -> IngestReport:
+    """Load and validate a source without writing anything."""
+    data = adapters.load(source, adapter)
+    problems = validation.validate(data.tables, stages=data.stages)
+    return IngestReport(
+        str(source), adapter, {k: len(v) for k, v in data.tables.items()}, data.quirks, problems
+    )
+
+
+def ingest(source: str | Path, adapter: str, workspace: str | Path, quarantine: bool = False) -> IngestReport:
+    """Build a workspace from a source. Any problem stops it (nothing written) unless ``quarantine`` is set:
+    then rejected rows go with their reason to ``<workspace>.rejected.csv`` and the rest is loaded.
+    """
+    data = adapters.load(source, adapter)
+    tables = data.tables
+    report = IngestReport(str(source), adapter, {k: len(v) for k, v in tables.items()}, data.quirks)
+    if quarantine:
+        clean, rejected, table_level = validation.quarantine(tables, stages=data.stages)
+        if table_level:
+            raise ValidationError(table_level)
+        # Rows whose parent row was rejected are orphans now: quarantine them too, until nothing changes.
+        while True:
+            more_clean, more_rejected, _ = validation.quarantine(clean, stages=data.stages)
+            if more_rejected.empty:
+                break
+            clean, rejected = more_clean, pd.concat([rejected, more_rejected], ignore_index=True)
+        if len(rejected):
+            side = Path(workspace).with_suffix(".rejected.csv")
+            rejected.to_csv(side, index=False)
+            report.rejected_rows, report.rejected_file = len(rejected), str(side)
+        tables = clean
+        report.rows = {k: len(v) for k, v in tables.items()}
+    else:
+        validation.check(tables, stages=data.stages)
+    meta = {
+        "source": str(source),
+        "adapter": adapter,
+        "quirks": data.quirks,
+        "rows": report.rows,
+        "stages": data.stages,
+        "rejected_rows": report.rejected_rows,
+    }
+    report.workspace = str(write_workspace(workspace, tables, meta))
+    return report

@@ -1,0 +1,156 @@
+"""Overviews of what a workspace holds: the "data used" section every notebook starts with.
+
+All queries are Ibis expressions, so they run in the engine (DuckDB, Spark, ...) and return small frames.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+
+from omnimodel.data.schema import PERSONAL_COLUMNS, TABLES
+from omnimodel.data.workspace import Workspace
+
+
+def redact(frame: pd.DataFrame, allow_personal: bool = False) -> pd.DataFrame:
+    """Drop personal columns (names, e-mails, birthdays, addresses, ...) unless explicitly allowed."""
+    if allow_personal:
+        return frame
+    return frame.drop(columns=[c for c in frame.columns if c in PERSONAL_COLUMNS])
+
+
+def workspace_summary(ws: Workspace) -> pd.DataFrame:
+    """One row per canonical table: rows, columns present, date range and what it is for.
+
+    Examples
+    --------
+    >>> workspace_summary(Workspace("data/demo.duckdb"))  # doctest: +SKIP
+    """
+    rows = []
+    for name in ws.tables():
+        t = ws.table(name)
+        spec = TABLES[name]
+        dates = [c.name for c in spec.columns if c.dtype in ("date", "timestamp") and c.name in t.columns]
+        first = last = None
+        if dates:
+            agg = t.aggregate(lo=t[dates[0]].min(), hi=t[dates[0]].max()).execute()
+            first, last = agg["lo"].iloc[0], agg["hi"].iloc[0]
+        rows.append(
+            {
+                "table": name,
+                "rows": int(t.count().execute()),
+                "columns": f"{sum(c in t.columns for c in spec.column_names)} of {len(spec.columns)}",
+                "from": pd.Timestamp(first).date() if first is not None and pd.notna(first) else None,
+                "to": pd.Timestamp(last).date() if last is not None and pd.notna(last) else None,
+                "serves": spec.serves,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def line_revenue(lines: ibis.Table) -> ibis.Value:
+    """Net revenue of an order line: quantity x unit price x (1 - discount)."""
+    discount = lines.discount.fill_null(0) if "discount" in lines.columns else 0
+    return lines.quantity * lines.unit_price * (1 - discount)
+
+
+def sales_by_month(
+    ws: Workspace,
+    by: str = "channel",
+    start: str | None = None,
+    end: str | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
+    """Monthly orders, revenue and gross margin by a column of ``orders`` (channel, country) or of customers.
+
+    Parameters
+    ----------
+    by : str
+        ``channel``, ``country``, or a ``customers`` column such as ``segment`` or ``region``.
+    start, end : str, optional
+        ISO dates bounding the order date.
+    region : str, optional
+        Keep only customers of this region.
+    """
+    orders, lines = ws.table("orders"), ws.table("order_lines")
+    t = lines.join(orders, "order_id")
+    needs_customers = by not in orders.columns or region is not None
+    if needs_customers:
+        customers = ws.table("customers").select("customer_id", "region", "segment", "is_business")
+        t = t.left_join(customers, "customer_id")
+    if start:
+        t = t.filter(t.order_date >= ibis.timestamp(pd.Timestamp(start)))
+    if end:
+        t = t.filter(t.order_date < ibis.timestamp(pd.Timestamp(end) + pd.Timedelta(days=1)))
+    if region:
+        t = t.filter(t.region == region)
+    cost = (t.quantity * t.unit_cost.fill_null(0)) if "unit_cost" in t.columns else 0
+    t = t.mutate(month=t.order_date.truncate("M"), revenue=line_revenue(t), cost=cost)
+    agg = t.group_by(["month", by]).aggregate(
+        orders=t.order_id.nunique(), revenue=t.revenue.sum(), margin=(t.revenue - t.cost).sum()
+    )
+    out = agg.order_by(["month", by]).execute()
+    out["month"] = pd.to_datetime(out["month"])
+    return out
+
+
+def count_by(ws: Workspace, table: str, columns: list[str]) -> pd.DataFrame:
+    """Row counts of a table by the given columns, largest first."""
+    t = ws.table(table)
+    return t.group_by(columns).aggregate(rows=t.count()).order_by(ibis.desc("rows")).execute()
+
+
+def parse_period(period: str) -> pd.Period:
+    """A forecast period as text: a quarter ``2026Q1``, a month ``2026-01`` or a year ``2026``."""
+    from omnimodel.exceptions import ParameterError
+
+    text = str(period).strip().upper()
+    freq = "Q" if "Q" in text else ("M" if "-" in text else "Y")
+    try:
+        return pd.Period(text, freq=freq)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"period {period!r} is not a quarter, month or year", fix="write e.g. 2026Q1, 2026-01 or 2026"
+        ) from exc
+
+
+def _opportunities(ws: Workspace, as_of: str | None, region: str | None, channel: str | None) -> ibis.Table:
+    t = ws.table("opportunities")
+    if as_of:
+        t = t.filter(t.created_date <= ibis.date(pd.Timestamp(as_of).date()))
+    if region:
+        t = t.filter(t.region == region)
+    if channel:
+        t = t.filter(t.source_channel == channel)
+    return t
+
+
+def pipeline_snapshot(
+    ws: Workspace, as_of: str | None = None, region: str | None = None, channel: str | None = None
+) -> pd.DataFrame:
+    """Opportunities by current stage and outcome: count, total and median amount."""
+    t = _opportunities(ws, as_of, region, channel)
+    return (
+        t.group_by(["stage", "outcome"])
+        .aggregate(opportunities=t.count(), amount=t.amount.sum(), median_amount=t.amount.median())
+        .order_by(["outcome", ibis.desc("opportunities")])
+        .execute()
+    )
+
+
+def open_deals_closing_in(
+    ws: Workspace,
+    period: str,
+    as_of: str | None = None,
+    region: str | None = None,
+    channel: str | None = None,
+) -> pd.DataFrame:
+    """Open opportunities whose expected close date falls in ``period``, by stage (the CRM's view)."""
+    p = parse_period(period)
+    t = _opportunities(ws, as_of, region, channel)
+    t = t.filter(
+        (t.outcome == "open")
+        & (t.expected_close_date >= ibis.date(p.start_time.date()))
+        & (t.expected_close_date <= ibis.date(p.end_time.date()))
+    )
+    return t.group_by("stage").aggregate(opportunities=t.count(), amount=t.amount.sum()).execute()

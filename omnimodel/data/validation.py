@@ -1,0 +1,373 @@
+"""Validation at the boundary: one pass per input table, every problem reported at once.
+
+:func:`validate` checks a set of canonical tables (pandas frames as they come from an adapter) against
+:mod:`omnimodel.data.schema`: required columns, types, empty values, uniqueness, ranges, allowed values,
+spreadsheet formulas, referential integrity, date order and stage order. It never changes the frames it is
+given; :func:`coerce` returns typed copies, and :func:`quarantine` splits rejected rows off with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from omnimodel.data.schema import TABLES, Table
+from omnimodel.exceptions import Problem, ValidationError
+
+MAX_EXAMPLES = 5
+_FORMULA_PREFIXES = (
+    "=",
+    "+",
+    "@",
+)  # what spreadsheets evaluate; '-' is left alone (negative numbers, dashes)
+
+
+def _row_ids(frame: pd.DataFrame, table: Table, mask: np.ndarray) -> tuple:
+    """Example ids of offending rows: the key value where present, else the row number (1-based, as in a file)."""
+    idx = np.flatnonzero(mask)[:MAX_EXAMPLES]
+    key = table.key[0]
+    if key in frame.columns and len(table.key) == 1:
+        return tuple(str(v) for v in frame[key].iloc[idx])
+    return tuple(f"#{i + 1}" for i in idx)
+
+
+def _coerce_column(series: pd.Series, dtype: str) -> pd.Series:
+    """Parse one column to its canonical type; unparsable values become missing (reported by the caller)."""
+    if dtype == "string":
+        return series.astype("string")
+    if dtype in ("int", "float"):
+        out = pd.to_numeric(series, errors="coerce")
+        return out.astype("Int64") if dtype == "int" and (out.dropna() % 1 == 0).all() else out
+    if dtype == "bool":
+        if series.dtype == bool:
+            return series.astype("boolean")
+        text = series.astype("string").str.strip().str.lower()
+        mapping = {
+            "true": True,
+            "false": False,
+            "1": True,
+            "0": False,
+            "yes": True,
+            "no": False,
+            "y": True,
+            "n": False,
+            "t": True,
+            "f": False,
+        }
+        return text.map(mapping).astype("boolean")
+    if dtype in ("date", "timestamp"):
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out = series
+        else:
+            out = pd.to_datetime(series, errors="coerce", format="mixed")
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+        return out.dt.normalize() if dtype == "date" else out
+    raise ValueError(f"unknown type {dtype}")
+
+
+def coerce(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a typed copy of a canonical table (known columns cast, unknown columns kept as they are)."""
+    table = TABLES[name]
+    out = frame.copy()
+    for col in table.columns:
+        if col.name in out.columns:
+            out[col.name] = _coerce_column(out[col.name], col.dtype)
+    return out
+
+
+Finding = tuple[Problem, "np.ndarray | None"]  # a problem and the rows it rejects (None: the whole table)
+
+
+def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
+    """Problems of one table on its own, each with the mask of rows it concerns."""
+    table = TABLES[name]
+    found: list[Finding] = []
+
+    def add(column, message, mask, fix):
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            found.append(
+                (Problem(name, column, message, _row_ids(frame, table, mask), int(mask.sum()), fix), mask)
+            )
+
+    if len(frame) == 0:
+        found.append(
+            (
+                Problem(
+                    name,
+                    None,
+                    "the table has no rows",
+                    fix="check the export; drop the table from the input if it is really empty",
+                ),
+                None,
+            )
+        )
+        return found
+    missing = [c for c in table.required_columns if c not in frame.columns]
+    if missing:
+        lower = {c.lower().strip(): c for c in frame.columns}
+        hints = [f"'{lower[m.lower()]}' -> '{m}'" for m in missing if m.lower() in lower]
+        found.append(
+            (
+                Problem(
+                    name,
+                    ", ".join(missing),
+                    "required column(s) missing",
+                    fix=("rename " + ", ".join(hints))
+                    if hints
+                    else f"add the column(s) or map them in the adapter; columns found: {', '.join(map(str, frame.columns))}",
+                ),
+                None,
+            )
+        )
+    for col in table.columns:
+        if col.name not in frame.columns:
+            continue
+        raw = frame[col.name]
+        present = raw.notna().to_numpy() & ~(raw.astype("string").str.strip() == "").fillna(False).to_numpy()
+        if not col.nullable:
+            add(
+                col.name,
+                "empty values in a column that must be filled",
+                ~present,
+                "fill the value or remove the rows from the source",
+            )
+        if col.dtype == "string":
+            text = raw.astype("string")
+            formula = text.str.lstrip().str.startswith(_FORMULA_PREFIXES).fillna(False).to_numpy()
+            formula &= ~text.str.fullmatch(r"\+?[\d\s()./-]+").fillna(False).to_numpy()  # phone numbers
+            add(
+                col.name,
+                "spreadsheet formula text (e.g. '=HYPERLINK(...)')",
+                formula,
+                "export values, not formulas; such text would run when the data is opened in a spreadsheet",
+            )
+        typed = _coerce_column(raw, col.dtype)
+        unparsable = present & typed.isna().to_numpy()
+        add(
+            col.name,
+            f"values that are not a valid {col.dtype}",
+            unparsable,
+            "fix the values at the source"
+            + (" (dates as YYYY-MM-DD)" if col.dtype in ("date", "timestamp") else ""),
+        )
+        ok = typed.notna().to_numpy()
+        if col.dtype in ("int", "float"):
+            values = typed.to_numpy(dtype=float, na_value=np.nan)
+            finite = np.isfinite(values)
+            add(col.name, "infinite values", ok & ~finite, "replace infinities at the source")
+            if col.dtype == "int":
+                add(
+                    col.name,
+                    "values with a fraction where a whole number is expected",
+                    ok & finite & (np.mod(values, 1) != 0),
+                    "round or fix the values",
+                )
+            if col.min is not None:
+                add(
+                    col.name,
+                    f"values below the minimum {col.min:g}",
+                    ok & (values < col.min),
+                    "check the sign and units",
+                )
+            if col.max is not None:
+                add(
+                    col.name,
+                    f"values above the maximum {col.max:g}",
+                    ok & (values > col.max),
+                    "check the units (cents instead of units?) or split the row",
+                )
+        if col.allowed:
+            norm = typed.str.strip()
+            add(
+                col.name,
+                f"values outside {', '.join(col.allowed)}",
+                ok & ~norm.isin(col.allowed).to_numpy(),
+                "map the values in the adapter",
+            )
+        if col.unique:
+            add(
+                col.name,
+                "duplicate ids",
+                ok & typed.duplicated(keep=False).to_numpy(),
+                "remove or merge the duplicate rows",
+            )
+    key_cols = [c for c in table.key if c in frame.columns]
+    if len(table.key) > 1 and len(key_cols) == len(table.key):
+        add(
+            ", ".join(table.key),
+            "duplicate rows for the same key",
+            frame.duplicated(key_cols, keep=False),
+            "remove the duplicates",
+        )
+    for a, b in table.date_order:
+        if a in frame.columns and b in frame.columns:
+            da = _coerce_column(frame[a], "timestamp")
+            db = _coerce_column(frame[b], "timestamp")
+            add(
+                b,
+                f"{b} before {a}",
+                (db < da).fillna(False).to_numpy(),
+                f"check both dates; {b} cannot precede {a}",
+            )
+    return found
+
+
+def _foreign_key_problems(tables: dict[str, pd.DataFrame]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for name, frame in tables.items():
+        for col in TABLES[name].columns:
+            if not col.references or col.name not in frame.columns:
+                continue
+            ref_table, ref_col = col.references.split(".")
+            if ref_table not in tables or ref_col not in tables[ref_table].columns:
+                continue
+            values = frame[col.name].astype("string")
+            orphan = (values.notna() & ~values.isin(tables[ref_table][ref_col].astype("string"))).to_numpy()
+            if orphan.any():
+                problem = Problem(
+                    name,
+                    col.name,
+                    f"ids not found in {col.references}",
+                    _row_ids(frame, TABLES[name], orphan),
+                    int(orphan.sum()),
+                    f"add the missing {ref_table} or correct the ids",
+                )
+                out.setdefault(name, []).append((problem, orphan))
+    return out
+
+
+def _stage_problems(tables: dict[str, pd.DataFrame], stages: Sequence[str], terminal: Sequence[str]):
+    """Unknown stages and regressions (an opportunity moving back to an earlier stage)."""
+    known = list(stages) + list(terminal)
+    out: dict[str, list[Finding]] = {}
+    for name in ("opportunities", "stage_events"):
+        if name not in tables or "stage" not in tables[name].columns:
+            continue
+        frame = tables[name]
+        unknown = ~frame["stage"].astype("string").isin(known).fillna(False).to_numpy()
+        if unknown.any():
+            seen = sorted(frame.loc[unknown, "stage"].astype(str).unique())[:5]
+            out.setdefault(name, []).append(
+                (
+                    Problem(
+                        name,
+                        "stage",
+                        f"stages not in the funnel definition ({', '.join(seen)})",
+                        _row_ids(frame, TABLES[name], unknown),
+                        int(unknown.sum()),
+                        f"map them to {', '.join(known)} or extend the funnel definition",
+                    ),
+                    unknown,
+                )
+            )
+        if name == "stage_events" and {"opportunity_id", "entered_at"} <= set(frame.columns):
+            rank = frame["stage"].map({s: i for i, s in enumerate(stages)})  # terminal stages are not ranked
+            when = _coerce_column(frame["entered_at"], "timestamp")
+            ev = pd.DataFrame({"opp": frame["opportunity_id"], "rank": rank, "when": when}).dropna()
+            ev = ev.sort_values(["opp", "when"], kind="stable")
+            back = ev["rank"] < ev.groupby("opp")["rank"].cummax()
+            mask = np.zeros(len(frame), dtype=bool)
+            mask[frame.index.get_indexer(ev.index[back.to_numpy()])] = True
+            if mask.any():
+                out.setdefault(name, []).append(
+                    (
+                        Problem(
+                            name,
+                            "stage",
+                            "stage regressions (an opportunity went back to an earlier stage)",
+                            tuple(frame["opportunity_id"].to_numpy()[mask][:MAX_EXAMPLES]),
+                            int(mask.sum()),
+                            "fix the stage history or allow regressions in the funnel definition",
+                        ),
+                        mask,
+                    )
+                )
+    return out
+
+
+def _findings(tables, stages, terminal) -> tuple[list[Problem], dict[str, list[Finding]]]:
+    """Problems outside any table (unknown table names) and findings per table."""
+    outside = [
+        Problem(n, None, "not a canonical table", fix=f"use one of {', '.join(TABLES)}")
+        for n in tables
+        if n not in TABLES
+    ]
+    known = {n: f for n, f in tables.items() if n in TABLES}
+    found = {name: _table_problems(name, frame) for name, frame in known.items()}
+    more = [_foreign_key_problems(known)] + ([_stage_problems(known, stages, terminal)] if stages else [])
+    for extra in more:
+        for name, items in extra.items():
+            found[name] += items
+    return outside, found
+
+
+def validate(
+    tables: dict[str, pd.DataFrame],
+    stages: Sequence[str] | None = None,
+    terminal: Sequence[str] = ("won", "lost"),
+) -> list[Problem]:
+    """Every problem in a set of canonical tables, in one list (empty when clean).
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        Canonical tables by name; any subset of :data:`omnimodel.data.schema.TABLES`.
+    stages : sequence of str, optional
+        Open funnel stages in order; when given, stages are checked against it (unknown stages, regressions).
+    terminal : sequence of str
+        Terminal stages allowed after the open ones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> problems = validate({"products": pd.DataFrame({"product_id": ["a", "a"], "category": ["x", "y"]})})
+    >>> print(problems[0])
+    products.product_id: duplicate ids (2 rows); e.g. rows a, a. Fix: remove or merge the duplicate rows
+    """
+    outside, found = _findings(tables, stages, terminal)
+    return outside + [p for items in found.values() for p, _ in items]
+
+
+def check(tables: dict[str, pd.DataFrame], **kwargs) -> None:
+    """Raise :class:`~omnimodel.exceptions.ValidationError` listing every problem, or return quietly."""
+    problems = validate(tables, **kwargs)
+    if problems:
+        raise ValidationError(problems)
+
+
+def quarantine(
+    tables: dict[str, pd.DataFrame],
+    stages: Sequence[str] | None = None,
+    terminal: Sequence[str] = ("won", "lost"),
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, list[Problem]]:
+    """Split rejected rows off: (clean tables, rejected rows with table and reason, table-level problems).
+
+    Table-level problems (a missing required column, an empty table, an unknown table) cannot be
+    quarantined row by row; they are returned for the caller to raise. Children of a rejected parent row
+    are not cascaded here: a second :func:`validate` of the clean tables reports them as orphans.
+    """
+    outside, found = _findings(tables, stages, terminal)
+    clean, rejected, table_level = {}, [], list(outside)
+    for name, items in found.items():
+        frame = tables[name]
+        reasons = pd.Series("", index=frame.index, dtype="string")
+        for problem, mask in items:
+            if mask is None:
+                table_level.append(problem)
+            else:
+                reasons[mask] += f"{problem.column}: {problem.message}; "
+        bad = (reasons != "").to_numpy()
+        clean[name] = frame.loc[~bad].copy()
+        if bad.any():
+            rows = frame.loc[bad].astype("string")
+            rows.insert(0, "reason", reasons[bad].str.rstrip("; "))
+            rows.insert(0, "table", name)
+            rejected.append(rows)
+    rejected_frame = (
+        pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=["table", "reason"])
+    )
+    return clean, rejected_frame, table_level

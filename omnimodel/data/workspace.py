@@ -1,0 +1,201 @@
+"""The workspace: where canonical tables live, and the engine that queries them.
+
+By default a DuckDB file (``data/demo.duckdb`` for the demo company). Queries are written once with Ibis and
+run unchanged on any Ibis backend (PySpark, a warehouse): wrap such a connection with
+:meth:`Workspace.from_backend`.
+
+A workspace is written in one go into a temporary file that is renamed into place only when complete, so a
+failed or interrupted build never leaves a half-built workspace behind and never touches an existing one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from omnimodel.data.schema import TABLES
+from omnimodel.exceptions import WorkspaceError
+
+META_TABLE = "_omnimodel_meta"
+SQL_TYPES = {
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The checkout folder (the nearest parent with ``reports.yaml`` or ``pyproject.toml``), else the cwd."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "reports.yaml").exists() or (folder / "pyproject.toml").exists():
+            return folder
+    return Path.cwd().resolve()
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """A workspace path as given, or relative to the project root when it does not exist from the cwd."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    return (project_root() / p).resolve()
+
+
+class Workspace:
+    """Read access to the canonical tables of one workspace.
+
+    Parameters
+    ----------
+    path : str or Path
+        A DuckDB workspace file built by ``omnimodel demo`` or ``omnimodel ingest``.
+
+    Examples
+    --------
+    >>> ws = Workspace("data/demo.duckdb")  # doctest: +SKIP
+    >>> ws.table("orders").count().execute()  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        import ibis
+
+        self.path = resolve_path(path)
+        if not self.path.exists():
+            raise WorkspaceError(
+                f"no workspace at {self.path}",
+                fix="build the demo with `omnimodel demo` or load your data with `omnimodel ingest`",
+            )
+        try:
+            self.con = ibis.duckdb.connect(str(self.path), read_only=True)
+        except Exception as exc:  # a corrupt or foreign file
+            raise WorkspaceError(
+                f"cannot open {self.path} as a DuckDB workspace: {exc}",
+                fix="rebuild it with `omnimodel demo` or `omnimodel ingest`",
+            ) from exc
+
+    @classmethod
+    def from_backend(cls, con) -> Workspace:
+        """Wrap any Ibis backend connection (PySpark, Postgres, Snowflake, ...) that holds canonical tables."""
+        ws = cls.__new__(cls)
+        ws.path, ws.con = None, con
+        return ws
+
+    def tables(self) -> list[str]:
+        """Canonical tables present, in data-model order."""
+        present = set(self.con.list_tables())
+        return [t for t in TABLES if t in present]
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        if table not in self.tables():
+            return False
+        return column is None or column in self.con.table(table).columns
+
+    def table(self, name: str):
+        """An Ibis table expression; a clear error when the table is not in the workspace."""
+        if name not in self.tables():
+            raise WorkspaceError(
+                f"the workspace has no table {name!r} (it has: {', '.join(self.tables()) or 'none'})",
+                table=name,
+                fix="load it with `omnimodel ingest`, or skip the analysis that needs it",
+            )
+        return self.con.table(name)
+
+    def meta(self) -> dict:
+        """What built this workspace: source, adapter, quirks handled, time, package version."""
+        if self.path is None or META_TABLE not in self.con.list_tables():
+            return {}
+        rows = self.con.table(META_TABLE).execute()
+        return {k: json.loads(v) for k, v in zip(rows["key"], rows["value"], strict=True)}
+
+    def truth(self) -> dict | None:
+        """The planted truth of a demo workspace (None for real data)."""
+        return self.meta().get("truth")
+
+    def fingerprint(self) -> str:
+        """sha256 of the workspace file: identifies exactly which data a report was built from."""
+        if self.path is None:
+            return "backend:" + type(self.con).__module__
+        return file_fingerprint(self.path)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r}, tables={self.tables()})"
+
+
+def file_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def write_workspace(
+    path: str | os.PathLike, tables: dict[str, pd.DataFrame], meta: dict | None = None
+) -> Path:
+    """Write canonical tables to a DuckDB workspace file atomically.
+
+    Known columns are cast to their canonical SQL type; extra columns are kept as they are. The file appears
+    at ``path`` only when complete; on any error the temporary file is removed and ``path`` is untouched.
+    """
+    import duckdb
+
+    from omnimodel import __version__
+    from omnimodel.data.validation import coerce
+
+    path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, frame in tables.items():
+                typed = coerce(name, frame) if name in TABLES else frame
+                con.register("_incoming", typed)
+                cols = []
+                for col in typed.columns:
+                    spec = (
+                        TABLES[name].column(col)
+                        if name in TABLES and col in TABLES[name].column_names
+                        else None
+                    )
+                    q = '"' + str(col).replace('"', '""') + '"'
+                    cols.append(f"CAST({q} AS {SQL_TYPES[spec.dtype]}) AS {q}" if spec else q)
+                con.execute(f'CREATE TABLE "{name}" AS SELECT {", ".join(cols)} FROM _incoming')
+                con.unregister("_incoming")
+            info = {
+                "version": __version__,
+                "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+                **(meta or {}),
+            }
+            con.execute(f"CREATE TABLE {META_TABLE} (key VARCHAR, value VARCHAR)")
+            con.executemany(
+                f"INSERT INTO {META_TABLE} VALUES (?, ?)",
+                [(k, json.dumps(v, default=str)) for k, v in info.items()],
+            )
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        raise
+    return path

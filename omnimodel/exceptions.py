@@ -1,0 +1,95 @@
+"""Errors that say what is wrong, where, and how to fix it.
+
+Every error raised on purpose by omnimodel is an :class:`OmnimodelError` (a ``ValueError``), so callers can
+catch one type. The context (table, column, example rows, fix) is kept as attributes for programs and folded
+into the message for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class OmnimodelError(ValueError):
+    """Base error with optional context: table, column, example row ids and a suggested fix."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+        rows: Sequence | None = None,
+        fix: str | None = None,
+    ):
+        self.table, self.column, self.fix = table, column, fix
+        self.rows = list(rows) if rows is not None else []
+        parts = []
+        where = ".".join(p for p in (table, column) if p)
+        if where:
+            parts.append(f"[{where}] ")
+        parts.append(message)
+        if self.rows:
+            parts.append(f" (e.g. rows {', '.join(map(str, self.rows[:5]))})")
+        if fix:
+            parts.append(f". Fix: {fix}")
+        super().__init__("".join(parts))
+
+
+class ConfigError(OmnimodelError):
+    """A YAML config or a parameter is wrong."""
+
+
+class ParameterError(ConfigError):
+    """A notebook parameter is unknown or has the wrong type."""
+
+
+class WorkspaceError(OmnimodelError):
+    """The workspace is missing, incomplete or cannot be opened."""
+
+
+class NotFittedError(OmnimodelError):
+    """A model was used before ``fit``."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: what is wrong with which rows, and how to fix it."""
+
+    table: str
+    column: str | None
+    message: str
+    rows: tuple = ()
+    count: int = 0
+    fix: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        text = f"{where}: {self.message}"
+        if self.count:
+            text += f" ({self.count} rows)"
+        if self.rows:
+            text += f"; e.g. rows {', '.join(map(str, self.rows[:5]))}"
+        return text + (f". Fix: {self.fix}" if self.fix else "")
+
+    def to_dict(self) -> dict:
+        return {
+            "table": self.table,
+            "column": self.column,
+            "message": self.message,
+            "rows": [str(r) for r in self.rows[:5]],
+            "count": self.count,
+            "fix": self.fix,
+        }
+
+
+class ValidationError(OmnimodelError):
+    """All problems found in the input at once; ``problems`` holds them for programs."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} problem(s) in the input data:"]
+        lines += [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+        self.table = self.problems[0].table if self.problems else None

@@ -1,0 +1,57 @@
+"""Charts a consultant would put in a deck: consistent look, labelled axes, thousands separators.
+
+Each function takes a tidy frame and returns a matplotlib Figure, so notebooks stay one call per chart.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+
+_thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
+
+
+def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None):
+    """One line per group over time (e.g. monthly revenue per channel)."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    wide = frame.pivot_table(index=x, columns=group, values=y, aggfunc="sum").sort_index()
+    for col in wide.columns:
+        ax.plot(wide.index, wide[col], label=str(col), linewidth=1.8)
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_ylabel(ylabel or y)
+    ax.yaxis.set_major_formatter(_thousands)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, ncol=min(len(wide.columns), 6), fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def bars(
+    frame: pd.DataFrame,
+    label: str,
+    value: str,
+    title: str,
+    xlabel: str | None = None,
+    stack: str | None = None,
+):
+    """Horizontal bars, largest at the top; ``stack`` splits each bar by a second column."""
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * frame[label].nunique() + 1)))
+    if stack:
+        wide = frame.pivot_table(index=label, columns=stack, values=value, aggfunc="sum").fillna(0)
+        wide = wide.loc[wide.sum(axis=1).sort_values().index]
+        left = pd.Series(0.0, index=wide.index)
+        for col in wide.columns:
+            ax.barh(wide.index.astype(str), wide[col], left=left, label=str(col))
+            left += wide[col]
+        ax.legend(frameon=False, fontsize=8)
+    else:
+        s = frame.groupby(label)[value].sum().sort_values()
+        ax.barh(s.index.astype(str), s.values, color="#2f6f9f")
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_xlabel(xlabel or value)
+    ax.xaxis.set_major_formatter(_thousands)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

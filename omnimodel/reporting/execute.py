@@ -1,0 +1,70 @@
+"""Run one notebook: papermill execution, then the code-free HTML. Used as a worker process by the runner.
+
+``python -m omnimodel.reporting.execute JOB.json`` reads a job (notebook, output folder, name, parameters),
+writes ``NAME.ipynb`` and ``NAME.html`` there, and prints one JSON line with the status. A separate process per
+notebook gives real parallelism for the CPU-bound HTML export and lets Ctrl-C stop everything cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
+    """Execute and export one notebook; never raises for a notebook error, returns it in the result."""
+    import papermill as pm
+
+    from omnimodel.reporting.html import notebook_to_html
+
+    started = time.time()
+    ipynb = out_dir / f"{name}.ipynb"
+    html = out_dir / f"{name}.html"
+    result = {"name": name, "status": "OK", "error": None, "ipynb": ipynb.name, "html": html.name}
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(ipynb),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(cwd or notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        result.update(status="FAILED", error=f"{exc.ename}: {exc.evalue}"[:2000])
+    except Exception as exc:  # kernel died, notebook unreadable, ...
+        result.update(status="FAILED", error=f"{type(exc).__name__}: {exc}"[:2000])
+        traceback.print_exc(file=sys.stderr)
+    if ipynb.exists():
+        try:
+            notebook_to_html(ipynb, html, title=name)
+        except Exception as exc:
+            result.update(status="FAILED", error=(result["error"] or "") + f" | HTML export: {exc}")
+    if not html.exists():
+        result["html"] = None
+    if not ipynb.exists():
+        result["ipynb"] = None
+    result["duration_s"] = round(time.time() - started, 2)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    job = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
+    result = run_notebook(
+        Path(job["notebook"]),
+        Path(job["out_dir"]),
+        job["name"],
+        job["parameters"],
+        Path(job["cwd"]) if job.get("cwd") else None,
+    )
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

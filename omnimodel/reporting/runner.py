@@ -1,0 +1,320 @@
+"""The report runner behind ``omnimodel report``.
+
+A run checks every parameter first, then executes the selected notebooks (in parallel worker processes with
+``jobs > 1``) into a hidden temporary folder, writes ``index.html`` and ``manifest.json``, and only then
+renames the folder to ``reports/<UTC timestamp>/``. ``reports/latest`` moves to the new run only when every
+report succeeded, so a failed or interrupted run never replaces the last good one, and earlier runs are never
+touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from omnimodel.config import ReportSuite
+from omnimodel.data.workspace import Workspace, project_root
+from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
+from omnimodel.reporting.html import index_html
+from omnimodel.reporting.parameters import check_parameters, notebook_parameters
+
+VERSIONED_PACKAGES = (
+    "omnimodel",
+    "pandas",
+    "numpy",
+    "duckdb",
+    "ibis-framework",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "statsmodels",
+    "papermill",
+    "nbconvert",
+    "ipywidgets",
+    "matplotlib",
+)
+HEARTBEAT_S = 30.0
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    status: str  # "OK" or "FAILED"
+    manifest: dict
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "OK"
+
+    @property
+    def index(self) -> Path:
+        return self.run_dir / "index.html"
+
+
+def pytensor_environment(root: Path | None = None) -> dict[str, str]:
+    """Environment for kernels: one PyTensor compile cache in the project, shared by every kernel and run."""
+    env = dict(os.environ)
+    flags = env.get("PYTENSOR_FLAGS", "")
+    if "base_compiledir" not in flags:
+        cache = (root or project_root()) / ".cache" / "pytensor"
+        cache.mkdir(parents=True, exist_ok=True)
+        env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"base_compiledir={cache}") if f)
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env
+
+
+def plan_runs(suite: ReportSuite, only: list[str] | None, cli_params: dict[str, str]) -> list[tuple]:
+    """(run, notebook path, typed parameters) for every selected report; raises before anything runs."""
+    runs = suite.select(only)
+    planned, used = [], set()
+    for run in runs:
+        nb = suite.notebooks_dir / f"{run.notebook}.ipynb"
+        if not nb.exists():
+            raise ConfigError(
+                f"notebook {nb} not found (listed in {suite.source})",
+                fix=f"check the name; notebooks are in {suite.notebooks_dir}",
+            )
+        declared = notebook_parameters(nb)
+        values: dict[str, Any] = dict(run.parameters)
+        if "workspace" in declared and "workspace" not in values:
+            values["workspace"] = str(suite.workspace)
+        for key, value in cli_params.items():
+            if key in declared:
+                values[key] = value
+                used.add(key)
+        planned.append((run, nb, check_parameters(nb, values)))
+    unused = [k for k in cli_params if k not in used]
+    if unused:
+        names = ", ".join(r.notebook for r, _, _ in planned)
+        raise ParameterError(
+            f"--param {', '.join(unused)}: no selected notebook ({names}) has such a parameter",
+            fix="check the spelling; `omnimodel report --list` shows each notebook's parameters",
+        )
+    return planned
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for pkg in VERSIONED_PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        return sha.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def ensure_workspace(suite: ReportSuite, echo=print) -> Workspace:
+    """Open the suite's workspace, building the demo company first when configured and missing."""
+    if not suite.workspace.exists():
+        if suite.demo is None:
+            raise WorkspaceError(
+                f"no workspace at {suite.workspace}",
+                fix="build it with `omnimodel ingest` or `omnimodel demo`, or fix `workspace:` "
+                f"in {suite.source}",
+            )
+        from omnimodel.data import demo
+
+        echo(
+            f"Building the demo workspace ({suite.demo['size']}, seed {suite.demo['seed']}) at {suite.workspace}"
+        )
+        demo.build(suite.workspace, **suite.demo)
+    return Workspace(suite.workspace)
+
+
+def _new_run_id(output: Path) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id, n = stamp, 1
+    while (output / run_id).exists():
+        n += 1
+        run_id = f"{stamp}-{n}"
+    return run_id
+
+
+def _point_latest(output: Path, run_id: str) -> None:
+    link = output / "latest"
+    tmp = output / f".latest-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_id, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def run_reports(
+    suite: ReportSuite,
+    only: list[str] | None = None,
+    params: dict[str, str] | None = None,
+    jobs: int = 1,
+    out: Path | None = None,
+    echo=print,
+) -> RunResult:
+    """Run the selected reports of a suite; see the module docstring for the guarantees.
+
+    Parameters
+    ----------
+    suite : ReportSuite
+        From :func:`omnimodel.config.load_report_suite`.
+    only : list of str, optional
+        Report or notebook names to run (default: all).
+    params : dict, optional
+        ``--param`` overrides as text; each must be declared by at least one selected notebook.
+    jobs : int
+        Notebooks run at the same time.
+    out : Path, optional
+        Output folder instead of the suite's ``output``.
+
+    Examples
+    --------
+    >>> from omnimodel.config import load_report_suite
+    >>> result = run_reports(load_report_suite("reports.yaml"), only=["03_pipeline_forecast"])  # doctest: +SKIP
+    >>> result.index  # doctest: +SKIP
+    PosixPath('.../reports/20261128T101500Z/index.html')
+    """
+    planned = plan_runs(suite, only, params or {})
+    with ensure_workspace(suite, echo) as ws:
+        workspace_info = {
+            "path": str(ws.path),
+            "fingerprint": ws.fingerprint(),
+            **{k: v for k, v in ws.meta().items() if k in ("source", "adapter", "size", "seed")},
+        }
+    output = (out or suite.output).resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    run_id = _new_run_id(output)
+    tmp = output / f".{run_id}.partial"
+    tmp.mkdir()
+    root = suite.source.parent if suite.source else project_root()
+    env = pytensor_environment(root)
+    manifest = {
+        "run_id": run_id,
+        "status": "RUNNING",
+        "started_at": _now(),
+        "finished_at": None,
+        "config": str(suite.source),
+        "workspace": workspace_info,
+        "versions": _versions(),
+        "git_commit": _git_commit(root),
+        "reports": [],
+    }
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        results = _execute(planned, tmp, env, max(1, jobs), procs, echo)
+        manifest["reports"] = [
+            {"name": run.name, "notebook": run.notebook, "parameters": values, **results[run.name]}
+            for run, _, values in planned
+        ]
+        failed = [r for r in manifest["reports"] if r["status"] != "OK"]
+        manifest["status"] = "FAILED" if failed else "OK"
+        manifest["finished_at"] = _now()
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
+        final = output / run_id
+        os.replace(tmp, final)
+    except BaseException:
+        for proc in procs.values():
+            _stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if not failed:
+        _point_latest(output, run_id)
+    return RunResult(final, manifest["status"], manifest)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            proc.kill()
+
+
+def _execute(planned, tmp: Path, env: dict, jobs: int, procs: dict, echo) -> dict[str, dict]:
+    """Run workers, at most ``jobs`` at a time, printing a line as each starts, finishes or runs long."""
+    pending = list(planned)
+    total = len(planned)
+    results: dict[str, dict] = {}
+    started: dict[str, float] = {}
+    beat = time.time()
+    number = {run.name: i for i, (run, _, _) in enumerate(planned, 1)}
+    while pending or procs:
+        while pending and len(procs) < jobs:
+            run, nb, values = pending.pop(0)
+            job = tmp / f".{run.name}.job.json"
+            job.write_text(
+                json.dumps(
+                    {
+                        "notebook": str(nb),
+                        "out_dir": str(tmp),
+                        "name": run.name,
+                        "parameters": values,
+                        "cwd": str(nb.parent),
+                    }
+                )
+            )
+            with open(tmp / f"{run.name}.log", "w") as log:  # the worker keeps its own handle
+                procs[run.name] = subprocess.Popen(
+                    [sys.executable, "-m", "omnimodel.reporting.execute", str(job)],
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                    env=env,
+                    start_new_session=True,
+                )
+            started[run.name] = time.time()
+            echo(f"[{number[run.name]}/{total}] {run.name}: running")
+        time.sleep(0.2)
+        for name, proc in list(procs.items()):
+            if proc.poll() is None:
+                continue
+            out = proc.stdout.read() if proc.stdout else ""
+            del procs[name]
+            (tmp / f".{name}.job.json").unlink(missing_ok=True)
+            try:
+                result = json.loads(out.strip().splitlines()[-1])
+            except (IndexError, json.JSONDecodeError):
+                result = {
+                    "name": name,
+                    "status": "FAILED",
+                    "ipynb": None,
+                    "html": None,
+                    "error": f"worker exited with code {proc.returncode}; see {name}.log",
+                    "duration_s": round(time.time() - started[name], 2),
+                }
+            results[name] = result
+            line = f"[{number[name]}/{total}] {name}: {result['status']} ({result['duration_s']:.1f} s)"
+            echo(line + (f" - {result['error']}" if result.get("error") else ""))
+        if procs and time.time() - beat > HEARTBEAT_S:
+            beat = time.time()
+            echo("  still running: " + ", ".join(f"{n} ({time.time() - started[n]:.0f} s)" for n in procs))
+    return results

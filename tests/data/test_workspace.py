@@ -1,0 +1,52 @@
+"""Workspaces are written all-or-nothing and opened with clear errors."""
+
+import pandas as pd
+import pytest
+
+from omnimodel import Workspace, WorkspaceError
+from omnimodel.data.workspace import write_workspace
+
+
+def test_missing_workspace_names_the_fix(tmp_path):
+    with pytest.raises(WorkspaceError, match="omnimodel demo"):
+        Workspace(tmp_path / "nope.duckdb")
+
+
+def test_missing_table_is_a_clear_error(demo_workspace, tmp_path):
+    path = write_workspace(
+        tmp_path / "w.duckdb", {"products": pd.DataFrame({"product_id": ["a"], "category": ["x"]})}
+    )
+    with Workspace(path) as ws:
+        assert ws.tables() == ["products"]
+        with pytest.raises(WorkspaceError, match="no table 'orders'"):
+            ws.table("orders")
+
+
+def test_types_follow_the_schema(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        schema = ws.table("orders").schema()
+        assert str(schema["order_date"]).startswith("timestamp")
+        assert str(ws.table("customers").schema()["birth_date"]).startswith("date")
+
+
+def test_a_failed_write_leaves_the_existing_workspace_untouched(tmp_path, monkeypatch):
+    products = pd.DataFrame({"product_id": ["a"], "category": ["x"]})
+    path = write_workspace(tmp_path / "w.duckdb", {"products": products})
+    before = path.read_bytes()
+    from omnimodel.data import validation
+
+    real = validation.coerce
+
+    def fail_on_orders(name, frame):  # the disk fills up half-way through
+        if name == "orders":
+            raise OSError("No space left on device")
+        return real(name, frame)
+
+    monkeypatch.setattr(validation, "coerce", fail_on_orders)
+    orders = pd.DataFrame(
+        {"order_id": ["o"], "order_date": ["2025-01-01"], "channel": ["app"], "country": ["DE"]}
+    )
+    with pytest.raises(OSError, match="No space"):
+        write_workspace(path, {"products": products.assign(product_id="b"), "orders": orders})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]

@@ -1,0 +1,196 @@
+"""The report runner end to end: real notebooks, real kernels, real HTML.
+
+One run of all five notebooks on a small demo workspace seeded with hostile text checks the happy path, the
+HTML (no code, escaped text, no personal data) and the manifest. Small throwaway notebooks check the failure
+and interrupt paths.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_notebook
+
+from omnimodel.config import load_report_suite
+from omnimodel.data.workspace import write_workspace
+from omnimodel.exceptions import ConfigError, ParameterError
+from omnimodel.reporting.runner import run_reports
+
+ROOT = Path(__file__).resolve().parents[2]
+HOSTILE = "<script>alert(1)</script>"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def hostile_workspace(tmp_path_factory, demo_small):
+    """The small demo with a script tag as a brand and as a customer's name and e-mail."""
+    tables, truth = demo_small
+    tables = {k: v.copy() for k, v in tables.items()}
+    tables["products"]["brand"] = HOSTILE  # every product: shows in the brand table of notebook 02
+    tables["customers"].loc[:, "name"] = "Eve " + HOSTILE
+    tables["customers"].loc[:, "email"] = "eve.secret@example.com"
+    path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
+    return write_workspace(path, tables, {"source": "test", "truth": truth})
+
+
+def _suite(tmp: Path, workspace: Path, notebooks_dir: Path = ROOT / "notebooks", entries=None) -> Path:
+    config = {
+        "workspace": str(workspace),
+        "notebooks_dir": str(notebooks_dir),
+        "output": str(tmp / "reports"),
+        "notebooks": entries or [p.stem for p in sorted(notebooks_dir.glob("*.ipynb"))],
+    }
+    path = tmp / "reports.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, hostile_workspace):
+    tmp = tmp_path_factory.mktemp("run")
+    lines: list[str] = []
+    result = run_reports(load_report_suite(_suite(tmp, hostile_workspace)), jobs=2, echo=lines.append)
+    return result, lines
+
+
+def test_every_notebook_runs_and_latest_points_at_the_run(full_run):
+    result, lines = full_run
+    assert result.ok, [r.get("error") for r in result.manifest["reports"]]
+    names = [r["name"] for r in result.manifest["reports"]]
+    assert names == [
+        "01_customer_profile",
+        "02_segments_regions",
+        "03_pipeline_forecast",
+        "04_channel_targets",
+        "05_what_if",
+    ]
+    latest = result.run_dir.parent / "latest"
+    assert latest.resolve() == result.run_dir.resolve()
+    assert not list(result.run_dir.parent.glob(".*partial")), "temporary folder left behind"
+    for name in names:  # one progress line when it starts and one when it ends
+        assert sum(name in line for line in lines) >= 2
+
+
+def test_index_links_every_report_with_status_and_parameters(full_run):
+    result, _ = full_run
+    index = result.index.read_text()
+    for r in result.manifest["reports"]:
+        assert f'href="{r["name"]}.html"' in index
+        assert (result.run_dir / r["html"]).exists() and (result.run_dir / r["ipynb"]).exists()
+    assert index.count('class="ok"') == 5
+
+
+def test_manifest_records_inputs_versions_and_times(full_run):
+    result, _ = full_run
+    m = json.loads((result.run_dir / "manifest.json").read_text())
+    assert m["status"] == "OK"
+    assert m["workspace"]["fingerprint"].startswith("sha256:")
+    assert {"pandas", "pymc", "papermill", "omnimodel"} <= set(m["versions"])
+    assert m["started_at"] <= m["finished_at"]
+    for r in m["reports"]:
+        assert r["duration_s"] > 0 and r["status"] == "OK" and r["error"] is None
+        assert "workspace" in r["parameters"]
+
+
+def test_html_has_no_code_and_embeds_plots(full_run):
+    result, _ = full_run
+    for r in result.manifest["reports"]:
+        page = (result.run_dir / r["html"]).read_text()
+        assert "ws = Workspace(workspace)" not in page and "import overview" not in page
+        assert "data:image/png;base64" in page, f"{r['name']} has no embedded plot"
+        assert "<table" in page
+
+
+def test_html_escapes_text_from_data(full_run):
+    result, _ = full_run
+    page = (result.run_dir / "02_segments_regions.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text ...
+    for r in result.manifest["reports"]:
+        assert HOSTILE not in (result.run_dir / r["html"]).read_text()  # ... and never as markup
+
+
+def test_personal_data_stays_out_of_reports_by_default(full_run):
+    result, _ = full_run
+    for r in result.manifest["reports"]:
+        page = (result.run_dir / r["html"]).read_text()
+        assert "eve.secret@example.com" not in page and "Eve " not in page
+
+
+def test_only_and_param_run_just_that_notebook(tmp_path, demo_workspace):
+    suite = load_report_suite(_suite(tmp_path, demo_workspace))
+    result = run_reports(
+        suite, only=["03_pipeline_forecast"], params={"period": "2026Q2"}, echo=lambda _: None
+    )
+    assert result.ok
+    assert [r["name"] for r in result.manifest["reports"]] == ["03_pipeline_forecast"]
+    assert result.manifest["reports"][0]["parameters"]["period"] == "2026Q2"
+
+
+def test_bad_parameters_stop_the_run_before_anything_runs(tmp_path, demo_workspace):
+    suite = load_report_suite(_suite(tmp_path, demo_workspace))
+    with pytest.raises(ParameterError, match="perod"):
+        run_reports(suite, params={"perod": "2026Q1"}, echo=lambda _: None)
+    with pytest.raises(ParameterError, match="04_channel_targets.*'year'"):
+        run_reports(suite, only=["04_channel_targets"], params={"year": "soon"}, echo=lambda _: None)
+    with pytest.raises(ConfigError, match="no such report"):
+        run_reports(suite, only=["06_nothing"], echo=lambda _: None)
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def _tiny_notebooks(folder: Path) -> Path:
+    folder.mkdir()
+    for name, body in {
+        "good": "print('fine')",
+        "bad": "raise RuntimeError('planted failure ' + workspace[:0])",
+    }.items():
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [
+            new_code_cell('workspace: str = ""  # workspace file', metadata={"tags": ["parameters"]}),
+            new_code_cell(body),
+        ]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_a_failing_notebook_does_not_stop_the_others_and_latest_survives(tmp_path, demo_workspace):
+    nbs = _tiny_notebooks(tmp_path / "nbs")
+    good = load_report_suite(_suite(tmp_path, demo_workspace, nbs, ["good"]))
+    first = run_reports(good, echo=lambda _: None)
+    assert first.ok
+    latest = tmp_path / "reports" / "latest"
+    assert latest.resolve() == first.run_dir.resolve()
+
+    both = load_report_suite(_suite(tmp_path, demo_workspace, nbs, ["bad", "good"]))
+    second = run_reports(both, echo=lambda _: None)
+    assert not second.ok
+    status = {r["name"]: r for r in second.manifest["reports"]}
+    assert status["good"]["status"] == "OK"
+    assert status["bad"]["status"] == "FAILED" and "planted failure" in status["bad"]["error"]
+    assert "planted failure" in second.index.read_text()
+    assert latest.resolve() == first.run_dir.resolve(), "a failed run must not become latest"
+    assert (first.run_dir / "good.html").exists(), "earlier runs are untouched"
+
+
+def test_interrupting_a_run_leaves_nothing_half_written(tmp_path, demo_workspace):
+    nbs = _tiny_notebooks(tmp_path / "nbs")
+    suite = load_report_suite(_suite(tmp_path, demo_workspace, nbs, ["good", "bad"]))
+    first = run_reports(
+        load_report_suite(_suite(tmp_path, demo_workspace, nbs, ["good"])), echo=lambda _: None
+    )
+
+    def interrupt(line):
+        if "running" in line:
+            raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+
+    with pytest.raises(KeyboardInterrupt):
+        run_reports(suite, echo=interrupt)
+    out = tmp_path / "reports"
+    assert sorted(p.name for p in out.iterdir()) == sorted(["latest", first.run_dir.name])
+    assert (out / "latest").resolve() == first.run_dir.resolve()
+    shutil.rmtree(out)
