@@ -5,7 +5,6 @@ Each adapter is a function ``load(source: Path) -> LoadedData``. Register new on
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,28 +24,24 @@ class LoadedData:
     stages: list[str] | None = None  # open funnel stages in order, where the source defines them
 
 
-def _canonical(source: Path) -> LoadedData:
-    from omnimodel.data.adapters.canonical import load
-
-    return load(source)
-
-
-def _workspace(source: Path) -> LoadedData:
-    from omnimodel.data.adapters.canonical import load_workspace
-
-    return load_workspace(source)
-
-
-ADAPTERS: dict[str, Callable[[Path], LoadedData]] = {
-    "canonical": _canonical,
-    "workspace": _workspace,
+#: adapter name -> "module:function"; modules are imported only when used
+ADAPTERS: dict[str, str] = {
+    "canonical": "omnimodel.data.adapters.canonical:load",
+    "workspace": "omnimodel.data.adapters.canonical:load_workspace",
+    "maven_crm": "omnimodel.data.adapters.maven_crm:load",
+    "olist_funnel": "omnimodel.data.adapters.olist_funnel:load",
+    "online_retail": "omnimodel.data.adapters.online_retail:load",
+    "crm_export": "omnimodel.data.adapters.crm_export:load",
 }
 
 
 def load(source: str | Path, adapter: str) -> LoadedData:
     """Load a source with the named adapter."""
+    import importlib
+
     if adapter not in ADAPTERS:
         raise ConfigError(f"unknown adapter {adapter!r}", fix=f"use one of {', '.join(ADAPTERS)}")
-    data = ADAPTERS[adapter](Path(source))
+    module, func = ADAPTERS[adapter].split(":")
+    data = getattr(importlib.import_module(module), func)(Path(source))
     data.adapter, data.source = adapter, str(source)
     return data
