@@ -1,7 +1,8 @@
 """The canonical adapter: a folder with one CSV or Parquet file per canonical table (``orders.csv``, ...).
 
 The simplest way to bring your own data: export each table with the column names of docs/data-model.md.
-Files whose name is not a canonical table are reported, not silently ignored.
+Files whose name is not a canonical table are reported, not silently ignored. An optional ``funnel.yaml``
+(``stages: [lead, qualified, proposal]``, open stages in order) turns on the stage checks.
 """
 
 from __future__ import annotations
@@ -32,7 +33,22 @@ def load(source: Path) -> LoadedData:
         raise OmnimodelError(
             f"no table files in {source}", fix=f"name files after the canonical tables: {', '.join(TABLES)}"
         )
-    return LoadedData(tables, quirks)
+    return LoadedData(tables, quirks, stages=_funnel_stages(source / "funnel.yaml"))
+
+
+def _funnel_stages(path: Path) -> list[str] | None:
+    """Open stages in order from an optional ``funnel.yaml`` (``stages: [lead, qualified, ...]``)."""
+    if not path.exists():
+        return None
+    import yaml
+
+    from omnimodel.exceptions import ConfigError
+
+    raw = yaml.safe_load(path.read_text()) or {}
+    stages = raw.get("stages") if isinstance(raw, dict) else None
+    if not isinstance(stages, list) or not stages:
+        raise ConfigError(f"{path} needs a list `stages:` of open stages in order", fix="e.g. stages: [lead, won]")
+    return [s["name"] if isinstance(s, dict) else str(s) for s in stages]
 
 
 def load_workspace(source: Path) -> LoadedData:
