@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 # Plugins other packages register cost ~8 s per pytest process; the ones we use are named below.
 export PYTEST_DISABLE_PLUGIN_AUTOLOAD = 1
+# Spark (engine-parity tests) binds to loopback only.
+export SPARK_LOCAL_IP = 127.0.0.1
 JOBS ?= 2
 PYTEST_ARGS ?=
 

@@ -199,3 +199,18 @@ def write_workspace(
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
         raise
     return path
+
+
+def copy_workspace(ws: Workspace, con, tables: list[str] | None = None) -> Workspace:
+    """Copy canonical tables into another Ibis backend (e.g. a Spark session) and return it as a Workspace.
+
+    Meant for moving a workspace that fits in memory; larger data is ingested on the target engine directly.
+
+    Examples
+    --------
+    >>> import ibis  # doctest: +SKIP
+    >>> spark_ws = copy_workspace(Workspace("data/demo.duckdb"), ibis.pyspark.connect(session))  # doctest: +SKIP
+    """
+    for name in tables or ws.tables():
+        con.create_table(name, ws.table(name).to_pyarrow(), overwrite=True)
+    return Workspace.from_backend(con)

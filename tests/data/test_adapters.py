@@ -68,14 +68,18 @@ def test_online_retail_loads_clean_and_accounts_for_every_line(retail):
     raw = pd.read_parquet(SHARED_DATA / "online_retail" / "online_retail_lines.parquet")
     counted = {q.split(" ")[0].replace(",", ""): q for q in retail.quirks}
     duplicates, non_product, adjust = (int(k) for k in list(counted)[:3])
-    cancel_lines = int(next(q for q in retail.quirks if "cancellation lines" in q).split(" ")[0].replace(",", ""))
+    cancel_lines = int(
+        next(q for q in retail.quirks if "cancellation lines" in q).split(" ")[0].replace(",", "")
+    )
     assert len(raw) == duplicates + non_product + adjust + cancel_lines + len(t["order_lines"])
 
 
 def test_validate_command_prints_a_clean_summary(capsys):
     assert main(["validate", str(SHARED_DATA / "maven_crm"), "--adapter", "maven_crm"]) == 0
     out = capsys.readouterr().out
-    assert "Rows loaded:" in out and "opportunities" in out and "Quirks handled:" in out and "No problems" in out
+    assert (
+        "Rows loaded:" in out and "opportunities" in out and "Quirks handled:" in out and "No problems" in out
+    )
 
 
 def test_ingest_real_data_into_a_workspace(tmp_path):
@@ -91,20 +95,41 @@ def test_ingest_real_data_into_a_workspace(tmp_path):
 def _salesforce_export(tables, folder):
     """The demo company's pipeline written the way Salesforce exports it."""
     opp = tables["opportunities"]
-    names = {"lead": "Prospecting", "qualified": "Qualification", "proposal": "Proposal/Price Quote",
-             "negotiation": "Negotiation/Review", "won": "Closed Won", "lost": "Closed Lost"}
+    names = {
+        "lead": "Prospecting",
+        "qualified": "Qualification",
+        "proposal": "Proposal/Price Quote",
+        "negotiation": "Negotiation/Review",
+        "won": "Closed Won",
+        "lost": "Closed Lost",
+    }
     closed = opp["outcome"] != "open"
-    sf = pd.DataFrame({
-        "Id": opp["opportunity_id"], "AccountId": opp["account_id"], "CreatedDate": opp["created_date"].dt.date,
-        "Amount": opp["amount"], "LeadSource": opp["source_channel"], "Region__c": opp["region"],
-        "BillingCountry": opp["country"], "Segment__c": opp["segment"], "Product_Family__c": opp["product"],
-        "OwnerId": opp["owner"], "StageName": opp["stage"].map(names),
-        "CloseDate": opp["closed_date"].where(closed, opp["expected_close_date"]).dt.date,
-        "IsClosed": closed, "IsWon": opp["outcome"] == "won",
-    })
+    sf = pd.DataFrame(
+        {
+            "Id": opp["opportunity_id"],
+            "AccountId": opp["account_id"],
+            "CreatedDate": opp["created_date"].dt.date,
+            "Amount": opp["amount"],
+            "LeadSource": opp["source_channel"],
+            "Region__c": opp["region"],
+            "BillingCountry": opp["country"],
+            "Segment__c": opp["segment"],
+            "Product_Family__c": opp["product"],
+            "OwnerId": opp["owner"],
+            "StageName": opp["stage"].map(names),
+            "CloseDate": opp["closed_date"].where(closed, opp["expected_close_date"]).dt.date,
+            "IsClosed": closed,
+            "IsWon": opp["outcome"] == "won",
+        }
+    )
     ev = tables["stage_events"]
-    hist = pd.DataFrame({"OpportunityId": ev["opportunity_id"], "StageName": ev["stage"].map(names),
-                         "CreatedDate": ev["entered_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
+    hist = pd.DataFrame(
+        {
+            "OpportunityId": ev["opportunity_id"],
+            "StageName": ev["stage"].map(names),
+            "CreatedDate": ev["entered_at"].dt.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        }
+    )
     hist = pd.concat([hist, hist.iloc[:5]])  # amount edits repeat a stage row
     folder.mkdir()
     sf.to_csv(folder / "Opportunity.csv", index=False)

@@ -13,16 +13,16 @@ from omnimodel.cli import main
 
 GOOD = {
     "customers.csv": "customer_id,country,segment,is_business,gender\nC1,DE,families,false,f\nC2,FR,premium,false,m\n"
-                     "C3,SE,business,true,\n",
+    "C3,SE,business,true,\n",
     "products.csv": "product_id,name,category,price,cost\nP1,Mug,home,10,4\nP2,Bag,accessories,25,9\n",
     "orders.csv": "order_id,customer_id,order_date,channel,country\nO1,C1,2025-01-03 10:00,webshop,DE\n"
-                  "O2,C2,2025-01-04 11:30,stores,FR\nO3,C3,2025-02-01 09:00,field_sales,SE\n",
+    "O2,C2,2025-01-04 11:30,stores,FR\nO3,C3,2025-02-01 09:00,field_sales,SE\n",
     "order_lines.csv": "order_id,line_no,product_id,quantity,unit_price,discount\nO1,1,P1,2,10,0\nO1,2,P2,1,25,0.1\n"
-                       "O2,1,P2,1,25,0\nO3,1,P1,40,9.5,0\n",
+    "O2,1,P2,1,25,0\nO3,1,P1,40,9.5,0\n",
     "opportunities.csv": "opportunity_id,created_date,amount,stage,outcome,closed_date\n"
-                         "A1,2025-01-01,1000,won,won,2025-02-01\nA2,2025-01-05,500,qualified,open,\n",
+    "A1,2025-01-01,1000,won,won,2025-02-01\nA2,2025-01-05,500,qualified,open,\n",
     "stage_events.csv": "opportunity_id,stage,entered_at\nA1,lead,2025-01-01\nA1,qualified,2025-01-10\n"
-                        "A1,won,2025-02-01\nA2,lead,2025-01-05\nA2,qualified,2025-01-20\n",
+    "A1,won,2025-02-01\nA2,lead,2025-01-05\nA2,qualified,2025-01-20\n",
     "funnel.yaml": "stages: [lead, qualified]\n",
 }
 
@@ -37,41 +37,151 @@ def setfile(file, content):
 
 # (id, change to the good files, text the error must contain)
 CASES = [
-    ("missing-column", replace("orders.csv", "order_id,customer_id,order_date,channel", "order_id,customer_id,order_date,chan"), "orders.channel"),
-    ("renamed-column-case", replace("orders.csv", "order_id,", "Order_ID,"), "rename 'Order_ID' -> 'order_id'"),
+    (
+        "missing-column",
+        replace(
+            "orders.csv", "order_id,customer_id,order_date,channel", "order_id,customer_id,order_date,chan"
+        ),
+        "orders.channel",
+    ),
+    (
+        "renamed-column-case",
+        replace("orders.csv", "order_id,", "Order_ID,"),
+        "rename 'Order_ID' -> 'order_id'",
+    ),
     ("missing-all-required", setfile("products.csv", "sku,title\nP1,Mug\n"), "required column(s) missing"),
-    ("text-in-number", replace("order_lines.csv", "O1,1,P1,2,", "O1,1,P1,two,"), "order_lines.quantity: values that are not a valid int"),
-    ("bad-date", replace("orders.csv", "2025-01-03 10:00", "2025-13-45"), "orders.order_date: values that are not a valid timestamp"),
+    (
+        "text-in-number",
+        replace("order_lines.csv", "O1,1,P1,2,", "O1,1,P1,two,"),
+        "order_lines.quantity: values that are not a valid int",
+    ),
+    (
+        "bad-date",
+        replace("orders.csv", "2025-01-03 10:00", "2025-13-45"),
+        "orders.order_date: values that are not a valid timestamp",
+    ),
     ("empty-required", replace("orders.csv", "2025-01-04 11:30", ""), "orders.order_date: empty values"),
     ("duplicate-id", replace("customers.csv", "C2,FR", "C1,FR"), "customers.customer_id: duplicate ids"),
-    ("duplicate-composite-key", replace("order_lines.csv", "O1,2,P2", "O1,1,P2"), "duplicate rows for the same key"),
-    ("orphan-line", replace("order_lines.csv", "O2,1,P2", "O9,1,P2"), "order_lines.order_id: ids not found in orders.order_id"),
+    (
+        "duplicate-composite-key",
+        replace("order_lines.csv", "O1,2,P2", "O1,1,P2"),
+        "duplicate rows for the same key",
+    ),
+    (
+        "orphan-line",
+        replace("order_lines.csv", "O2,1,P2", "O9,1,P2"),
+        "order_lines.order_id: ids not found in orders.order_id",
+    ),
     ("orphan-customer", replace("orders.csv", "O2,C2", "O2,C7"), "orders.customer_id: ids not found"),
-    ("orphan-product", replace("order_lines.csv", "O3,1,P1", "O3,1,P9"), "order_lines.product_id: ids not found"),
-    ("orphan-stage-event", replace("stage_events.csv", "A2,lead", "A7,lead"), "stage_events.opportunity_id: ids not found"),
-    ("unknown-stage", replace("stage_events.csv", "A1,qualified", "A1,qualifed"), "stages not in the funnel definition (qualifed)"),
-    ("stage-regression", replace("stage_events.csv", "A2,qualified,2025-01-20", "A2,qualified,2025-01-20\nA2,lead,2025-01-25"), "stage regressions"),
-    ("closed-before-created", replace("opportunities.csv", "won,won,2025-02-01", "won,won,2024-12-01"), "closed_date before created_date"),
-    ("negative-amount", replace("opportunities.csv", "A2,2025-01-05,500", "A2,2025-01-05,-500"), "opportunities.amount: values below the minimum 0"),
-    ("negative-quantity", replace("order_lines.csv", "O2,1,P2,1,", "O2,1,P2,-1,"), "order_lines.quantity: values below the minimum 1"),
+    (
+        "orphan-product",
+        replace("order_lines.csv", "O3,1,P1", "O3,1,P9"),
+        "order_lines.product_id: ids not found",
+    ),
+    (
+        "orphan-stage-event",
+        replace("stage_events.csv", "A2,lead", "A7,lead"),
+        "stage_events.opportunity_id: ids not found",
+    ),
+    (
+        "unknown-stage",
+        replace("stage_events.csv", "A1,qualified", "A1,qualifed"),
+        "stages not in the funnel definition (qualifed)",
+    ),
+    (
+        "stage-regression",
+        replace("stage_events.csv", "A2,qualified,2025-01-20", "A2,qualified,2025-01-20\nA2,lead,2025-01-25"),
+        "stage regressions",
+    ),
+    (
+        "closed-before-created",
+        replace("opportunities.csv", "won,won,2025-02-01", "won,won,2024-12-01"),
+        "closed_date before created_date",
+    ),
+    (
+        "negative-amount",
+        replace("opportunities.csv", "A2,2025-01-05,500", "A2,2025-01-05,-500"),
+        "opportunities.amount: values below the minimum 0",
+    ),
+    (
+        "negative-quantity",
+        replace("order_lines.csv", "O2,1,P2,1,", "O2,1,P2,-1,"),
+        "order_lines.quantity: values below the minimum 1",
+    ),
     ("fractional-quantity", replace("order_lines.csv", "O2,1,P2,1,", "O2,1,P2,1.5,"), "whole number"),
-    ("huge-quantity", replace("order_lines.csv", "O3,1,P1,40,", "O3,1,P1,40000000000,"), "order_lines.quantity: values above the maximum"),
-    ("huge-price", replace("order_lines.csv", "O3,1,P1,40,9.5", "O3,1,P1,40,9e15"), "order_lines.unit_price: values above the maximum"),
-    ("infinite-price", replace("products.csv", "P1,Mug,home,10", "P1,Mug,home,inf"), "products.price: infinite values"),
-    ("discount-over-one", replace("order_lines.csv", "25,0.1", "25,10"), "order_lines.discount: values above the maximum 1"),
+    (
+        "huge-quantity",
+        replace("order_lines.csv", "O3,1,P1,40,", "O3,1,P1,40000000000,"),
+        "order_lines.quantity: values above the maximum",
+    ),
+    (
+        "huge-price",
+        replace("order_lines.csv", "O3,1,P1,40,9.5", "O3,1,P1,40,9e15"),
+        "order_lines.unit_price: values above the maximum",
+    ),
+    (
+        "infinite-price",
+        replace("products.csv", "P1,Mug,home,10", "P1,Mug,home,inf"),
+        "products.price: infinite values",
+    ),
+    (
+        "discount-over-one",
+        replace("order_lines.csv", "25,0.1", "25,10"),
+        "order_lines.discount: values above the maximum 1",
+    ),
     ("unknown-channel", replace("orders.csv", "webshop", "fax"), "orders.channel: values outside"),
-    ("unknown-outcome", replace("opportunities.csv", "qualified,open", "qualified,pending"), "opportunities.outcome: values outside won, lost, open"),
-    ("bad-bool", replace("customers.csv", "families,false", "families,maybe"), "customers.is_business: values that are not a valid bool"),
-    ("bad-gender", replace("customers.csv", "premium,false,m", "premium,false,x"), "customers.gender: values outside f, m, d"),
-    ("formula-hyperlink", replace("products.csv", "P1,Mug", 'P1,"=HYPERLINK(""http://evil"",""x"")"'), "spreadsheet formula text"),
-    ("formula-at", replace("customers.csv", "C2,FR,premium", "C2,FR,@SUM(A1)"), "customers.segment: spreadsheet formula"),
+    (
+        "unknown-outcome",
+        replace("opportunities.csv", "qualified,open", "qualified,pending"),
+        "opportunities.outcome: values outside won, lost, open",
+    ),
+    (
+        "bad-bool",
+        replace("customers.csv", "families,false", "families,maybe"),
+        "customers.is_business: values that are not a valid bool",
+    ),
+    (
+        "bad-gender",
+        replace("customers.csv", "premium,false,m", "premium,false,x"),
+        "customers.gender: values outside f, m, d",
+    ),
+    (
+        "formula-hyperlink",
+        replace("products.csv", "P1,Mug", 'P1,"=HYPERLINK(""http://evil"",""x"")"'),
+        "spreadsheet formula text",
+    ),
+    (
+        "formula-at",
+        replace("customers.csv", "C2,FR,premium", "C2,FR,@SUM(A1)"),
+        "customers.segment: spreadsheet formula",
+    ),
     ("empty-file", setfile("orders.csv", ""), "is empty"),
-    ("header-only", setfile("products.csv", "product_id,name,category,price,cost\n"), "the table has no rows"),
-    ("semicolon-delimiter", setfile("customers.csv", GOOD["customers.csv"].replace(",", ";")), "separated by ';'"),
+    (
+        "header-only",
+        setfile("products.csv", "product_id,name,category,price,cost\n"),
+        "the table has no rows",
+    ),
+    (
+        "semicolon-delimiter",
+        setfile("customers.csv", GOOD["customers.csv"].replace(",", ";")),
+        "separated by ';'",
+    ),
     ("tab-delimiter", setfile("products.csv", GOOD["products.csv"].replace(",", "\t")), "separated by '\\t'"),
-    ("ragged-rows", replace("products.csv", "P2,Bag,accessories,25,9", "P2,Bag,accessories,25,9,extra,more"), "wrong number of fields"),
-    ("not-utf8", setfile("products.csv", GOOD["products.csv"].replace("Mug", "Müg").encode("latin-1")), "not valid utf-8"),
-    ("corrupt-parquet", lambda f: (f.pop("orders.csv"), f.__setitem__("orders.parquet", b"PAR1 not really")), "cannot read"),
+    (
+        "ragged-rows",
+        replace("products.csv", "P2,Bag,accessories,25,9", "P2,Bag,accessories,25,9,extra,more"),
+        "wrong number of fields",
+    ),
+    (
+        "not-utf8",
+        setfile("products.csv", GOOD["products.csv"].replace("Mug", "Müg").encode("latin-1")),
+        "not valid utf-8",
+    ),
+    (
+        "corrupt-parquet",
+        lambda f: (f.pop("orders.csv"), f.__setitem__("orders.parquet", b"PAR1 not really")),
+        "cannot read",
+    ),
     ("bad-funnel-yaml", setfile("funnel.yaml", "stages: lead\n"), "needs a list `stages:`"),
 ]
 
@@ -85,7 +195,19 @@ def _write(folder: Path, files: dict) -> dict[str, str]:
 
 def test_the_good_input_loads(tmp_path, capsys):
     _write(tmp_path / "src", dict(GOOD))
-    assert main(["ingest", str(tmp_path / "src"), "--adapter", "canonical", "--workspace", str(tmp_path / "w.duckdb")]) == 0
+    assert (
+        main(
+            [
+                "ingest",
+                str(tmp_path / "src"),
+                "--adapter",
+                "canonical",
+                "--workspace",
+                str(tmp_path / "w.duckdb"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "w.duckdb").exists()
 
 
@@ -101,8 +223,10 @@ def test_malformed_input_gives_a_clear_error_and_writes_nothing(tmp_path, capsys
     before = _write(src, files)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    for command in (["validate", str(src), "--adapter", "canonical"],
-                    ["ingest", str(src), "--adapter", "canonical", "--workspace", str(out_dir / "w.duckdb")]):
+    for command in (
+        ["validate", str(src), "--adapter", "canonical"],
+        ["ingest", str(src), "--adapter", "canonical", "--workspace", str(out_dir / "w.duckdb")],
+    ):
         code = main(command)
         captured = capsys.readouterr()
         text = captured.out + captured.err
@@ -120,7 +244,20 @@ def test_quarantine_loads_the_rest_and_writes_rejected_rows_with_reasons(tmp_pat
     replace("orders.csv", "O3,C3", "O3,C9")(files)  # orphan order; its line becomes an orphan in turn
     _write(tmp_path / "src", files)
     ws = tmp_path / "w.duckdb"
-    assert main(["ingest", str(tmp_path / "src"), "--adapter", "canonical", "--workspace", str(ws), "--quarantine"]) == 0
+    assert (
+        main(
+            [
+                "ingest",
+                str(tmp_path / "src"),
+                "--adapter",
+                "canonical",
+                "--workspace",
+                str(ws),
+                "--quarantine",
+            ]
+        )
+        == 0
+    )
     assert "Quarantined 3 rows" in capsys.readouterr().out
     rejected = pd.read_csv(tmp_path / "w.rejected.csv")
     assert sorted(rejected["table"]) == ["order_lines", "order_lines", "orders"]

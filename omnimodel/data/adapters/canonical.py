@@ -47,7 +47,9 @@ def _funnel_stages(path: Path) -> list[str] | None:
     raw = yaml.safe_load(path.read_text()) or {}
     stages = raw.get("stages") if isinstance(raw, dict) else None
     if not isinstance(stages, list) or not stages:
-        raise ConfigError(f"{path} needs a list `stages:` of open stages in order", fix="e.g. stages: [lead, won]")
+        raise ConfigError(
+            f"{path} needs a list `stages:` of open stages in order", fix="e.g. stages: [lead, won]"
+        )
     return [s["name"] if isinstance(s, dict) else str(s) for s in stages]
 
 

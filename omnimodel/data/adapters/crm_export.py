@@ -38,9 +38,13 @@ def _rename(frame: pd.DataFrame, columns: dict, table: str, path: Path) -> pd.Da
         raise OmnimodelError(
             f"the export has no column(s) {', '.join(missing)} named in the mapping",
             table=table,
-            fix=(f"edit {path}" if path != DEFAULT_MAPPING else f"copy {path} to mapping.yaml in the export "
-                 "folder and edit it") + f" (delete optional lines or name your columns); the export has "
-                f"{', '.join(frame.columns)}",
+            fix=(
+                f"edit {path}"
+                if path != DEFAULT_MAPPING
+                else f"copy {path} to mapping.yaml in the export folder and edit it"
+            )
+            + f" (delete optional lines or name your columns); the export has "
+            f"{', '.join(frame.columns)}",
         )
     return frame[list(columns.values())].set_axis(list(columns), axis=1)
 
@@ -50,10 +54,18 @@ def load(source: Path) -> LoadedData:
         source = source.parent
     mapping, mapping_path = read_mapping(source)
     quirks = [f"column mapping from {mapping_path}"]
-    opp = _rename(read_table_file(source / mapping["files"]["opportunities"], "opportunities"),
-                  mapping["opportunities"], "opportunities", mapping_path)
-    hist = _rename(read_table_file(source / mapping["files"]["stage_history"], "stage_history"),
-                   mapping["stage_history"], "stage_events", mapping_path)
+    opp = _rename(
+        read_table_file(source / mapping["files"]["opportunities"], "opportunities"),
+        mapping["opportunities"],
+        "opportunities",
+        mapping_path,
+    )
+    hist = _rename(
+        read_table_file(source / mapping["files"]["stage_history"], "stage_history"),
+        mapping["stage_history"],
+        "stage_events",
+        mapping_path,
+    )
     open_stages = dict(mapping["stages"])
     won, lost = set(mapping.get("won_stages", [])), set(mapping.get("lost_stages", []))
     to_canonical = {**open_stages, **{s: "won" for s in won}, **{s: "lost" for s in lost}}
@@ -78,6 +90,10 @@ def load(source: Path) -> LoadedData:
     hist = hist.assign(_t=order).sort_values(["opportunity_id", "_t"], kind="stable").drop(columns="_t")
     repeat = hist["stage"].eq(hist.groupby("opportunity_id")["stage"].shift())
     if repeat.any():
-        quirks.append(f"{repeat.sum():,} history rows repeat the stage before them (amount or date edits): merged")
+        quirks.append(
+            f"{repeat.sum():,} history rows repeat the stage before them (amount or date edits): merged"
+        )
     events = hist[~repeat].reset_index(drop=True)
-    return LoadedData({"opportunities": out, "stage_events": events}, quirks, stages=list(open_stages.values()))
+    return LoadedData(
+        {"opportunities": out, "stage_events": events}, quirks, stages=list(open_stages.values())
+    )

@@ -33,7 +33,9 @@ def load(source: Path) -> LoadedData:
         source = source.parent
     missing = [f for f in FILES.values() if not (source / f).exists()]
     if missing:
-        raise OmnimodelError(f"{source} lacks {', '.join(missing)}", fix="pass the folder of the Olist funnel files")
+        raise OmnimodelError(
+            f"{source} lacks {', '.join(missing)}", fix="pass the folder of the Olist funnel files"
+        )
     leads = read_table_file(source / FILES["leads"], "leads")
     deals = read_table_file(source / FILES["deals"], "deals")
     sellers = read_table_file(source / FILES["sellers"], "sellers")
@@ -45,14 +47,20 @@ def load(source: Path) -> LoadedData:
     early = won_at.notna() & (won_at.dt.normalize() < created)
     if early.any():
         ids = ", ".join(leads.loc[early, "mql_id"].str[:8])
-        quirks.append(f"{early.sum()} deal(s) won before the first contact ({ids}...): won date set to the "
-                      "first-contact date")
+        quirks.append(
+            f"{early.sum()} deal(s) won before the first contact ({ids}...): won date set to the "
+            "first-contact date"
+        )
         won_at = won_at.where(~early, created)
     end = won_at.max().normalize()
     won = won_at.notna()
     waited_out = ~won & (created + pd.Timedelta(days=LOST_AFTER_DAYS) <= end)
     outcome = pd.Series("open", index=leads.index).where(~won, "won").where(~waited_out, "lost")
-    closed = won_at.dt.normalize().where(won, created + pd.Timedelta(days=LOST_AFTER_DAYS)).where(outcome != "open")
+    closed = (
+        won_at.dt.normalize()
+        .where(won, created + pd.Timedelta(days=LOST_AFTER_DAYS))
+        .where(outcome != "open")
+    )
     within = ((won_at - created).dt.days[won] <= LOST_AFTER_DAYS).mean()
     quirks.append(
         f"only won deals are recorded: {waited_out.sum()} leads without a deal after {LOST_AFTER_DAYS} days "
@@ -62,35 +70,46 @@ def load(source: Path) -> LoadedData:
     origin = leads["origin"].fillna("missing")
     if leads["origin"].isna().any():
         quirks.append(f"{leads['origin'].isna().sum()} leads without origin: channel 'missing'")
-    state = leads["mql_id"].map(deal["seller_id"]).map(sellers.drop_duplicates("seller_id").set_index("seller_id")
-                                                       ["seller_state"])
-    quirks.append(f"{state.notna().sum()} of {won.sum()} won deals have a seller state (region); the sellers "
-                  "table holds only sellers with e-commerce orders")
+    state = (
+        leads["mql_id"]
+        .map(deal["seller_id"])
+        .map(sellers.drop_duplicates("seller_id").set_index("seller_id")["seller_state"])
+    )
+    quirks.append(
+        f"{state.notna().sum()} of {won.sum()} won deals have a seller state (region); the sellers "
+        "table holds only sellers with e-commerce orders"
+    )
     revenue = pd.to_numeric(leads["mql_id"].map(deal["declared_monthly_revenue"]), errors="coerce")
-    quirks.append(f"declared monthly revenue is 0 or missing for {(revenue.fillna(0) == 0).sum()} leads: "
-                  "amount left empty (no deal values in this source)")
-    opportunities = pd.DataFrame({
-        "opportunity_id": leads["mql_id"],
-        "account_id": leads["mql_id"].map(deal["seller_id"]),
-        "created_date": created,
-        "amount": revenue.where(revenue > 0),
-        "source_channel": origin,
-        "region": state,
-        "country": "BR",
-        "segment": leads["mql_id"].map(deal["business_segment"]),
-        "product": leads["mql_id"].map(deal["lead_type"]),
-        "owner": leads["mql_id"].map(deal["sr_id"]),
-        "stage": outcome.where(outcome != "open", "mql"),
-        "expected_close_date": pd.NaT,
-        "closed_date": closed,
-        "outcome": outcome,
-        "landing_page_id": leads["landing_page_id"],
-        "sdr_id": leads["mql_id"].map(deal["sdr_id"]),
-    })
-    events = pd.concat([
-        pd.DataFrame({"opportunity_id": leads["mql_id"], "stage": "mql", "entered_at": created}),
-        pd.DataFrame({"opportunity_id": leads["mql_id"], "stage": outcome, "entered_at": closed}),
-    ])
+    quirks.append(
+        f"declared monthly revenue is 0 or missing for {(revenue.fillna(0) == 0).sum()} leads: "
+        "amount left empty (no deal values in this source)"
+    )
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": leads["mql_id"],
+            "account_id": leads["mql_id"].map(deal["seller_id"]),
+            "created_date": created,
+            "amount": revenue.where(revenue > 0),
+            "source_channel": origin,
+            "region": state,
+            "country": "BR",
+            "segment": leads["mql_id"].map(deal["business_segment"]),
+            "product": leads["mql_id"].map(deal["lead_type"]),
+            "owner": leads["mql_id"].map(deal["sr_id"]),
+            "stage": outcome.where(outcome != "open", "mql"),
+            "expected_close_date": pd.NaT,
+            "closed_date": closed,
+            "outcome": outcome,
+            "landing_page_id": leads["landing_page_id"],
+            "sdr_id": leads["mql_id"].map(deal["sdr_id"]),
+        }
+    )
+    events = pd.concat(
+        [
+            pd.DataFrame({"opportunity_id": leads["mql_id"], "stage": "mql", "entered_at": created}),
+            pd.DataFrame({"opportunity_id": leads["mql_id"], "stage": outcome, "entered_at": closed}),
+        ]
+    )
     events = events[events["stage"] != "open"].dropna(subset=["entered_at"])
     events = events.sort_values(["opportunity_id", "entered_at"], kind="stable", ignore_index=True)
     return LoadedData({"opportunities": opportunities, "stage_events": events}, quirks, stages=STAGES)

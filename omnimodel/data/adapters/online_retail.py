@@ -24,7 +24,20 @@ from omnimodel.data.adapters import LoadedData
 from omnimodel.data.countries import to_iso2
 from omnimodel.data.readers import read_table_file
 
-NON_PRODUCT_CODES = {"POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS", "B", "m"}
+NON_PRODUCT_CODES = {
+    "POST",
+    "DOT",
+    "M",
+    "C2",
+    "D",
+    "S",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",
+    "PADS",
+    "B",
+    "m",
+}
 CATEGORY_KEYWORDS = [  # first match wins
     ("seasonal", r"CHRISTMAS|XMAS|EASTER|HALLOWEEN|ADVENT"),
     ("bags", r"\bBAGS?\b|PURSE|SHOPPER|TOTE"),
@@ -34,8 +47,11 @@ CATEGORY_KEYWORDS = [  # first match wins
     ("toys and games", r"DOLL|TOY|GAME|PLAYHOUSE|SPACEBOY|JIGSAW|SKITTLES|PUPPET"),
     ("jewellery and accessories", r"NECKLACE|BRACELET|EARRING|\bRING\b|HAIR|JEWEL|UMBRELLA"),
     ("garden", r"GARDEN|PLANT|FLOWER|\bPOTS?\b|WATERING|BIRD"),
-    ("home decor", r"HEART|SIGN|FRAME|CLOCK|DOORSTOP|CUSHION|DECORATION|ORNAMENT|HANGING|GARLAND|BUNTING|"
-                   r"WREATH|VASE|HOOK|BOX|MIRROR|DRAWER|CABINET|COAT RACK"),
+    (
+        "home decor",
+        r"HEART|SIGN|FRAME|CLOCK|DOORSTOP|CUSHION|DECORATION|ORNAMENT|HANGING|GARLAND|BUNTING|"
+        r"WREATH|VASE|HOOK|BOX|MIRROR|DRAWER|CABINET|COAT RACK",
+    ),
 ]
 
 
@@ -75,46 +91,75 @@ def load(source: Path) -> LoadedData:
     cancels = lines[cancel & ~non_product & (lines["Quantity"] < 0)].copy()
 
     iso = to_iso2(sales["Country"])
-    aliases = sorted({c for c in sales["Country"].unique() if c.strip().lower() in
-                      {"eire", "rsa", "usa", "channel islands", "european community", "unspecified"}})
+    aliases = sorted(
+        {
+            c
+            for c in sales["Country"].unique()
+            if c.strip().lower()
+            in {"eire", "rsa", "usa", "channel islands", "european community", "unspecified"}
+        }
+    )
     if aliases:
-        quirks.append("country aliases mapped: " + ", ".join(f"{a} -> {to_iso2(pd.Series([a]))[0]}" for a in aliases)
-                      + " (JE stands for Jersey and Guernsey; EU and ZZ are not countries)")
+        quirks.append(
+            "country aliases mapped: "
+            + ", ".join(f"{a} -> {to_iso2(pd.Series([a]))[0]}" for a in aliases)
+            + " (JE stands for Jersey and Guernsey; EU and ZZ are not countries)"
+        )
     unknown = sorted(sales.loc[iso.isna(), "Country"].unique())
     if unknown:
         quirks.append(f"unknown countries kept as ZZ: {', '.join(unknown)}")
     sales["country"] = iso.fillna("ZZ").to_numpy()
     sales["customer_id"] = sales["CustomerID"].astype("Int64").astype("string")
     anonymous = sales["customer_id"].isna()
-    quirks.append(f"{anonymous.sum():,} lines ({sales.loc[anonymous, 'InvoiceNo'].nunique():,} orders) have no "
-                  "customer id: kept as anonymous orders")
+    quirks.append(
+        f"{anonymous.sum():,} lines ({sales.loc[anonymous, 'InvoiceNo'].nunique():,} orders) have no "
+        "customer id: kept as anonymous orders"
+    )
 
     sales = sales.sort_values(["InvoiceNo", "InvoiceDate"], kind="stable")
     sales["line_no"] = sales.groupby("InvoiceNo").cumcount() + 1
     first = sales.groupby("InvoiceNo", sort=False).agg(
-        order_date=("InvoiceDate", "min"), customer_id=("customer_id", "first"), country=("country", "first"),
+        order_date=("InvoiceDate", "min"),
+        customer_id=("customer_id", "first"),
+        country=("country", "first"),
         stamps=("InvoiceDate", "nunique"),
     )
     if (first["stamps"] > 1).any():
-        quirks.append(f"{(first['stamps'] > 1).sum()} invoices span two timestamps: the order date is the first")
-    orders = pd.DataFrame({
-        "order_id": first.index, "customer_id": first["customer_id"].to_numpy(),
-        "order_date": first["order_date"].to_numpy(), "channel": "webshop", "country": first["country"].to_numpy(),
-    })
+        quirks.append(
+            f"{(first['stamps'] > 1).sum()} invoices span two timestamps: the order date is the first"
+        )
+    orders = pd.DataFrame(
+        {
+            "order_id": first.index,
+            "customer_id": first["customer_id"].to_numpy(),
+            "order_date": first["order_date"].to_numpy(),
+            "channel": "webshop",
+            "country": first["country"].to_numpy(),
+        }
+    )
     quirks.append("single channel: every order is a webshop order")
-    order_lines = pd.DataFrame({
-        "order_id": sales["InvoiceNo"].to_numpy(), "line_no": sales["line_no"].to_numpy(),
-        "product_id": sales["StockCode"].to_numpy(), "quantity": sales["Quantity"].to_numpy(),
-        "unit_price": sales["UnitPrice"].to_numpy(), "discount": 0.0,
-    })
+    order_lines = pd.DataFrame(
+        {
+            "order_id": sales["InvoiceNo"].to_numpy(),
+            "line_no": sales["line_no"].to_numpy(),
+            "product_id": sales["StockCode"].to_numpy(),
+            "quantity": sales["Quantity"].to_numpy(),
+            "unit_price": sales["UnitPrice"].to_numpy(),
+            "discount": 0.0,
+        }
+    )
 
     # Cancellations -> returns of the latest earlier purchase of the same product by the same customer.
     cancels["customer_id"] = cancels["CustomerID"].astype("Int64").astype("string")
     cancels = cancels.dropna(subset=["customer_id"]).sort_values("InvoiceDate")
     bought = sales.dropna(subset=["customer_id"]).sort_values("InvoiceDate")
     matched = pd.merge_asof(
-        cancels, bought[["InvoiceDate", "customer_id", "StockCode", "InvoiceNo", "line_no", "Quantity"]],
-        on="InvoiceDate", by=["customer_id", "StockCode"], direction="backward", suffixes=("", "_bought"),
+        cancels,
+        bought[["InvoiceDate", "customer_id", "StockCode", "InvoiceNo", "line_no", "Quantity"]],
+        on="InvoiceDate",
+        by=["customer_id", "StockCode"],
+        direction="backward",
+        suffixes=("", "_bought"),
     )
     ok = matched["InvoiceNo_bought"].notna()
     n_cancel = int((cancel & ~non_product).sum())
@@ -126,33 +171,62 @@ def load(source: Path) -> LoadedData:
     qty = np.minimum(-m["Quantity"], m["Quantity_bought"]).astype(int)
     capped = int((-m["Quantity"] > m["Quantity_bought"]).sum())
     if capped:
-        quirks.append(f"{capped:,} returns larger than the purchase they match: capped at the purchased quantity")
-    returns = pd.DataFrame({
-        "return_id": m["InvoiceNo"].to_numpy() + "-" + (m.groupby("InvoiceNo").cumcount() + 1).astype(str).to_numpy(),
-        "order_id": m["InvoiceNo_bought"].to_numpy(), "line_no": m["line_no"].astype(int).to_numpy(),
-        "quantity": qty.to_numpy(), "return_date": m["InvoiceDate"].dt.normalize().to_numpy(), "reason": "cancellation",
-    })
+        quirks.append(
+            f"{capped:,} returns larger than the purchase they match: capped at the purchased quantity"
+        )
+    returns = pd.DataFrame(
+        {
+            "return_id": m["InvoiceNo"].to_numpy()
+            + "-"
+            + (m.groupby("InvoiceNo").cumcount() + 1).astype(str).to_numpy(),
+            "order_id": m["InvoiceNo_bought"].to_numpy(),
+            "line_no": m["line_no"].astype(int).to_numpy(),
+            "quantity": qty.to_numpy(),
+            "return_date": m["InvoiceDate"].dt.normalize().to_numpy(),
+            "reason": "cancellation",
+        }
+    )
 
     known = sales.dropna(subset=["customer_id"])
     cust = known.groupby("customer_id").agg(
-        country=("country", lambda s: s.mode().iloc[0]), acquisition_date=("InvoiceDate", "min"),
+        country=("country", lambda s: s.mode().iloc[0]),
+        acquisition_date=("InvoiceDate", "min"),
     )
-    customers = pd.DataFrame({
-        "customer_id": cust.index, "country": cust["country"].to_numpy(),
-        "acquisition_date": cust["acquisition_date"].dt.normalize().to_numpy(), "acquisition_channel": "webshop",
-    })
-    desc = sales.dropna(subset=["Description"]).groupby("StockCode")["Description"].agg(lambda s: s.mode().iloc[0])
+    customers = pd.DataFrame(
+        {
+            "customer_id": cust.index,
+            "country": cust["country"].to_numpy(),
+            "acquisition_date": cust["acquisition_date"].dt.normalize().to_numpy(),
+            "acquisition_channel": "webshop",
+        }
+    )
+    desc = (
+        sales.dropna(subset=["Description"])
+        .groupby("StockCode")["Description"]
+        .agg(lambda s: s.mode().iloc[0])
+    )
     price = sales.groupby("StockCode")["UnitPrice"].median()
-    products = pd.DataFrame({"product_id": price.index, "name": desc.reindex(price.index).to_numpy(),
-                             "price": price.to_numpy(), "channels": "webshop"})
+    products = pd.DataFrame(
+        {
+            "product_id": price.index,
+            "name": desc.reindex(price.index).to_numpy(),
+            "price": price.to_numpy(),
+            "channels": "webshop",
+        }
+    )
     products["category"] = _category(products["name"]).to_numpy()
     matched_share = (products["category"] != "other").mean()
-    quirks.append(f"product categories derived from description keywords: {matched_share:.0%} of "
-                  f"{len(products):,} products matched, the rest are 'other'")
+    quirks.append(
+        f"product categories derived from description keywords: {matched_share:.0%} of "
+        f"{len(products):,} products matched, the rest are 'other'"
+    )
     return LoadedData(
-        {"customers": customers, "products": products, "orders": orders, "order_lines": order_lines,
-         "returns": returns},
+        {
+            "customers": customers,
+            "products": products,
+            "orders": orders,
+            "order_lines": order_lines,
+            "returns": returns,
+        },
         quirks,
     )
-
-

@@ -1,0 +1,90 @@
+"""Feature queries written once in Ibis: they run in whichever engine holds the workspace.
+
+Each function takes a :class:`~omnimodel.data.workspace.Workspace` and returns an Ibis expression (not yet
+executed), so the same code runs on DuckDB, PySpark or a warehouse. :data:`QUERY_SET` lists the ones the
+engine-parity test and the benchmark run on every backend.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from omnimodel.data.overview import line_revenue
+from omnimodel.data.workspace import Workspace
+
+
+def _sales_lines(ws: Workspace) -> ibis.Table:
+    lines, orders = ws.table("order_lines"), ws.table("orders")
+    t = lines.join(orders, "order_id")
+    return t.mutate(revenue=line_revenue(t), cost=t.quantity * t.unit_cost.fill_null(0))
+
+
+def customer_orders(ws: Workspace) -> ibis.Table:
+    """Per customer: orders, units, revenue, margin, first and last order, distinct channels."""
+    t = _sales_lines(ws).filter(lambda t: t.customer_id.notnull())
+    return t.group_by("customer_id").aggregate(
+        orders=t.order_id.nunique(),
+        units=t.quantity.sum(),
+        revenue=t.revenue.sum(),
+        margin=(t.revenue - t.cost).sum(),
+        first_order=t.order_date.min(),
+        last_order=t.order_date.max(),
+        channels=t.channel.nunique(),
+    )
+
+
+def revenue_by_channel_country_month(ws: Workspace) -> ibis.Table:
+    """Revenue, margin, orders and customers by channel, country and month."""
+    t = _sales_lines(ws)
+    t = t.mutate(month=t.order_date.truncate("M").cast("date"))
+    return t.group_by(["channel", "country", "month"]).aggregate(
+        revenue=t.revenue.sum(),
+        margin=(t.revenue - t.cost).sum(),
+        orders=t.order_id.nunique(),
+        customers=t.customer_id.nunique(),
+    )
+
+
+def channel_mix(ws: Workspace) -> ibis.Table:
+    """Orders per customer and channel (the input of channel-mix shares and preferred channel)."""
+    o = ws.table("orders").filter(lambda t: t.customer_id.notnull())
+    return o.group_by(["customer_id", "channel"]).aggregate(orders=o.count())
+
+
+def category_pairs(ws: Workspace) -> ibis.Table:
+    """Orders containing each pair of categories (the support counts of basket rules)."""
+    lines, products = ws.table("order_lines"), ws.table("products")
+    cats = lines.join(products, "product_id").select("order_id", "category").distinct()
+    right = cats.view()
+    pairs = cats.join(right, [cats.order_id == right.order_id, cats.category < right.category])
+    pairs = pairs.select(first=cats.category, second=right.category, order_id=cats.order_id)
+    return pairs.group_by(["first", "second"]).aggregate(orders=pairs.count())
+
+
+def returns_by_category_channel(ws: Workspace) -> ibis.Table:
+    """Units sold and returned by category and channel."""
+    lines, orders, products, returns = (ws.table(n) for n in ("order_lines", "orders", "products", "returns"))
+    sold = lines.join(orders, "order_id").join(products, "product_id")
+    sold = sold.group_by(["category", "channel"]).aggregate(units=sold.quantity.sum())
+    ret = returns.join(lines, [returns.order_id == lines.order_id, returns.line_no == lines.line_no])
+    ret = ret.join(orders, ret.order_id == orders.order_id).join(products, "product_id")
+    ret = ret.group_by(["category", "channel"]).aggregate(returned=ret.quantity.sum())
+    out = sold.left_join(ret, ["category", "channel"])
+    return out.select(sold.category, sold.channel, sold.units, returned=out.returned.fill_null(0))
+
+
+def stage_reach(ws: Workspace) -> ibis.Table:
+    """Opportunities that reached each stage, by segment and region (funnel counts)."""
+    ev, opp = ws.table("stage_events"), ws.table("opportunities")
+    t = ev.join(opp.select("opportunity_id", "segment", "region"), "opportunity_id")
+    return t.group_by(["stage", "segment", "region"]).aggregate(opportunities=t.opportunity_id.nunique())
+
+
+QUERY_SET = {
+    "customer_orders": customer_orders,
+    "revenue_by_channel_country_month": revenue_by_channel_country_month,
+    "channel_mix": channel_mix,
+    "category_pairs": category_pairs,
+    "returns_by_category_channel": returns_by_category_channel,
+    "stage_reach": stage_reach,
+}
