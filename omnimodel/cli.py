@@ -116,6 +116,7 @@ def _cmd_lab(args) -> int:
     ]
     if args.no_browser:
         cmd.append("--no-browser")
+    cmd += [a for a in args.lab_args if a != "--"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     print("Starting JupyterLab with the kernel 'Python (omnimodel)'. Notebooks are in notebooks/.")
@@ -213,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="after --: options passed to jupyter lab as they are")
     p.set_defaults(func=_cmd_lab)
     return parser
 
