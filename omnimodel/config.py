@@ -127,3 +127,88 @@ def load_report_suite(path: str | Path) -> ReportSuite:
         demo=demo,
         source=path,
     )
+
+
+# --- funnel definition (what the sales process is) -----------------------------------------------------
+
+FUNNEL_DEFINITIONS = Path(__file__).parent / "funnel" / "definitions"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One phase of the sales process, with its entry and exit criteria and what belongs to it."""
+
+    name: str
+    entry: str = ""
+    exit: str = ""
+    activities: tuple[str, ...] = ()
+    measurements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunnelDefinition:
+    """Open stages in order and the terminal won/lost states.
+
+    Examples
+    --------
+    >>> funnel = load_funnel("demo")
+    >>> funnel.stage_names
+    ['lead', 'qualified', 'proposal', 'negotiation']
+    """
+
+    name: str
+    stages: tuple[Stage, ...]
+    won: str = "won"
+    lost: str = "lost"
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.stages]
+
+    def rank(self, stage: str) -> int:
+        """Position of an open stage (0 = first); won ranks after the last open stage."""
+        if stage == self.won:
+            return len(self.stages)
+        return self.stage_names.index(stage)
+
+    def to_frame(self):
+        """The definition as a table: phase, entry and exit criteria, activities, measurement points."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {"phase": i + 1, "stage": s.name, "entry": s.entry, "exit": s.exit,
+                 "activities": "; ".join(s.activities), "measurements": "; ".join(s.measurements)}
+                for i, s in enumerate(self.stages)
+            ]
+        )
+
+
+def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
+    """Load a funnel definition: a bundled name (``demo``, ``maven_crm``, ``olist_funnel``) or a YAML path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = FUNNEL_DEFINITIONS / f"{name_or_path}.yaml"
+    if not path.exists():
+        bundled = ", ".join(p.stem for p in sorted(FUNNEL_DEFINITIONS.glob("*.yaml")))
+        raise ConfigError(f"funnel definition {name_or_path} not found", fix=f"use a YAML path or one of {bundled}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    stages = raw.get("stages")
+    if not isinstance(stages, list) or not stages:
+        raise ConfigError(f"{path}: `stages` must list the open phases in order", fix="see funnel/definitions/demo.yaml")
+    parsed = []
+    for s in stages:
+        if isinstance(s, str):
+            s = {"name": s}
+        if not isinstance(s, dict) or "name" not in s:
+            raise ConfigError(f"{path}: each stage needs a `name`, got {s!r}")
+        unknown = set(s) - {"name", "entry", "exit", "activities", "measurements"}
+        if unknown:
+            raise ConfigError(f"{path}: stage {s['name']} has unknown key(s) {', '.join(sorted(unknown))}")
+        parsed.append(Stage(str(s["name"]), s.get("entry", ""), s.get("exit", ""),
+                            tuple(s.get("activities", ())), tuple(s.get("measurements", ()))))
+    names = [s.name for s in parsed]
+    won, lost = str(raw.get("won", "won")), str(raw.get("lost", "lost"))
+    if len(set(names)) != len(names) or {won, lost} & set(names):
+        raise ConfigError(f"{path}: stage names must be distinct and differ from the won/lost states")
+    return FunnelDefinition(str(raw.get("name", path.stem)), tuple(parsed), won, lost)

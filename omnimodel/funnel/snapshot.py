@@ -1,0 +1,128 @@
+"""The pipeline as the CRM showed it on a given day, with nothing from after that day.
+
+:func:`pipeline_snapshot` reads opportunities and stage events from a workspace and returns, as of a date:
+one row per deal (current stage, outcome so far, how long in the current stage) and the stage transitions and
+stage stays that the models are fitted on. Every deal enters the first stage when it is created, so deals
+without stage events (e.g. Maven's prospecting deals) still count. Skipped stages count as passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from omnimodel.config import FunnelDefinition
+from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import OmnimodelError
+
+FACTORS = ("segment", "region", "source_channel", "product")
+UNKNOWN = "unknown"
+
+
+@dataclass
+class PipelineSnapshot:
+    """Deals and stage history as of one date."""
+
+    as_of: pd.Timestamp
+    funnel: FunnelDefinition
+    deals: pd.DataFrame  # one row per deal created on or before as_of
+    transitions: pd.DataFrame  # one row per (deal, stage entered): advanced / lost / open (censored)
+    stays: pd.DataFrame  # one row per stay in a stage: days, exited (False = still there at as_of)
+
+    @property
+    def open_deals(self) -> pd.DataFrame:
+        return self.deals[self.deals["outcome"] == "open"]
+
+
+def pipeline_snapshot(ws: Workspace, funnel: FunnelDefinition, as_of: str | pd.Timestamp | None = None) -> PipelineSnapshot:
+    """Build the snapshot; ``as_of`` defaults to the last date in the stage history.
+
+    Examples
+    --------
+    >>> snap = pipeline_snapshot(Workspace("data/demo.duckdb"), load_funnel("demo"), "2025-06-30")  # doctest: +SKIP
+    >>> snap.open_deals["stage"].value_counts()  # doctest: +SKIP
+    """
+    opp, ev = ws.table("opportunities"), ws.table("stage_events")
+    if as_of is None:
+        as_of = pd.Timestamp(ev.entered_at.max().execute())
+    as_of = pd.Timestamp(as_of).normalize()
+    day = ibis.date(as_of.date())
+    # Row-level filtering and the join run in the engine; the frames handed to pandas are as-of slices.
+    cols = ["opportunity_id", "created_date", "amount", "expected_close_date", "closed_date", "outcome",
+            *[f for f in FACTORS if f in opp.columns]]
+    deals = opp.filter(opp.created_date <= day).select(*cols).execute()
+    events = ev.filter(ev.entered_at <= day).select("opportunity_id", "stage", "entered_at").execute()
+    if deals.empty:
+        raise OmnimodelError(f"no opportunities created on or before {as_of.date()}", table="opportunities",
+                             fix="choose a later as-of date")
+    for f in FACTORS:
+        deals[f] = deals[f].astype("string").fillna(UNKNOWN) if f in deals else UNKNOWN
+    deals = deals.rename(columns={"outcome": "final_outcome", "closed_date": "final_closed_date"})
+    for c in ("created_date", "expected_close_date", "final_closed_date"):
+        deals[c] = pd.to_datetime(deals[c])
+    events["entered_at"] = pd.to_datetime(events["entered_at"])
+
+    names = funnel.stage_names
+    rank = {s: i for i, s in enumerate(names)}
+    last = len(names) - 1
+    unknown = set(events["stage"]) - set(names) - {funnel.won, funnel.lost}
+    if unknown:
+        raise OmnimodelError(f"stages {sorted(unknown)} are not in the funnel definition {funnel.name!r}",
+                             table="stage_events", column="stage", fix="map them in the adapter or extend the funnel")
+    events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
+    # Every deal enters the first stage when created (unless the history says so already).
+    first = deals[["opportunity_id", "created_date"]].rename(columns={"created_date": "entered_at"})
+    first = first[~first["opportunity_id"].isin(events.loc[events["stage"] == names[0], "opportunity_id"])]
+    events = pd.concat([events, first.assign(stage=names[0])], ignore_index=True)
+    events["rank"] = events["stage"].map(rank).astype("float")
+    events = events.sort_values(["opportunity_id", "entered_at", "rank"], na_position="last", kind="stable")
+
+    g = events.groupby("opportunity_id", sort=False)
+    reached = g["rank"].max().astype(int)
+    won_at = events[events["stage"] == funnel.won].groupby("opportunity_id")["entered_at"].min()
+    lost_at = events[events["stage"] == funnel.lost].groupby("opportunity_id")["entered_at"].min()
+    open_events = events[events["rank"].notna()]
+    current_since = open_events.groupby("opportunity_id")["entered_at"].max()
+
+    d = deals.set_index("opportunity_id")
+    d["reached"] = reached.reindex(d.index).fillna(0).astype(int)
+    d["outcome"] = "open"
+    d.loc[d.index.isin(lost_at.index), "outcome"] = "lost"
+    d.loc[d.index.isin(won_at.index), "outcome"] = "won"
+    d["closed_date"] = won_at.reindex(d.index).fillna(lost_at.reindex(d.index))
+    d["stage"] = np.where(d["outcome"] == "open", np.array(names)[d["reached"]], d["outcome"])
+    d["stage_since"] = current_since.reindex(d.index)
+    d["days_in_stage"] = (as_of - d["stage_since"]).dt.days.where(d["outcome"] == "open")
+    deals = d.reset_index()
+
+    # Transitions: a deal that reached stage r passed every stage before it; at r it advanced (won from the last
+    # stage), was lost, or is still there (censored).
+    k = deals["reached"].to_numpy() + 1
+    idx = np.repeat(np.arange(len(deals)), k)
+    stage_pos = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+    at_top = stage_pos == deals["reached"].to_numpy()[idx]
+    outcome = deals["outcome"].to_numpy()[idx]
+    result = np.where(~at_top, "advanced", np.where(outcome == "won", "advanced",
+                                                    np.where(outcome == "lost", "lost", "open")))
+    # a won deal whose history stops before the last stage passed the remaining stages too
+    transitions = pd.DataFrame({"opportunity_id": deals["opportunity_id"].to_numpy()[idx],
+                                "stage": np.array(names)[stage_pos], "stage_rank": stage_pos, "result": result})
+    won_short = deals[(deals["outcome"] == "won") & (deals["reached"] < last)]
+    if len(won_short):
+        extra = [(o, names[s], s, "advanced") for o, r in zip(won_short["opportunity_id"], won_short["reached"],
+                                                               strict=True) for s in range(r + 1, last + 1)]
+        transitions = pd.concat([transitions, pd.DataFrame(extra, columns=transitions.columns)], ignore_index=True)
+    transitions = transitions.merge(deals[["opportunity_id", *FACTORS]], on="opportunity_id")
+
+    # Stays: time from entering a stage to the next event (any), or to as_of when the deal is still there.
+    seq = events.copy()
+    seq["next_at"] = seq.groupby("opportunity_id")["entered_at"].shift(-1)
+    seq = seq[seq["rank"].notna()]
+    seq["exited"] = seq["next_at"].notna()
+    seq["days"] = ((seq["next_at"].fillna(as_of)) - seq["entered_at"]).dt.days.clip(lower=0)
+    stays = seq[["opportunity_id", "stage", "rank", "days", "exited"]].rename(columns={"rank": "stage_rank"})
+    stays["stage_rank"] = stays["stage_rank"].astype(int)
+    return PipelineSnapshot(as_of, funnel, deals, transitions, stays)
