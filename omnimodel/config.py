@@ -143,6 +143,7 @@ class Stage:
     exit: str = ""
     activities: tuple[str, ...] = ()
     measurements: tuple[str, ...] = ()
+    probability: float | None = None  # the CRM's fixed win probability for the stage (the baseline to beat)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ class FunnelDefinition:
         return pd.DataFrame(
             [
                 {"phase": i + 1, "stage": s.name, "entry": s.entry, "exit": s.exit,
-                 "activities": "; ".join(s.activities), "measurements": "; ".join(s.measurements)}
+                 "activities": "; ".join(s.activities), "measurements": "; ".join(s.measurements),
+                 "crm_probability": s.probability}
                 for i, s in enumerate(self.stages)
             ]
         )
@@ -202,11 +204,14 @@ def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
             s = {"name": s}
         if not isinstance(s, dict) or "name" not in s:
             raise ConfigError(f"{path}: each stage needs a `name`, got {s!r}")
-        unknown = set(s) - {"name", "entry", "exit", "activities", "measurements"}
+        unknown = set(s) - {"name", "entry", "exit", "activities", "measurements", "probability"}
         if unknown:
             raise ConfigError(f"{path}: stage {s['name']} has unknown key(s) {', '.join(sorted(unknown))}")
+        prob = s.get("probability")
+        if prob is not None and not (isinstance(prob, (int, float)) and 0 <= prob <= 1):
+            raise ConfigError(f"{path}: stage {s['name']} probability must be between 0 and 1, got {prob!r}")
         parsed.append(Stage(str(s["name"]), s.get("entry", ""), s.get("exit", ""),
-                            tuple(s.get("activities", ())), tuple(s.get("measurements", ()))))
+                            tuple(s.get("activities", ())), tuple(s.get("measurements", ())), prob))
     names = [s.name for s in parsed]
     won, lost = str(raw.get("won", "won")), str(raw.get("lost", "lost"))
     if len(set(names)) != len(names) or {won, lost} & set(names):

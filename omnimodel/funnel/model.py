@@ -28,12 +28,16 @@ from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
 
 default_model_config = {
     "stage_logit_sigma": 1.5,  # prior sd of each stage's average advance log-odds
-    "factor_sigma": 0.5,  # HalfNormal scale of each factor's spread of log-odds
+    "factor_sigma_gamma": (2.0, 8.0),  # Gamma(shape, rate) prior of each factor's spread of log-odds (mean 0.25)
+    "parameterisation": "auto",  # centred, non_centred, or auto (centred where the data pin the effects)
     "duration_prior": (1.0, 10.0),  # Gamma(shape, days) prior on exits per day in a stage
     "arrival_window_days": 365,
+    "closing_calendar": "quarter",  # quarter: learn a month-of-quarter closing rhythm; none: flat
+    "calendar_prior_closes": 20.0,  # pseudo-closes pulling each month's closing intensity towards 1
+    "hindcast_months": 6,  # recent months re-forecast to measure the error the model's own chance misses
     "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred  # new-deal rate and mix come from deals created in this window before as_of
 }
-default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.9}
+default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.95}
 CONVERGED_RHAT = 1.01
 CONVERGED_ESS = 400
 
@@ -65,6 +69,52 @@ class Diagnostics:
 
         colour = "#176b2c" if self.converged else "#b00020"
         return f'<p style="color:{colour};font-weight:600">{html.escape(self.message())}</p>'
+
+
+def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool:
+    """Do the data pin this factor's effects? Spread of level log-odds (net of stage averages) vs its noise.
+
+    Where the levels differ by much more than their standard errors, the centred form samples well and the
+    non-centred one makes a ridge; where they barely differ, the non-centred form avoids the funnel.
+    """
+    n, k = counts["n"].to_numpy(float), counts["advanced"].to_numpy(float)
+    stage_rate = counts.assign(k=k).groupby("stage_rank")["k"].transform("sum") / counts.groupby("stage_rank")["n"].transform("sum")
+    expected = n * stage_rate.to_numpy()
+    levels = codes.max() + 1
+    obs, exp_, tot = (np.bincount(codes, weights=w, minlength=levels) for w in (k, expected, n))
+    ok = (obs > 0) & (obs < tot) & (exp_ > 0) & (exp_ < tot)
+    if ok.sum() < 2:
+        return False
+    logit = lambda a, t: np.log(a / (t - a))  # noqa: E731
+    deviation = logit(obs[ok], tot[ok]) - logit(exp_[ok], tot[ok])
+    se = np.sqrt(1 / obs[ok] + 1 / (tot[ok] - obs[ok]))
+    return bool(deviation.std() > 2.0 * se.mean())
+
+
+def _kaplan_meier(days: np.ndarray, exited: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Event times and survival just after each (right-censored data)."""
+    if not exited.any():
+        return np.zeros(0), np.zeros(0)
+    times = np.unique(days[exited])
+    at_risk = len(days) - np.searchsorted(np.sort(days), times, side="left")
+    events = np.bincount(np.searchsorted(times, days[exited]), minlength=len(times))
+    return times, np.cumprod(1.0 - events / at_risk)
+
+
+def _sample_stay(rng, times, surv, cut, elapsed, tail_rate) -> np.ndarray:
+    """Remaining stay given ``elapsed`` days: (draws, deals). Kaplan-Meier up to ``cut``, exponential beyond."""
+    n, m = tail_rate.shape[0], len(elapsed)
+    beyond = np.maximum(cut, elapsed)[None, :] + rng.exponential(1.0, (n, m)) / tail_rate
+    if len(times) == 0:
+        return np.maximum(beyond - elapsed[None, :], 0.0)
+    idx = np.searchsorted(times, elapsed, side="right") - 1  # last event time <= elapsed
+    s_e = np.where(idx >= 0, surv[np.maximum(idx, 0)], 1.0)
+    target = s_e[None, :] * rng.random((n, m))
+    # first event time whose survival falls to the target or below (survival is non-increasing)
+    pos = np.searchsorted(-surv, -target, side="left")
+    inside = (pos < len(times)) & (elapsed[None, :] < cut)
+    t = np.where(inside, times[np.minimum(pos, len(times) - 1)], beyond)
+    return np.maximum(t - elapsed[None, :], 0.0)
 
 
 def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
@@ -127,12 +177,13 @@ class PipelineModel:
                 logit = stage_logit[counts["stage_rank"].to_numpy()]
                 self.centred_ = {}
                 for f in used:
-                    sigma = pm.HalfNormal(f"sigma_{f}", self.model_config["factor_sigma"])
+                    # A boundary-avoiding Gamma prior on the spread: with 3-10 levels a HalfNormal lets sigma fall
+                    # to 0 and opens a funnel; this keeps the sampler out of it whichever parameterisation is used.
+                    shape, rate = self.model_config["factor_sigma_gamma"]
+                    sigma = pm.Gamma(f"sigma_{f}", alpha=shape, beta=rate)
                     idx = pd.Categorical(counts[f], categories=self.levels_[f]).codes
-                    # Non-centred where levels have little data (avoids the funnel); centred where every level has
-                    # plenty, since then the data pin each effect and non-centring would create a ridge instead.
-                    per_level = np.bincount(idx, weights=counts["n"].to_numpy(), minlength=len(self.levels_[f]))
-                    centred = per_level.min() >= self.model_config["centred_min_deals"]
+                    mode = self.model_config["parameterisation"]
+                    centred = mode == "centred" or (mode == "auto" and _strong_signal(counts, f, idx))
                     self.centred_[f] = bool(centred)
                     if centred:
                         effect = pm.ZeroSumNormal(f"effect_{f}", sigma=sigma, dims=f)
@@ -160,7 +211,9 @@ class PipelineModel:
         )
         self._fit_durations(snapshot, random_seed)
         self._fit_arrivals(snapshot)
+        self._fit_closing_calendar(snapshot)
         self.as_of_ = snapshot.as_of
+        self._fit_period_noise(snapshot, random_seed)
         return self
 
     def _fit_durations(self, snapshot: PipelineSnapshot, seed: int) -> None:
@@ -169,6 +222,36 @@ class PipelineModel:
         stays = stays.reindex(range(len(self.stages_)), fill_value=0)
         self.duration_posterior_ = pd.DataFrame({"shape": a0 + stays["exits"].to_numpy(),
                                                  "days": b0 + stays["days"].to_numpy()}, index=self.stages_)
+        # Kaplan-Meier survival of the stay in each stage (right-censored by deals still there): the shape of
+        # stage durations as observed, so a deal long in a stage is not treated like a fresh one.
+        # Past the 90th percentile of finished stays, an exponential tail whose rate comes from the deals seen
+        # that long: if they rarely close (stale "zombie" deals), the tail says so.
+        self.stay_survival_ = []
+        for r in range(len(self.stages_)):
+            st = snapshot.stays[snapshot.stays["stage_rank"] == r]
+            days, exited = st["days"].to_numpy(float), st["exited"].to_numpy(bool)
+            cut = float(np.quantile(days[exited], 0.9)) if exited.any() else 0.0
+            times, surv = _kaplan_meier(days, exited)
+            keep = times <= cut
+            tail = (a0 + (exited & (days > cut)).sum(), b0 + np.clip(days - cut, 0, None).sum())
+            self.stay_survival_.append((times[keep], surv[keep], cut, tail))
+
+    def remaining_days(self, rng: np.random.Generator, ranks: np.ndarray, elapsed: np.ndarray,
+                       n: int) -> np.ndarray:
+        """Draws of days until close for deals in stage ``ranks`` for ``elapsed`` days: array (n, deals).
+
+        The current stay is drawn from its Kaplan-Meier survival given the days already spent, later stages
+        unconditionally; beyond the longest stay seen, an exponential tail with the stage's posterior rate.
+        """
+        ranks, elapsed = np.asarray(ranks), np.nan_to_num(np.asarray(elapsed, dtype=float))
+        total = np.zeros((n, len(ranks)))
+        for r, (times, surv, cut, (shape, exposure)) in enumerate(self.stay_survival_):
+            tail_rate = rng.gamma(shape, 1.0 / exposure, size=(n, 1))
+            here, later = ranks == r, ranks < r
+            for mask, given in ((here, elapsed), (later, np.zeros(len(ranks)))):
+                if mask.any():
+                    total[:, mask] += _sample_stay(rng, times, surv, cut, given[mask], tail_rate)
+        return total
 
     def _fit_arrivals(self, snapshot: PipelineSnapshot) -> None:
         window = self.model_config["arrival_window_days"]
@@ -178,6 +261,79 @@ class PipelineModel:
         recent = snapshot.deals[snapshot.deals["created_date"] > start]
         self.arrival_posterior_ = {"shape": 1.0 + len(recent), "days": float(days)}
         self.new_deal_templates_ = recent[[*self.factors, "amount"]].reset_index(drop=True)
+
+    def _fit_closing_calendar(self, snapshot: PipelineSnapshot) -> None:
+        """Relative intensity of wins by month of the quarter (B2B teams win at quarter end), shrunk to 1."""
+        self.closing_calendar_ = np.ones(3)
+        if self.model_config["closing_calendar"] != "quarter":
+            return
+        start = snapshot.as_of - pd.Timedelta(days=self.model_config["arrival_window_days"])
+        # Wins only: the bookings are wins, and teams time wins (quarter-end pushes) unlike losses.
+        closed = snapshot.deals.loc[(snapshot.deals["outcome"] == "won") & (snapshot.deals["closed_date"] > start),
+                                    "closed_date"]
+        if len(closed) < 30:
+            return
+        days = pd.date_range(max(start, closed.min()), snapshot.as_of, freq="D")
+        exposure = np.bincount((days.month - 1) % 3, minlength=3).astype(float)
+        observed = np.bincount((closed.dt.month.to_numpy() - 1) % 3, minlength=3).astype(float)
+        expected = exposure / exposure.sum() * observed.sum()
+        prior = self.model_config["calendar_prior_closes"]
+        factor = (observed + prior) / (expected + prior)
+        self.closing_calendar_ = factor / (factor * exposure).sum() * exposure.sum()
+
+    def _fit_period_noise(self, snapshot: PipelineSnapshot, random_seed: int) -> None:
+        """Forecast error the model's own chance does not cover, from hindcasts of recent months (log-scale sd).
+
+        With the fitted parameters, the model forecasts each of the last few complete months from the pipeline
+        as it stood at the start of that month, and compares with what was booked. The mean squared log error
+        beyond the forecast's own log variance is the extra variance of a period (timing of big deals,
+        execution, changes the model does not see); forecasts scale their draws by a log-normal factor with
+        this sd. The hindcasts reuse parameters fitted on those months, so the figure is a lower bound.
+        """
+        from omnimodel.funnel.forecast import forecast_bookings
+
+        self.period_noise_sd_ = 0.0
+        self.hindcasts_ = pd.DataFrame(columns=["month", "actual", "forecast_mean", "log_error", "log_var"])
+        d = snapshot.deals
+        won = d[d["outcome"] == "won"]
+        if won.empty:
+            return
+        last_full = (snapshot.as_of + pd.Timedelta(days=1)).to_period("M") - 1
+        first = max(won["closed_date"].min().to_period("M") + 1, d["created_date"].min().to_period("M") + 2)
+        months = [m for m in pd.period_range(first, last_full, freq="M")][-self.model_config["hindcast_months"]:]
+        rows = []
+        for month in months:
+            past = snapshot.rewind(month.start_time - pd.Timedelta(days=1))
+            if past.open_deals.empty:
+                continue
+            fc = forecast_bookings(self, past, str(month), by=(), random_seed=random_seed, n_draws=300,
+                                   period_noise=False)
+            actual = won.loc[won["closed_date"].dt.to_period("M") == month, "amount"].fillna(0).sum()
+            if actual <= 0 or (fc.total <= 0).mean() > 0.1:
+                continue
+            logs = np.log(np.maximum(fc.total, 1e-9))
+            rows.append({"month": str(month), "actual": actual, "forecast_mean": fc.total.mean(),
+                         "log_error": np.log(actual) - logs.mean(), "log_var": logs.var()})
+        self.hindcasts_ = pd.DataFrame(rows)
+        if len(rows) >= 2:
+            h = self.hindcasts_
+            self.period_noise_sd_ = float(np.sqrt(max(0.0, (h["log_error"] ** 2).mean() - h["log_var"].mean())))
+
+    def calendar_time(self, as_of: pd.Timestamp, start_days: np.ndarray, business_days: np.ndarray) -> np.ndarray:
+        """Calendar days after ``as_of`` at which ``business_days`` of closing effort, begun at ``start_days``, end.
+
+        Effort accrues at the closing calendar's intensity (1 on average): a deal closes sooner in a
+        quarter's last month and later in its first when the history shows such a rhythm.
+        """
+        horizon = 3 * 366
+        day = as_of + pd.to_timedelta(np.arange(horizon), unit="D")
+        intensity = self.closing_calendar_[(day.month.to_numpy() - 1) % 3]
+        cum = np.concatenate([[0.0], np.cumsum(intensity)])  # effort accrued by the start of each day
+        start_effort = np.interp(start_days, np.arange(horizon + 1), cum)
+        target = start_effort + business_days
+        t = np.interp(target, cum, np.arange(horizon + 1))
+        beyond = target > cum[-1]
+        return np.where(beyond, horizon + (target - cum[-1]), t)
 
     # --- using the posterior --------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ Funnel: mql -> won | lost. Olist records only won deals, so the adapter decides 
   the data (closed on the day that wait ran out), otherwise still ``open`` (right-censored);
 - the one deal won before its first contact gets its won date moved to the first-contact date;
 - a missing origin becomes the channel ``missing`` (``unknown`` stays a channel of its own);
-- deal region is the seller's state where the seller is in the sellers table (380 of 842 deals).
+- segment, lead type, sales rep and seller state exist only for won deals: they are kept as ``won_*``
+  columns, never as deal attributes a model could learn the outcome from.
 """
 
 from __future__ import annotations
@@ -76,8 +77,9 @@ def load(source: Path) -> LoadedData:
         .map(sellers.drop_duplicates("seller_id").set_index("seller_id")["seller_state"])
     )
     quirks.append(
-        f"{state.notna().sum()} of {won.sum()} won deals have a seller state (region); the sellers "
-        "table holds only sellers with e-commerce orders"
+        f"segment, lead type, sales rep and seller state exist only for won deals ({state.notna().sum()} of "
+        f"{won.sum()} have a state): kept as won_* columns, not as deal attributes, so no model can learn the "
+        "outcome from them"
     )
     revenue = pd.to_numeric(leads["mql_id"].map(deal["declared_monthly_revenue"]), errors="coerce")
     quirks.append(
@@ -91,11 +93,16 @@ def load(source: Path) -> LoadedData:
             "created_date": created,
             "amount": revenue.where(revenue > 0),
             "source_channel": origin,
-            "region": state,
+            "region": pd.NA,
             "country": "BR",
-            "segment": leads["mql_id"].map(deal["business_segment"]),
-            "product": leads["mql_id"].map(deal["lead_type"]),
-            "owner": leads["mql_id"].map(deal["sr_id"]),
+            "segment": pd.NA,
+            "product": pd.NA,
+            "owner": pd.NA,
+            # Known only once a deal is won: kept apart so no model can learn the outcome from them.
+            "won_seller_state": state,
+            "won_business_segment": leads["mql_id"].map(deal["business_segment"]),
+            "won_lead_type": leads["mql_id"].map(deal["lead_type"]),
+            "won_sr_id": leads["mql_id"].map(deal["sr_id"]),
             "stage": outcome.where(outcome != "open", "mql"),
             "expected_close_date": pd.NaT,
             "closed_date": closed,

@@ -1,0 +1,167 @@
+"""Backtest: rolling as-of snapshots, each fitted only on what was known that day, scored on what happened.
+
+Per snapshot and the period that follows it: absolute percentage error of the median forecast, CRPS of the
+forecast distribution, whether the actual bookings fell inside P10-P90, and the Brier score of the win
+probabilities of the deals open that day (those resolved by the end of the data). Two baselines run on the
+same snapshots:
+
+- ``crm_weights``: the CRM's fixed stage probabilities (from the funnel definition, or evenly spaced from 10 %
+  to 90 %) times deal value, for open deals expected to close in the period;
+- ``stage_win_rates``: each stage's raw historical win rate (won / closed among deals that reached the stage,
+  no pooling) times deal value, for the same deals.
+
+Baselines give one number, so their CRPS is the absolute error. Deals without an expected close date are
+expected to close after the median days-to-close from their stage seen so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from omnimodel.config import FunnelDefinition
+from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import OmnimodelError
+from omnimodel.funnel.forecast import forecast_bookings
+from omnimodel.funnel.model import PipelineModel
+from omnimodel.funnel.snapshot import PipelineSnapshot, pipeline_snapshot
+
+METHODS = ("model", "crm_weights", "stage_win_rates")
+
+
+def crps_from_draws(draws: np.ndarray, actual: float) -> float:
+    """Continuous ranked probability score of a sample (lower is better): E|X - y| - E|X - X'| / 2."""
+    x = np.sort(np.asarray(draws, dtype=float))
+    n = len(x)
+    # E|X - X'| from the sorted sample in O(n): sum_i (2i - n - 1) x_i * 2 / n^2
+    spread = 2.0 * np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / n**2
+    return float(np.mean(np.abs(x - actual)) - 0.5 * spread)
+
+
+def crm_stage_weights(funnel: FunnelDefinition) -> np.ndarray:
+    """Fixed stage probabilities as a CRM would hold them: from the definition, else 10 % to 90 % spaced."""
+    given = [s.probability for s in funnel.stages]
+    if all(p is not None for p in given):
+        return np.array(given, dtype=float)
+    n = len(funnel.stages)
+    return np.linspace(0.1, 0.9, n) if n > 1 else np.array([0.5])
+
+
+def stage_win_rates(snapshot: PipelineSnapshot) -> np.ndarray:
+    """Raw win rate per stage so far: won / (won + lost) among closed deals that reached the stage."""
+    d = snapshot.deals[snapshot.deals["outcome"] != "open"]
+    rates = []
+    for r in range(len(snapshot.funnel.stages)):
+        reached = d[d["reached"] >= r]
+        rates.append((reached["outcome"] == "won").mean() if len(reached) else np.nan)
+    rates = pd.Series(rates).ffill().fillna(0.5).to_numpy()
+    return rates
+
+
+def _expected_close(snapshot: PipelineSnapshot, open_deals: pd.DataFrame) -> pd.Series:
+    """The CRM's expected close date, else stage entry + the median days from that stage to a win so far."""
+    won = snapshot.deals.loc[snapshot.deals["outcome"] == "won", ["opportunity_id", "closed_date"]]
+    entries = snapshot.stays.groupby(["opportunity_id", "stage_rank"], as_index=False)["entered_at"].min()
+    e = entries.merge(won, on="opportunity_id")
+    median = ((e["closed_date"] - e["entered_at"]).dt.days).groupby(e["stage_rank"]).median()
+    days = open_deals["reached"].map(median).fillna(median.mean() if len(median) else 30.0)
+    fallback = open_deals["stage_since"] + pd.to_timedelta(days.to_numpy(), unit="D")
+    return open_deals["expected_close_date"].fillna(fallback)
+
+
+@dataclass
+class BacktestResult:
+    """Scores per snapshot and method, and deal-level win probabilities for calibration."""
+
+    scores: pd.DataFrame
+    deals: pd.DataFrame  # per snapshot, open deal, method: predicted win probability and final outcome
+    diagnostics: list = field(default_factory=list)
+
+    def summary(self) -> pd.DataFrame:
+        """Per method: mean APE, mean CRPS, P10-P90 coverage, Brier score (lower is better except coverage)."""
+        g = self.scores.groupby("method", sort=False)
+        out = g.agg(snapshots=("as_of", "nunique"), mape=("ape", "mean"), crps=("crps", "mean"),
+                    coverage_p10_p90=("covered", "mean"))
+        brier = self.deals.groupby("method", sort=False).apply(
+            lambda d: float(np.mean((d["win_probability"] - d["won"]) ** 2)), include_groups=False)
+        out["brier"] = brier
+        return out.reindex([m for m in METHODS if m in out.index]).reset_index()
+
+    def reliability(self, bins: int = 10) -> pd.DataFrame:
+        """Reliability diagram data: mean predicted vs observed win rate per probability bin and method."""
+        d = self.deals.copy()
+        d["bin"] = np.minimum((d["win_probability"] * bins).astype(int), bins - 1)
+        return (d.groupby(["method", "bin"]).agg(predicted=("win_probability", "mean"), observed=("won", "mean"),
+                                                 deals=("won", "size")).reset_index())
+
+
+def backtest(
+    ws: Workspace,
+    funnel: FunnelDefinition,
+    snapshots: list[str] | None = None,
+    freq: str = "Q",
+    n_snapshots: int = 4,
+    sampler_config: dict | None = None,
+    random_seed: int = 0,
+    echo=None,
+) -> BacktestResult:
+    """Rolling-origin backtest; by default the last ``n_snapshots`` period ends whose next period is complete.
+
+    Examples
+    --------
+    >>> result = backtest(ws, load_funnel("maven_crm"), freq="M", n_snapshots=6)  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    """
+    final = pipeline_snapshot(ws, funnel)  # the latest state: outcomes known by the end of the data
+    if snapshots is None:
+        ends = pd.period_range(final.deals["created_date"].min(), final.as_of, freq=freq)
+        complete = [p for p in ends if (p + 1).end_time.normalize() <= final.as_of]
+        if len(complete) < 1:
+            raise OmnimodelError("not enough history for a backtest", fix="use a shorter freq (e.g. M)")
+        snapshots = [str(p.end_time.date()) for p in complete[-n_snapshots:]]
+    truth = final.deals.set_index("opportunity_id")
+    scores, deal_rows, diags = [], [], []
+    weights = crm_stage_weights(funnel)
+    for as_of in snapshots:
+        snap = pipeline_snapshot(ws, funnel, as_of)
+        period = pd.Period(snap.as_of + pd.Timedelta(days=1), freq=freq)
+        won = truth[(truth["outcome"] == "won") & (truth["closed_date"] >= period.start_time)
+                    & (truth["closed_date"] <= period.end_time.normalize())]
+        actual = float(won["amount"].fillna(0).sum())
+        model = PipelineModel(sampler_config=sampler_config).fit(snap, random_seed=random_seed)
+        diags.append((as_of, model.diagnostics_))
+        fc = forecast_bookings(model, snap, str(period), by=(), random_seed=random_seed)
+        q = fc.quantiles()
+        scores.append({"as_of": as_of, "period": str(period), "method": "model", "actual": actual,
+                       "forecast": q["p50"], "p10": q["p10"], "p90": q["p90"],
+                       "ape": abs(q["p50"] - actual) / actual if actual else np.nan,
+                       "crps": crps_from_draws(fc.total, actual), "covered": q["p10"] <= actual <= q["p90"],
+                       "converged": model.diagnostics_.converged})
+        open_deals = snap.open_deals
+        expected = _expected_close(snap, open_deals)
+        in_period = ((expected >= period.start_time) & (expected <= period.end_time)).to_numpy()
+        amount = open_deals["amount"].fillna(0).to_numpy()
+        raw = stage_win_rates(snap)
+        n_stages = len(funnel.stages)
+        raw_win = np.array([np.prod(raw[r:n_stages]) for r in open_deals["reached"]])
+        crm_win = weights[open_deals["reached"].to_numpy()]
+        for method, p_win in (("crm_weights", crm_win), ("stage_win_rates", raw_win)):
+            point = float((p_win * amount * in_period).sum())
+            scores.append({"as_of": as_of, "period": str(period), "method": method, "actual": actual,
+                           "forecast": point, "p10": np.nan, "p90": np.nan,
+                           "ape": abs(point - actual) / actual if actual else np.nan,
+                           "crps": abs(point - actual), "covered": False, "converged": True})
+        resolved = truth.loc[open_deals["opportunity_id"], "outcome"].isin(["won", "lost"]).to_numpy()
+        outcome = (truth.loc[open_deals["opportunity_id"], "outcome"] == "won").to_numpy()
+        model_win = fc.deals.set_index("opportunity_id").loc[open_deals["opportunity_id"], "win_probability"]
+        for method, p_win in (("model", model_win.to_numpy()), ("crm_weights", crm_win),
+                              ("stage_win_rates", raw_win)):
+            deal_rows.append(pd.DataFrame({"as_of": as_of, "method": method,
+                                           "opportunity_id": open_deals["opportunity_id"].to_numpy()[resolved],
+                                           "win_probability": p_win[resolved], "won": outcome[resolved]}))
+        if echo:
+            echo(f"  as of {as_of}: actual {actual:,.0f}, model P50 {q['p50']:,.0f} "
+                 f"[{q['p10']:,.0f}, {q['p90']:,.0f}]; {model.diagnostics_.message()[:40]}")
+    return BacktestResult(pd.DataFrame(scores), pd.concat(deal_rows, ignore_index=True), diags)
