@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from omnimodel.exceptions import OmnimodelError
+from omnimodel.funnel.commands import add_pipeline_parser
 
 EPILOG = """examples:
   omnimodel report                                   run every report of reports.yaml on the demo data
@@ -17,6 +18,8 @@ EPILOG = """examples:
   omnimodel demo --size small --seed 7               build data/demo.duckdb
   omnimodel validate exports/ --adapter canonical    check a folder of CSV files, change nothing
   omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb
+  omnimodel pipeline forecast --workspace data/demo.duckdb --period 2026Q1 --target 1500000
+  omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --snapshots 8
   omnimodel lab                                      JupyterLab with the omnimodel kernel
 """
 
@@ -206,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_ingest)
 
+    add_pipeline_parser(sub)
+
     p = sub.add_parser(
         "lab",
         help="start JupyterLab with the omnimodel kernel",
@@ -214,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="after --: options passed to jupyter lab as they are")
+    p.add_argument(
+        "lab_args", nargs=argparse.REMAINDER, help="after --: options passed to jupyter lab as they are"
+    )
     p.set_defaults(func=_cmd_lab)
     return parser
 

@@ -178,9 +178,15 @@ class FunnelDefinition:
 
         return pd.DataFrame(
             [
-                {"phase": i + 1, "stage": s.name, "entry": s.entry, "exit": s.exit,
-                 "activities": "; ".join(s.activities), "measurements": "; ".join(s.measurements),
-                 "crm_probability": s.probability}
+                {
+                    "phase": i + 1,
+                    "stage": s.name,
+                    "entry": s.entry,
+                    "exit": s.exit,
+                    "activities": "; ".join(s.activities),
+                    "measurements": "; ".join(s.measurements),
+                    "crm_probability": s.probability,
+                }
                 for i, s in enumerate(self.stages)
             ]
         )
@@ -193,11 +199,15 @@ def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
         path = FUNNEL_DEFINITIONS / f"{name_or_path}.yaml"
     if not path.exists():
         bundled = ", ".join(p.stem for p in sorted(FUNNEL_DEFINITIONS.glob("*.yaml")))
-        raise ConfigError(f"funnel definition {name_or_path} not found", fix=f"use a YAML path or one of {bundled}")
+        raise ConfigError(
+            f"funnel definition {name_or_path} not found", fix=f"use a YAML path or one of {bundled}"
+        )
     raw = yaml.safe_load(path.read_text()) or {}
     stages = raw.get("stages")
     if not isinstance(stages, list) or not stages:
-        raise ConfigError(f"{path}: `stages` must list the open phases in order", fix="see funnel/definitions/demo.yaml")
+        raise ConfigError(
+            f"{path}: `stages` must list the open phases in order", fix="see funnel/definitions/demo.yaml"
+        )
     parsed = []
     for s in stages:
         if isinstance(s, str):
@@ -210,8 +220,16 @@ def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
         prob = s.get("probability")
         if prob is not None and not (isinstance(prob, (int, float)) and 0 <= prob <= 1):
             raise ConfigError(f"{path}: stage {s['name']} probability must be between 0 and 1, got {prob!r}")
-        parsed.append(Stage(str(s["name"]), s.get("entry", ""), s.get("exit", ""),
-                            tuple(s.get("activities", ())), tuple(s.get("measurements", ())), prob))
+        parsed.append(
+            Stage(
+                str(s["name"]),
+                s.get("entry", ""),
+                s.get("exit", ""),
+                tuple(s.get("activities", ())),
+                tuple(s.get("measurements", ())),
+                prob,
+            )
+        )
     names = [s.name for s in parsed]
     won, lost = str(raw.get("won", "won")), str(raw.get("lost", "lost"))
     if len(set(names)) != len(names) or {won, lost} & set(names):

@@ -82,10 +82,15 @@ class BacktestResult:
     def summary(self) -> pd.DataFrame:
         """Per method: mean APE, mean CRPS, P10-P90 coverage, Brier score (lower is better except coverage)."""
         g = self.scores.groupby("method", sort=False)
-        out = g.agg(snapshots=("as_of", "nunique"), mape=("ape", "mean"), crps=("crps", "mean"),
-                    coverage_p10_p90=("covered", "mean"))
+        out = g.agg(
+            snapshots=("as_of", "nunique"),
+            mape=("ape", "mean"),
+            crps=("crps", "mean"),
+            coverage_p10_p90=("covered", "mean"),
+        )
         brier = self.deals.groupby("method", sort=False).apply(
-            lambda d: float(np.mean((d["win_probability"] - d["won"]) ** 2)), include_groups=False)
+            lambda d: float(np.mean((d["win_probability"] - d["won"]) ** 2)), include_groups=False
+        )
         out["brier"] = brier
         return out.reindex([m for m in METHODS if m in out.index]).reset_index()
 
@@ -93,8 +98,11 @@ class BacktestResult:
         """Reliability diagram data: mean predicted vs observed win rate per probability bin and method."""
         d = self.deals.copy()
         d["bin"] = np.minimum((d["win_probability"] * bins).astype(int), bins - 1)
-        return (d.groupby(["method", "bin"]).agg(predicted=("win_probability", "mean"), observed=("won", "mean"),
-                                                 deals=("won", "size")).reset_index())
+        return (
+            d.groupby(["method", "bin"])
+            .agg(predicted=("win_probability", "mean"), observed=("won", "mean"), deals=("won", "size"))
+            .reset_index()
+        )
 
 
 def backtest(
@@ -105,6 +113,7 @@ def backtest(
     n_snapshots: int = 4,
     sampler_config: dict | None = None,
     random_seed: int = 0,
+    measure: str = "amount",
     echo=None,
 ) -> BacktestResult:
     """Rolling-origin backtest; by default the last ``n_snapshots`` period ends whose next period is complete.
@@ -116,8 +125,10 @@ def backtest(
     """
     final = pipeline_snapshot(ws, funnel)  # the latest state: outcomes known by the end of the data
     if snapshots is None:
+        # Only periods the data covers completely: closes recorded and new deals still being recorded.
+        data_end = min(final.as_of, final.deals["created_date"].max())
         ends = pd.period_range(final.deals["created_date"].min(), final.as_of, freq=freq)
-        complete = [p for p in ends if (p + 1).end_time.normalize() <= final.as_of]
+        complete = [p for p in ends if (p + 1).end_time.normalize() <= data_end]
         if len(complete) < 1:
             raise OmnimodelError("not enough history for a backtest", fix="use a shorter freq (e.g. M)")
         snapshots = [str(p.end_time.date()) for p in complete[-n_snapshots:]]
@@ -127,41 +138,80 @@ def backtest(
     for as_of in snapshots:
         snap = pipeline_snapshot(ws, funnel, as_of)
         period = pd.Period(snap.as_of + pd.Timedelta(days=1), freq=freq)
-        won = truth[(truth["outcome"] == "won") & (truth["closed_date"] >= period.start_time)
-                    & (truth["closed_date"] <= period.end_time.normalize())]
-        actual = float(won["amount"].fillna(0).sum())
-        model = PipelineModel(sampler_config=sampler_config).fit(snap, random_seed=random_seed)
+        won = truth[
+            (truth["outcome"] == "won")
+            & (truth["closed_date"] >= period.start_time)
+            & (truth["closed_date"] <= period.end_time.normalize())
+        ]
+        model = PipelineModel(sampler_config=sampler_config, measure=measure).fit(
+            snap, random_seed=random_seed
+        )
+        actual = float(model.deal_value(won).sum())
         diags.append((as_of, model.diagnostics_))
         fc = forecast_bookings(model, snap, str(period), by=(), random_seed=random_seed)
         q = fc.quantiles()
-        scores.append({"as_of": as_of, "period": str(period), "method": "model", "actual": actual,
-                       "forecast": q["p50"], "p10": q["p10"], "p90": q["p90"],
-                       "ape": abs(q["p50"] - actual) / actual if actual else np.nan,
-                       "crps": crps_from_draws(fc.total, actual), "covered": q["p10"] <= actual <= q["p90"],
-                       "converged": model.diagnostics_.converged})
+        scores.append(
+            {
+                "as_of": as_of,
+                "period": str(period),
+                "method": "model",
+                "actual": actual,
+                "forecast": q["p50"],
+                "p10": q["p10"],
+                "p90": q["p90"],
+                "ape": abs(q["p50"] - actual) / actual if actual else np.nan,
+                "crps": crps_from_draws(fc.total, actual),
+                "covered": q["p10"] <= actual <= q["p90"],
+                "converged": model.diagnostics_.converged,
+            }
+        )
         open_deals = snap.open_deals
         expected = _expected_close(snap, open_deals)
         in_period = ((expected >= period.start_time) & (expected <= period.end_time)).to_numpy()
-        amount = open_deals["amount"].fillna(0).to_numpy()
+        amount = model.deal_value(open_deals)
         raw = stage_win_rates(snap)
         n_stages = len(funnel.stages)
         raw_win = np.array([np.prod(raw[r:n_stages]) for r in open_deals["reached"]])
         crm_win = weights[open_deals["reached"].to_numpy()]
         for method, p_win in (("crm_weights", crm_win), ("stage_win_rates", raw_win)):
             point = float((p_win * amount * in_period).sum())
-            scores.append({"as_of": as_of, "period": str(period), "method": method, "actual": actual,
-                           "forecast": point, "p10": np.nan, "p90": np.nan,
-                           "ape": abs(point - actual) / actual if actual else np.nan,
-                           "crps": abs(point - actual), "covered": False, "converged": True})
+            scores.append(
+                {
+                    "as_of": as_of,
+                    "period": str(period),
+                    "method": method,
+                    "actual": actual,
+                    "forecast": point,
+                    "p10": np.nan,
+                    "p90": np.nan,
+                    "ape": abs(point - actual) / actual if actual else np.nan,
+                    "crps": abs(point - actual),
+                    "covered": False,
+                    "converged": True,
+                }
+            )
         resolved = truth.loc[open_deals["opportunity_id"], "outcome"].isin(["won", "lost"]).to_numpy()
         outcome = (truth.loc[open_deals["opportunity_id"], "outcome"] == "won").to_numpy()
         model_win = fc.deals.set_index("opportunity_id").loc[open_deals["opportunity_id"], "win_probability"]
-        for method, p_win in (("model", model_win.to_numpy()), ("crm_weights", crm_win),
-                              ("stage_win_rates", raw_win)):
-            deal_rows.append(pd.DataFrame({"as_of": as_of, "method": method,
-                                           "opportunity_id": open_deals["opportunity_id"].to_numpy()[resolved],
-                                           "win_probability": p_win[resolved], "won": outcome[resolved]}))
+        for method, p_win in (
+            ("model", model_win.to_numpy()),
+            ("crm_weights", crm_win),
+            ("stage_win_rates", raw_win),
+        ):
+            deal_rows.append(
+                pd.DataFrame(
+                    {
+                        "as_of": as_of,
+                        "method": method,
+                        "opportunity_id": open_deals["opportunity_id"].to_numpy()[resolved],
+                        "win_probability": p_win[resolved],
+                        "won": outcome[resolved],
+                    }
+                )
+            )
         if echo:
-            echo(f"  as of {as_of}: actual {actual:,.0f}, model P50 {q['p50']:,.0f} "
-                 f"[{q['p10']:,.0f}, {q['p90']:,.0f}]; {model.diagnostics_.message()[:40]}")
+            echo(
+                f"  as of {as_of}: actual {actual:,.0f}, model P50 {q['p50']:,.0f} "
+                f"[{q['p10']:,.0f}, {q['p90']:,.0f}]; {model.diagnostics_.message()[:40]}"
+            )
     return BacktestResult(pd.DataFrame(scores), pd.concat(deal_rows, ignore_index=True), diags)

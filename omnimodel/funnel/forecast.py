@@ -37,8 +37,12 @@ class BookingsForecast:
 
     def quantiles(self, draws: np.ndarray | None = None) -> dict[str, float]:
         x = self.total if draws is None else draws
-        return {"p10": float(np.quantile(x, 0.1)), "p50": float(np.quantile(x, 0.5)),
-                "p90": float(np.quantile(x, 0.9)), "mean": float(x.mean())}
+        return {
+            "p10": float(np.quantile(x, 0.1)),
+            "p50": float(np.quantile(x, 0.5)),
+            "p90": float(np.quantile(x, 0.9)),
+            "mean": float(x.mean()),
+        }
 
     def p_hit(self, target: float) -> float:
         """Probability that bookings reach the target."""
@@ -54,9 +58,11 @@ class BookingsForecast:
 
     def as_html(self) -> str:
         q = self.quantiles()
-        return (f"<p>Bookings in <b>{html.escape(str(self.period))}</b> (as of {self.as_of.date()}): "
-                f"P10 {q['p10']:,.0f}, <b>P50 {q['p50']:,.0f}</b>, P90 {q['p90']:,.0f}; "
-                f"{self.new_deals_share:.0%} of the expected value from deals not created yet.</p>")
+        return (
+            f"<p>Bookings in <b>{html.escape(str(self.period))}</b> (as of {self.as_of.date()}): "
+            f"P10 {q['p10']:,.0f}, <b>P50 {q['p50']:,.0f}</b>, P90 {q['p90']:,.0f}; "
+            f"{self.new_deals_share:.0%} of the expected value from deals not created yet.</p>"
+        )
 
     def _repr_html_(self) -> str:
         return self.as_html() + self.to_frame().to_html(index=False, float_format=lambda v: f"{v:,.0f}")
@@ -86,7 +92,7 @@ def forecast_bookings(
     end = (p.end_time.normalize() - snapshot.as_of).days + 1  # days after as_of, end exclusive
     deals = snapshot.open_deals.reset_index(drop=True)
     n_draws = min(n_draws or model.n_draws(), model.n_draws())
-    amounts = deals["amount"].fillna(0.0).to_numpy()
+    amounts = model.deal_value(deals)
     win = model.win_probability(deals)[:n_draws]  # (D, N)
     ranks = deals["reached"].to_numpy()
     groups = {g: pd.Categorical(deals[g].astype("string").fillna("unknown")) for g in by}
@@ -100,8 +106,13 @@ def forecast_bookings(
         booked_open[lo:hi] = won & (close_in >= start) & (close_in < end)
     open_value = booked_open * amounts[None, :]
     total = open_value.sum(axis=1)
-    by_group = {g: pd.DataFrame(_sum_by(open_value, groups[g].codes, len(groups[g].categories)),
-                                columns=list(groups[g].categories)) for g in by}
+    by_group = {
+        g: pd.DataFrame(
+            _sum_by(open_value, groups[g].codes, len(groups[g].categories)),
+            columns=list(groups[g].categories),
+        )
+        for g in by
+    }
 
     new_total = np.zeros(n_draws)
     templates = model.new_deal_templates_
@@ -116,7 +127,7 @@ def forecast_bookings(
         close_in = model.calendar_time(snapshot.as_of, created, effort)
         p_win = _win_for_draws(model, new, draw_of)  # draw_of < n_draws <= the posterior's draws
         won = rng.random(len(draw_of)) < p_win
-        value = np.where(won & (close_in >= start) & (close_in < end), new["amount"].fillna(0.0).to_numpy(), 0.0)
+        value = np.where(won & (close_in >= start) & (close_in < end), model.deal_value(new), 0.0)
         new_total = np.bincount(draw_of, weights=value, minlength=n_draws)
         for g in by:
             cats = list(by_group[g].columns)
@@ -131,7 +142,7 @@ def forecast_bookings(
 
     # Period-level chance the deals do not carry (big-deal timing, execution): one factor per draw.
     sd = model.period_noise_sd_ if period_noise else 0.0
-    shock = rng.lognormal(-sd**2 / 2, sd, n_draws) if sd > 0 else np.ones(n_draws)
+    shock = rng.lognormal(-(sd**2) / 2, sd, n_draws) if sd > 0 else np.ones(n_draws)
     total = total * shock
     by_group = {g: frame.mul(shock, axis=0) for g, frame in by_group.items()}
     new_total = new_total * shock
@@ -141,11 +152,18 @@ def forecast_bookings(
     out["win_probability"] = win.mean(axis=0)
     out["p_book_in_period"] = p_book
     out["expected_value"] = p_book * amounts
-    out["category"] = np.select([p_book >= COMMIT_AT, p_book >= BEST_CASE_AT], ["commit", "best case"], "pipeline")
+    out["category"] = np.select(
+        [p_book >= COMMIT_AT, p_book >= BEST_CASE_AT], ["commit", "best case"], "pipeline"
+    )
     expected = total.mean()
-    return BookingsForecast(p, snapshot.as_of, total, by_group,
-                            out.sort_values("expected_value", ascending=False, ignore_index=True),
-                            float(new_total.mean() / expected) if expected > 0 else 0.0)
+    return BookingsForecast(
+        p,
+        snapshot.as_of,
+        total,
+        by_group,
+        out.sort_values("expected_value", ascending=False, ignore_index=True),
+        float(new_total.mean() / expected) if expected > 0 else 0.0,
+    )
 
 
 def _sum_by(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:

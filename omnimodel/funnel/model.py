@@ -28,7 +28,10 @@ from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
 
 default_model_config = {
     "stage_logit_sigma": 1.5,  # prior sd of each stage's average advance log-odds
-    "factor_sigma_gamma": (2.0, 8.0),  # Gamma(shape, rate) prior of each factor's spread of log-odds (mean 0.25)
+    "factor_sigma_gamma": (
+        2.0,
+        8.0,
+    ),  # Gamma(shape, rate) prior of each factor's spread of log-odds (mean 0.25)
     "parameterisation": "auto",  # centred, non_centred, or auto (centred where the data pin the effects)
     "duration_prior": (1.0, 10.0),  # Gamma(shape, days) prior on exits per day in a stage
     "arrival_window_days": 365,
@@ -54,15 +57,21 @@ class Diagnostics:
 
     @property
     def converged(self) -> bool:
-        return self.max_rhat <= CONVERGED_RHAT and self.min_ess_bulk >= CONVERGED_ESS and self.divergences == 0
+        return (
+            self.max_rhat <= CONVERGED_RHAT and self.min_ess_bulk >= CONVERGED_ESS and self.divergences == 0
+        )
 
     def message(self) -> str:
-        figures = (f"r-hat max {self.max_rhat:.3f}, effective sample size min {self.min_ess_bulk:,.0f}, "
-                   f"{self.divergences} divergences ({self.chains} chains x {self.draws} draws)")
+        figures = (
+            f"r-hat max {self.max_rhat:.3f}, effective sample size min {self.min_ess_bulk:,.0f}, "
+            f"{self.divergences} divergences ({self.chains} chains x {self.draws} draws)"
+        )
         if self.converged:
             return f"Converged: {figures}."
-        return (f"NOT CONVERGED: {figures}. Needs r-hat <= {CONVERGED_RHAT}, ESS >= {CONVERGED_ESS} and no "
-                "divergences; treat the numbers below with caution and refit with more draws.")
+        return (
+            f"NOT CONVERGED: {figures}. Needs r-hat <= {CONVERGED_RHAT}, ESS >= {CONVERGED_ESS} and no "
+            "divergences; treat the numbers below with caution and refit with more draws."
+        )
 
     def _repr_html_(self) -> str:
         import html
@@ -78,7 +87,9 @@ def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool
     non-centred one makes a ridge; where they barely differ, the non-centred form avoids the funnel.
     """
     n, k = counts["n"].to_numpy(float), counts["advanced"].to_numpy(float)
-    stage_rate = counts.assign(k=k).groupby("stage_rank")["k"].transform("sum") / counts.groupby("stage_rank")["n"].transform("sum")
+    stage_rate = counts.assign(k=k).groupby("stage_rank")["k"].transform("sum") / counts.groupby(
+        "stage_rank"
+    )["n"].transform("sum")
     expected = n * stage_rate.to_numpy()
     levels = codes.max() + 1
     obs, exp_, tot = (np.bincount(codes, weights=w, minlength=levels) for w in (k, expected, n))
@@ -136,6 +147,8 @@ class PipelineModel:
         Overrides of :data:`default_model_config` and :data:`default_sampler_config` (merged, never mutated).
     factors : tuple of str
         Deal attributes to pool over.
+    measure : {"amount", "deals"}
+        What bookings are: deal value, or the number of won deals (for sources without values).
 
     Examples
     --------
@@ -145,18 +158,32 @@ class PipelineModel:
     >>> model.win_probability(snapshot.open_deals).mean(axis=0)  # doctest: +SKIP
     """
 
-    def __init__(self, pooling: str = "partial", model_config: dict | None = None,
-                 sampler_config: dict | None = None, factors: tuple[str, ...] = FACTORS):
+    def __init__(
+        self,
+        pooling: str = "partial",
+        model_config: dict | None = None,
+        sampler_config: dict | None = None,
+        factors: tuple[str, ...] = FACTORS,
+        measure: str = "amount",
+    ):
         if pooling not in ("partial", "none"):
             raise OmnimodelError(f"pooling {pooling!r} is not one of partial, none")
+        if measure not in ("amount", "deals"):
+            raise OmnimodelError(
+                f"measure {measure!r} is not one of amount, deals",
+                fix="deals counts won deals, for sources without deal values",
+            )
         self.pooling = pooling
+        self.measure = measure
         self.model_config = {**default_model_config, **(model_config or {})}
         self.sampler_config = {**default_sampler_config, **(sampler_config or {})}
         self.factors = tuple(factors)
 
     # --- fitting -------------------------------------------------------------------------------------------
 
-    def fit(self, snapshot: PipelineSnapshot, random_seed: int = 0, progressbar: bool = False) -> PipelineModel:
+    def fit(
+        self, snapshot: PipelineSnapshot, random_seed: int = 0, progressbar: bool = False
+    ) -> PipelineModel:
         """Fit on a snapshot (only information up to its as-of date) and return self."""
         import arviz as az
         import pymc as pm
@@ -164,8 +191,11 @@ class PipelineModel:
         self.stages_ = snapshot.funnel.stage_names
         counts = cell_counts(snapshot, self.factors)
         if counts.empty:
-            raise OmnimodelError("no deal has left any stage yet: nothing to learn advance rates from",
-                                 table="stage_events", fix="use a later as-of date or more history")
+            raise OmnimodelError(
+                "no deal has left any stage yet: nothing to learn advance rates from",
+                table="stage_events",
+                fix="use a later as-of date or more history",
+            )
         self.counts_ = counts
         self.levels_ = {f: sorted(snapshot.deals[f].unique()) for f in self.factors}
         used = [f for f in self.factors if len(self.levels_[f]) > 1] if self.pooling == "partial" else []
@@ -173,7 +203,9 @@ class PipelineModel:
         coords = {"stage": self.stages_, **{f: self.levels_[f] for f in used}}
         with pm.Model(coords=coords) as model:
             if self.pooling == "partial":
-                stage_logit = pm.Normal("stage_logit", 0.0, self.model_config["stage_logit_sigma"], dims="stage")
+                stage_logit = pm.Normal(
+                    "stage_logit", 0.0, self.model_config["stage_logit_sigma"], dims="stage"
+                )
                 logit = stage_logit[counts["stage_rank"].to_numpy()]
                 self.centred_ = {}
                 for f in used:
@@ -191,14 +223,20 @@ class PipelineModel:
                         z = pm.ZeroSumNormal(f"z_{f}", sigma=1.0, dims=f)
                         effect = pm.Deterministic(f"effect_{f}", sigma * z, dims=f)
                     logit = logit + effect[idx]
-                pm.Binomial("advanced", n=counts["n"].to_numpy(), logit_p=logit, observed=counts["advanced"].to_numpy())
+                pm.Binomial(
+                    "advanced",
+                    n=counts["n"].to_numpy(),
+                    logit_p=logit,
+                    observed=counts["advanced"].to_numpy(),
+                )
             else:
                 model.add_coord("cell", np.arange(len(counts)))
                 p = pm.Beta("p_cell", 1.0, 1.0, dims="cell")
                 pm.Binomial("advanced", n=counts["n"].to_numpy(), p=p, observed=counts["advanced"].to_numpy())
             sampler = {k: v for k, v in self.sampler_config.items()}
-            idata = pm.sample(random_seed=random_seed, progressbar=progressbar, compute_convergence_checks=False,
-                              **sampler)
+            idata = pm.sample(
+                random_seed=random_seed, progressbar=progressbar, compute_convergence_checks=False, **sampler
+            )
         self.model_ = model
         self.idata_ = idata
         summary = az.summary(idata, kind="diagnostics")
@@ -220,8 +258,10 @@ class PipelineModel:
         a0, b0 = self.model_config["duration_prior"]
         stays = snapshot.stays.groupby("stage_rank").agg(exits=("exited", "sum"), days=("days", "sum"))
         stays = stays.reindex(range(len(self.stages_)), fill_value=0)
-        self.duration_posterior_ = pd.DataFrame({"shape": a0 + stays["exits"].to_numpy(),
-                                                 "days": b0 + stays["days"].to_numpy()}, index=self.stages_)
+        self.duration_posterior_ = pd.DataFrame(
+            {"shape": a0 + stays["exits"].to_numpy(), "days": b0 + stays["days"].to_numpy()},
+            index=self.stages_,
+        )
         # Kaplan-Meier survival of the stay in each stage (right-censored by deals still there): the shape of
         # stage durations as observed, so a deal long in a stage is not treated like a fresh one.
         # Past the 90th percentile of finished stays, an exponential tail whose rate comes from the deals seen
@@ -236,8 +276,9 @@ class PipelineModel:
             tail = (a0 + (exited & (days > cut)).sum(), b0 + np.clip(days - cut, 0, None).sum())
             self.stay_survival_.append((times[keep], surv[keep], cut, tail))
 
-    def remaining_days(self, rng: np.random.Generator, ranks: np.ndarray, elapsed: np.ndarray,
-                       n: int) -> np.ndarray:
+    def remaining_days(
+        self, rng: np.random.Generator, ranks: np.ndarray, elapsed: np.ndarray, n: int
+    ) -> np.ndarray:
         """Draws of days until close for deals in stage ``ranks`` for ``elapsed`` days: array (n, deals).
 
         The current stay is drawn from its Kaplan-Meier survival given the days already spent, later stages
@@ -269,8 +310,9 @@ class PipelineModel:
             return
         start = snapshot.as_of - pd.Timedelta(days=self.model_config["arrival_window_days"])
         # Wins only: the bookings are wins, and teams time wins (quarter-end pushes) unlike losses.
-        closed = snapshot.deals.loc[(snapshot.deals["outcome"] == "won") & (snapshot.deals["closed_date"] > start),
-                                    "closed_date"]
+        closed = snapshot.deals.loc[
+            (snapshot.deals["outcome"] == "won") & (snapshot.deals["closed_date"] > start), "closed_date"
+        ]
         if len(closed) < 30:
             return
         days = pd.date_range(max(start, closed.min()), snapshot.as_of, freq="D")
@@ -300,26 +342,46 @@ class PipelineModel:
             return
         last_full = (snapshot.as_of + pd.Timedelta(days=1)).to_period("M") - 1
         first = max(won["closed_date"].min().to_period("M") + 1, d["created_date"].min().to_period("M") + 2)
-        months = [m for m in pd.period_range(first, last_full, freq="M")][-self.model_config["hindcast_months"]:]
+        months = [m for m in pd.period_range(first, last_full, freq="M")][
+            -self.model_config["hindcast_months"] :
+        ]
         rows = []
         for month in months:
             past = snapshot.rewind(month.start_time - pd.Timedelta(days=1))
             if past.open_deals.empty:
                 continue
-            fc = forecast_bookings(self, past, str(month), by=(), random_seed=random_seed, n_draws=300,
-                                   period_noise=False)
-            actual = won.loc[won["closed_date"].dt.to_period("M") == month, "amount"].fillna(0).sum()
+            fc = forecast_bookings(
+                self, past, str(month), by=(), random_seed=random_seed, n_draws=300, period_noise=False
+            )
+            actual = self.deal_value(won.loc[won["closed_date"].dt.to_period("M") == month]).sum()
             if actual <= 0 or (fc.total <= 0).mean() > 0.1:
                 continue
             logs = np.log(np.maximum(fc.total, 1e-9))
-            rows.append({"month": str(month), "actual": actual, "forecast_mean": fc.total.mean(),
-                         "log_error": np.log(actual) - logs.mean(), "log_var": logs.var()})
+            rows.append(
+                {
+                    "month": str(month),
+                    "actual": actual,
+                    "forecast_mean": fc.total.mean(),
+                    "log_error": np.log(actual) - logs.mean(),
+                    "log_var": logs.var(),
+                }
+            )
         self.hindcasts_ = pd.DataFrame(rows)
         if len(rows) >= 2:
             h = self.hindcasts_
-            self.period_noise_sd_ = float(np.sqrt(max(0.0, (h["log_error"] ** 2).mean() - h["log_var"].mean())))
+            self.period_noise_sd_ = float(
+                np.sqrt(max(0.0, (h["log_error"] ** 2).mean() - h["log_var"].mean()))
+            )
 
-    def calendar_time(self, as_of: pd.Timestamp, start_days: np.ndarray, business_days: np.ndarray) -> np.ndarray:
+    def deal_value(self, deals: pd.DataFrame) -> np.ndarray:
+        """What a deal books: its amount (0 when unknown), or 1 when counting deals."""
+        if self.measure == "deals":
+            return np.ones(len(deals))
+        return deals["amount"].fillna(0.0).to_numpy(float)
+
+    def calendar_time(
+        self, as_of: pd.Timestamp, start_days: np.ndarray, business_days: np.ndarray
+    ) -> np.ndarray:
         """Calendar days after ``as_of`` at which ``business_days`` of closing effort, begun at ``start_days``, end.
 
         Effort accrues at the closing calendar's intensity (1 on average): a deal closes sooner in a
@@ -351,13 +413,17 @@ class PipelineModel:
         self._check_fitted()
         post = self.idata_.posterior.stack(sample=("chain", "draw"))
         if self.pooling == "none":
-            raise OmnimodelError("per-deal probabilities need pooling='partial'",
-                                 fix="the unpooled model is for checking against the closed form")
+            raise OmnimodelError(
+                "per-deal probabilities need pooling='partial'",
+                fix="the unpooled model is for checking against the closed form",
+            )
         base = post["stage_logit"].transpose("sample", "stage").to_numpy()  # (D, S)
         shift = np.zeros((base.shape[0], len(deals)))
         for f in self.used_factors_:
             effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()  # (D, L)
-            codes = pd.Categorical(deals[f].astype("string").fillna("unknown"), categories=self.levels_[f]).codes
+            codes = pd.Categorical(
+                deals[f].astype("string").fillna("unknown"), categories=self.levels_[f]
+            ).codes
             known = codes >= 0  # a level never seen before gets the average effect: 0 under sum-to-zero
             shift[:, known] += effect[:, codes[known]]
         return base[:, None, :] + shift[:, :, None]
@@ -399,9 +465,17 @@ class PipelineModel:
                 continue
             w = c.loc[sel, "n"].to_numpy()
             avg = (draws[sel] * w[:, None]).sum(axis=0) / w.sum()
-            rows.append({"stage": name, "deals_left": int(w.sum()), "advanced": int(c.loc[sel, "advanced"].sum()),
-                         "observed_rate": c.loc[sel, "advanced"].sum() / w.sum(), "mean": avg.mean(),
-                         "p05": np.quantile(avg, 0.05), "p95": np.quantile(avg, 0.95)})
+            rows.append(
+                {
+                    "stage": name,
+                    "deals_left": int(w.sum()),
+                    "advanced": int(c.loc[sel, "advanced"].sum()),
+                    "observed_rate": c.loc[sel, "advanced"].sum() / w.sum(),
+                    "mean": avg.mean(),
+                    "p05": np.quantile(avg, 0.05),
+                    "p95": np.quantile(avg, 0.95),
+                }
+            )
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:

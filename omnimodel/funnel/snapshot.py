@@ -43,11 +43,17 @@ class PipelineSnapshot:
         as_of = pd.Timestamp(as_of).normalize()
         if as_of > self.as_of:
             raise OmnimodelError(f"cannot rewind forward: {as_of.date()} is after {self.as_of.date()}")
-        return _build(self.raw_deals[self.raw_deals["created_date"] <= as_of],
-                      self.raw_events[self.raw_events["entered_at"] <= as_of], self.funnel, as_of)
+        return _build(
+            self.raw_deals[self.raw_deals["created_date"] <= as_of],
+            self.raw_events[self.raw_events["entered_at"] <= as_of],
+            self.funnel,
+            as_of,
+        )
 
 
-def pipeline_snapshot(ws: Workspace, funnel: FunnelDefinition, as_of: str | pd.Timestamp | None = None) -> PipelineSnapshot:
+def pipeline_snapshot(
+    ws: Workspace, funnel: FunnelDefinition, as_of: str | pd.Timestamp | None = None
+) -> PipelineSnapshot:
     """Build the snapshot; ``as_of`` defaults to the last date in the stage history.
 
     Examples
@@ -61,13 +67,23 @@ def pipeline_snapshot(ws: Workspace, funnel: FunnelDefinition, as_of: str | pd.T
     as_of = pd.Timestamp(as_of).normalize()
     day = ibis.date(as_of.date())
     # Row-level filtering and the join run in the engine; the frames handed to pandas are as-of slices.
-    cols = ["opportunity_id", "created_date", "amount", "expected_close_date", "closed_date", "outcome",
-            *[f for f in FACTORS if f in opp.columns]]
+    cols = [
+        "opportunity_id",
+        "created_date",
+        "amount",
+        "expected_close_date",
+        "closed_date",
+        "outcome",
+        *[f for f in FACTORS if f in opp.columns],
+    ]
     deals = opp.filter(opp.created_date <= day).select(*cols).execute()
     events = ev.filter(ev.entered_at <= day).select("opportunity_id", "stage", "entered_at").execute()
     if deals.empty:
-        raise OmnimodelError(f"no opportunities created on or before {as_of.date()}", table="opportunities",
-                             fix="choose a later as-of date")
+        raise OmnimodelError(
+            f"no opportunities created on or before {as_of.date()}",
+            table="opportunities",
+            fix="choose a later as-of date",
+        )
     for f in FACTORS:
         deals[f] = deals[f].astype("string").fillna(UNKNOWN) if f in deals else UNKNOWN
     deals = deals.rename(columns={"outcome": "final_outcome", "closed_date": "final_closed_date"})
@@ -76,13 +92,18 @@ def pipeline_snapshot(ws: Workspace, funnel: FunnelDefinition, as_of: str | pd.T
     events["entered_at"] = pd.to_datetime(events["entered_at"])
     unknown = set(events["stage"]) - set(funnel.stage_names) - {funnel.won, funnel.lost}
     if unknown:
-        raise OmnimodelError(f"stages {sorted(unknown)} are not in the funnel definition {funnel.name!r}",
-                             table="stage_events", column="stage", fix="map them in the adapter or extend the funnel")
+        raise OmnimodelError(
+            f"stages {sorted(unknown)} are not in the funnel definition {funnel.name!r}",
+            table="stage_events",
+            column="stage",
+            fix="map them in the adapter or extend the funnel",
+        )
     return _build(deals, events, funnel, as_of)
 
 
-def _build(raw_deals: pd.DataFrame, raw_events: pd.DataFrame, funnel: FunnelDefinition,
-           as_of: pd.Timestamp) -> PipelineSnapshot:
+def _build(
+    raw_deals: pd.DataFrame, raw_events: pd.DataFrame, funnel: FunnelDefinition, as_of: pd.Timestamp
+) -> PipelineSnapshot:
     """Deals, transitions and stays as of ``as_of`` from opportunities and events known by then."""
     deals, events = raw_deals.copy(), raw_events.copy()
     names = funnel.stage_names
@@ -121,16 +142,30 @@ def _build(raw_deals: pd.DataFrame, raw_events: pd.DataFrame, funnel: FunnelDefi
     stage_pos = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
     at_top = stage_pos == deals["reached"].to_numpy()[idx]
     outcome = deals["outcome"].to_numpy()[idx]
-    result = np.where(~at_top, "advanced", np.where(outcome == "won", "advanced",
-                                                    np.where(outcome == "lost", "lost", "open")))
+    result = np.where(
+        ~at_top,
+        "advanced",
+        np.where(outcome == "won", "advanced", np.where(outcome == "lost", "lost", "open")),
+    )
     # a won deal whose history stops before the last stage passed the remaining stages too
-    transitions = pd.DataFrame({"opportunity_id": deals["opportunity_id"].to_numpy()[idx],
-                                "stage": np.array(names)[stage_pos], "stage_rank": stage_pos, "result": result})
+    transitions = pd.DataFrame(
+        {
+            "opportunity_id": deals["opportunity_id"].to_numpy()[idx],
+            "stage": np.array(names)[stage_pos],
+            "stage_rank": stage_pos,
+            "result": result,
+        }
+    )
     won_short = deals[(deals["outcome"] == "won") & (deals["reached"] < last)]
     if len(won_short):
-        extra = [(o, names[s], s, "advanced") for o, r in zip(won_short["opportunity_id"], won_short["reached"],
-                                                               strict=True) for s in range(r + 1, last + 1)]
-        transitions = pd.concat([transitions, pd.DataFrame(extra, columns=transitions.columns)], ignore_index=True)
+        extra = [
+            (o, names[s], s, "advanced")
+            for o, r in zip(won_short["opportunity_id"], won_short["reached"], strict=True)
+            for s in range(r + 1, last + 1)
+        ]
+        transitions = pd.concat(
+            [transitions, pd.DataFrame(extra, columns=transitions.columns)], ignore_index=True
+        )
     transitions = transitions.merge(deals[["opportunity_id", *FACTORS]], on="opportunity_id")
 
     # Stays: time from entering a stage to the next event (any), or to as_of when the deal is still there.
@@ -139,6 +174,8 @@ def _build(raw_deals: pd.DataFrame, raw_events: pd.DataFrame, funnel: FunnelDefi
     seq = seq[seq["rank"].notna()]
     seq["exited"] = seq["next_at"].notna()
     seq["days"] = ((seq["next_at"].fillna(as_of)) - seq["entered_at"]).dt.days.clip(lower=0)
-    stays = seq[["opportunity_id", "stage", "rank", "entered_at", "days", "exited"]].rename(columns={"rank": "stage_rank"})
+    stays = seq[["opportunity_id", "stage", "rank", "entered_at", "days", "exited"]].rename(
+        columns={"rank": "stage_rank"}
+    )
     stays["stage_rank"] = stays["stage_rank"].astype(int)
     return PipelineSnapshot(as_of, funnel, deals, transitions, stays, raw_deals, raw_events)
