@@ -1,8 +1,9 @@
 """Checklist 2: funnel definition, pipeline snapshots, the Bayesian pipeline model, forecast and backtest."""
 
+from omnimodel.funnel import backtest, charts, forecast, metrics
 from omnimodel.funnel.snapshot import PipelineSnapshot, pipeline_snapshot
 
-__all__ = ["PipelineSnapshot", "pipeline_snapshot", "funnel_for"]
+__all__ = ["PipelineSnapshot", "backtest", "charts", "forecast", "funnel_for", "metrics", "pipeline_snapshot"]
 
 
 def funnel_for(ws, name: str | None = None):

@@ -51,10 +51,10 @@ class BookingsForecast:
     def to_frame(self, by: str | None = None) -> pd.DataFrame:
         """P10, P50, P90 and mean of bookings, in total or by a group column."""
         if by is None:
-            return pd.DataFrame([{"period": str(self.period), **self.quantiles()}])
+            return pd.DataFrame([{"period": str(self.period), **self.quantiles()}]).round(0)
         draws = self.by_group[by]
         rows = [{by: level, **self.quantiles(draws[level].to_numpy())} for level in draws.columns]
-        return pd.DataFrame(rows).sort_values("p50", ascending=False, ignore_index=True)
+        return pd.DataFrame(rows).sort_values("p50", ascending=False, ignore_index=True).round(0)
 
     def as_html(self) -> str:
         q = self.quantiles()
@@ -77,8 +77,12 @@ def forecast_bookings(
     include_new_deals: bool = True,
     n_draws: int | None = None,
     period_noise: bool = True,
+    where: dict[str, str | None] | None = None,
 ) -> BookingsForecast:
     """Forecast bookings in ``period`` (``2026Q1``, ``2026-01`` or ``2026``) from the snapshot's open deals.
+
+    ``where`` keeps only deals with these attribute values (e.g. ``{"region": "North"}``; None values are
+    ignored); the model itself stays fitted on all deals, so small slices still borrow strength.
 
     Examples
     --------
@@ -90,7 +94,8 @@ def forecast_bookings(
     p = parse_period(period)
     start = max(0, (p.start_time.normalize() - snapshot.as_of).days)
     end = (p.end_time.normalize() - snapshot.as_of).days + 1  # days after as_of, end exclusive
-    deals = snapshot.open_deals.reset_index(drop=True)
+    where = {k: v for k, v in (where or {}).items() if v is not None}
+    deals = _keep(snapshot.open_deals, where).reset_index(drop=True)
     n_draws = min(n_draws or model.n_draws(), model.n_draws())
     amounts = model.deal_value(deals)
     win = model.win_probability(deals)[:n_draws]  # (D, N)
@@ -115,7 +120,7 @@ def forecast_bookings(
     }
 
     new_total = np.zeros(n_draws)
-    templates = model.new_deal_templates_
+    templates = _keep(model.new_deal_templates_, where)
     if include_new_deals and len(templates) and end > 0:
         lam = model.arrival_rates(rng, n_draws) * end
         counts = rng.poisson(lam)
@@ -164,6 +169,26 @@ def forecast_bookings(
         out.sort_values("expected_value", ascending=False, ignore_index=True),
         float(new_total.mean() / expected) if expected > 0 else 0.0,
     )
+
+
+def _keep(deals: pd.DataFrame, where: dict) -> pd.DataFrame:
+    for column, value in where.items():
+        deals = deals[deals[column].astype("string") == str(value)]
+    return deals
+
+
+def booked_in(snapshot: PipelineSnapshot, period: str, measure: str = "amount") -> float:
+    """What was booked (won) in a past period, as far as the snapshot knows."""
+    p = parse_period(period)
+    d = snapshot.deals
+    won = d[(d["outcome"] == "won") & (d["closed_date"] >= p.start_time) & (d["closed_date"] <= p.end_time)]
+    return float(len(won)) if measure == "deals" else float(won["amount"].fillna(0).sum())
+
+
+def same_period_last_year(snapshot: PipelineSnapshot, period: str, measure: str = "amount") -> float:
+    """Bookings in the period one year before ``period``: the default target (0 when outside the data)."""
+    p = parse_period(period)
+    return booked_in(snapshot, str(p - {"Q": 4, "M": 12}.get(p.freqstr[0], 1)), measure)
 
 
 def _sum_by(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:

@@ -18,6 +18,9 @@ deals created in that year.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +81,21 @@ class Diagnostics:
 
         colour = "#176b2c" if self.converged else "#b00020"
         return f'<p style="color:{colour};font-weight:600">{html.escape(self.message())}</p>'
+
+
+@contextlib.contextmanager
+def quiet_sampler():
+    """Keep PyMC's progress chatter and PyTensor's BLAS notice out of notebooks and reports (diagnostics are
+    reported by :class:`Diagnostics` instead)."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool:
@@ -233,10 +251,13 @@ class PipelineModel:
                 model.add_coord("cell", np.arange(len(counts)))
                 p = pm.Beta("p_cell", 1.0, 1.0, dims="cell")
                 pm.Binomial("advanced", n=counts["n"].to_numpy(), p=p, observed=counts["advanced"].to_numpy())
-            sampler = {k: v for k, v in self.sampler_config.items()}
-            idata = pm.sample(
-                random_seed=random_seed, progressbar=progressbar, compute_convergence_checks=False, **sampler
-            )
+            with quiet_sampler():
+                idata = pm.sample(
+                    random_seed=random_seed,
+                    progressbar=progressbar,
+                    compute_convergence_checks=False,
+                    **self.sampler_config,
+                )
         self.model_ = model
         self.idata_ = idata
         summary = az.summary(idata, kind="diagnostics")

@@ -1,0 +1,135 @@
+"""Charts for notebook 03: funnel, conversion with intervals, forecast fan, calibration, waterfall."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+
+_thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
+BLUE, GREY, RED, GREEN = "#2f6f9f", "#9aa5b1", "#b00020", "#176b2c"
+
+
+def _tidy(ax, title):
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def funnel_chart(conv: pd.DataFrame, title: str = "Deals entering each phase"):
+    """Horizontal funnel: deals that entered each phase, with the phase conversion written beside."""
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(conv) + 1.2))
+    y = np.arange(len(conv))[::-1]
+    width = conv["entered"].to_numpy(float)
+    ax.barh(y, width, left=(width.max() - width) / 2, color=BLUE)
+    for yi, (_, row) in zip(y, conv.iterrows(), strict=True):
+        rate = "" if pd.isna(row["conversion"]) else f"  {row['conversion']:.0%} advance"
+        ax.text(width.max() * 1.02, yi, f"{row['entered']:,} entered{rate}", va="center", fontsize=9)
+    ax.set_yticks(y, conv["stage"])
+    ax.set_xticks([])
+    ax.set_xlim(0, width.max() * 1.6)
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig
+
+
+def conversion_intervals(
+    stage_conv: pd.DataFrame, title: str = "Advance probability by phase (90 % interval)"
+):
+    """Model estimate with its 90 % interval per phase, and the raw observed rate as a dot."""
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(stage_conv) + 1.5))
+    y = np.arange(len(stage_conv))[::-1]
+    ax.errorbar(
+        stage_conv["mean"],
+        y,
+        xerr=[stage_conv["mean"] - stage_conv["p05"], stage_conv["p95"] - stage_conv["mean"]],
+        fmt="o",
+        color=BLUE,
+        capsize=4,
+        label="model (pooled)",
+    )
+    ax.scatter(stage_conv["observed_rate"], y, color=GREY, marker="x", label="observed", zorder=3)
+    ax.set_yticks(y, stage_conv["stage"])
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig
+
+
+def forecast_fan(total: np.ndarray, title: str, target: float | None = None):
+    """Distribution of forecast bookings with P10, P50, P90 (and the target, when given)."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.hist(total, bins=50, color=BLUE, alpha=0.8)
+    for q, style in ((0.1, ":"), (0.5, "-"), (0.9, ":")):
+        v = np.quantile(total, q)
+        ax.axvline(v, color="black", linestyle=style, linewidth=1)
+        ax.text(v, ax.get_ylim()[1] * 0.95, f" P{int(q * 100)} {v:,.0f}", fontsize=8, va="top")
+    if target is not None:
+        ax.axvline(target, color=RED, linewidth=2)
+        ax.text(
+            target,
+            ax.get_ylim()[1] * 0.6,
+            f" target {target:,.0f}\n P(hit) {(total >= target).mean():.0%}",
+            color=RED,
+            fontsize=9,
+        )
+    ax.xaxis.set_major_formatter(_thousands)
+    ax.set_yticks([])
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig
+
+
+def group_intervals(frame: pd.DataFrame, label: str, title: str):
+    """P50 bar per group with its P10-P90 range."""
+    f = frame.sort_values("p50")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(f) + 1.3))
+    y = np.arange(len(f))
+    ax.barh(y, f["p50"], color=BLUE, alpha=0.8)
+    ax.errorbar(
+        f["p50"], y, xerr=[f["p50"] - f["p10"], f["p90"] - f["p50"]], fmt="none", color="black", capsize=3
+    )
+    ax.set_yticks(y, f[label].astype(str))
+    ax.xaxis.set_major_formatter(_thousands)
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig
+
+
+def reliability_diagram(rel: pd.DataFrame, title: str = "Calibration of win probabilities (backtest)"):
+    """Predicted against observed win rate per probability bin, one line per method."""
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], color=GREY, linestyle="--", linewidth=1, label="perfect")
+    for method, part in rel.groupby("method", sort=False):
+        ax.plot(part["predicted"], part["observed"], marker="o", label=method)
+    ax.set_xlabel("predicted win probability")
+    ax.set_ylabel("observed win rate")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize=8)
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig
+
+
+def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it moved"):
+    """Start, new, won, lost, end as a waterfall; advanced and slipped shown as separate grey bars."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    level = 0.0
+    for i, row in steps.reset_index(drop=True).iterrows():
+        if row["step"] in ("start", "end"):
+            ax.bar(i, row["value"], color=BLUE)
+            level = row["value"]
+        elif row["counts_in_total"]:
+            ax.bar(i, row["value"], bottom=level, color=GREEN if row["value"] >= 0 else RED)
+            level += row["value"]
+        else:
+            ax.bar(i, row["value"], color=GREY)
+        ax.text(i, max(level, row["value"]) * 1.01, f"{row['deals']:,}", ha="center", fontsize=8)
+    ax.set_xticks(range(len(steps)), steps["step"])
+    ax.yaxis.set_major_formatter(_thousands)
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig

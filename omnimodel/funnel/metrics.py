@@ -1,0 +1,129 @@
+"""Funnel metrics from a pipeline snapshot: conversion, time in phase, velocity, coverage, slippage, waterfall.
+
+Plain counts and rates as a sales lead reads them (the model's pooled estimates with intervals come from
+:meth:`PipelineModel.stage_conversion`). Every function can split by segment, region, channel or product.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from omnimodel.funnel.snapshot import PipelineSnapshot
+
+
+def conversion(snapshot: PipelineSnapshot, by: str | None = None) -> pd.DataFrame:
+    """Per phase: deals that entered, left, advanced, were lost, are still there; phase and cumulative rates.
+
+    ``to_win`` is the share of closed deals that reached the phase and were won.
+    """
+    t = snapshot.transitions
+    keys = ["stage_rank", "stage"] + ([by] if by else [])
+    g = t.groupby(keys, observed=True)["result"]
+    out = g.agg(
+        entered="size",
+        advanced=lambda r: int((r == "advanced").sum()),
+        lost=lambda r: int((r == "lost").sum()),
+        still_open=lambda r: int((r == "open").sum()),
+    ).reset_index()
+    out["conversion"] = out["advanced"] / (out["advanced"] + out["lost"]).replace(0, np.nan)
+    closed = snapshot.deals[snapshot.deals["outcome"] != "open"]
+    rows = []
+    for _, row in out.iterrows():
+        sel = closed[closed["reached"] >= row["stage_rank"]]
+        if by:
+            sel = sel[sel[by] == row[by]]
+        rows.append((sel["outcome"] == "won").mean() if len(sel) else np.nan)
+    out["to_win"] = rows
+    return out.sort_values(keys, ignore_index=True)
+
+
+def time_in_phase(snapshot: PipelineSnapshot) -> pd.DataFrame:
+    """Days spent per phase by deals that left it (median, mean, 90th percentile) and the age of open deals."""
+    s = snapshot.stays
+    done = s[s["exited"]].groupby(["stage_rank", "stage"])["days"]
+    out = done.agg(
+        left="size", median_days="median", mean_days="mean", p90_days=lambda d: d.quantile(0.9)
+    ).reset_index()
+    open_age = s[~s["exited"]].groupby("stage_rank")["days"].median().rename("open_median_age")
+    return out.merge(open_age, on="stage_rank", how="left")
+
+
+def velocity(snapshot: PipelineSnapshot, by: str | None = None) -> pd.DataFrame:
+    """Sales velocity = open deals x win rate x average won value / average days to close (value per day)."""
+    d = snapshot.deals
+    groups = [("all", d)] if by is None else list(d.groupby(by))
+    rows = []
+    for key, part in groups:
+        closed = part[part["outcome"] != "open"]
+        won = part[part["outcome"] == "won"]
+        cycle = (won["closed_date"] - won["created_date"]).dt.days.mean()
+        win_rate = len(won) / len(closed) if len(closed) else np.nan
+        n_open = int((part["outcome"] == "open").sum())
+        value = won["amount"].mean()
+        rows.append(
+            {
+                by or "group": key,
+                "open_deals": n_open,
+                "win_rate": win_rate,
+                "avg_won_value": value,
+                "cycle_days": cycle,
+                "velocity_per_day": n_open * win_rate * value / cycle if cycle and cycle > 0 else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def coverage(snapshot: PipelineSnapshot, target: float, win_probability: np.ndarray | None = None) -> dict:
+    """Open pipeline value against a target: raw coverage, and weighted by win probability when given."""
+    open_deals = snapshot.open_deals
+    value = open_deals["amount"].fillna(0).to_numpy(float)
+    out = {"target": target, "open_value": float(value.sum()), "coverage": float(value.sum() / target)}
+    if win_probability is not None:
+        weighted = float((value * np.asarray(win_probability)).sum())
+        out.update(weighted_value=weighted, weighted_coverage=weighted / target)
+    return out
+
+
+def slippage(snapshot: PipelineSnapshot) -> pd.DataFrame:
+    """Open deals whose expected close date has passed, by phase (the CRM has not moved them yet)."""
+    o = snapshot.open_deals
+    if o["expected_close_date"].isna().all():
+        return pd.DataFrame(columns=["stage", "open_deals", "overdue", "overdue_value", "overdue_share"])
+    overdue = o["expected_close_date"] < snapshot.as_of
+    g = o.assign(overdue=overdue, overdue_value=o["amount"].where(overdue, 0)).groupby("stage", sort=False)
+    out = g.agg(
+        open_deals=("overdue", "size"), overdue=("overdue", "sum"), overdue_value=("overdue_value", "sum")
+    )
+    out["overdue_share"] = out["overdue"] / out["open_deals"]
+    return out.reset_index()
+
+
+def waterfall(before: PipelineSnapshot, after: PipelineSnapshot) -> pd.DataFrame:
+    """How the open pipeline value moved between two snapshots: start, new, won, lost, advanced, slipped, end.
+
+    Advanced and slipped deals stay in the pipeline (their value does not change it); they are shown for
+    steering, with ``counts_in_total`` false.
+    """
+    b = before.open_deals.set_index("opportunity_id")
+    a = after.deals.set_index("opportunity_id")
+    start = b["amount"].fillna(0).sum()
+    then = a.loc[a.index.intersection(b.index)]
+    won = then[then["outcome"] == "won"]
+    lost = then[then["outcome"] == "lost"]
+    still = then[then["outcome"] == "open"]
+    advanced = still[still["reached"] > b.loc[still.index, "reached"]]
+    expected = b.loc[still.index, "expected_close_date"]
+    slipped = still[(expected < after.as_of).to_numpy()]
+    new = a[(a["created_date"] > before.as_of) & (a["outcome"] == "open")]
+    end = after.open_deals["amount"].fillna(0).sum()
+    rows = [
+        ("start", len(b), start, True),
+        ("new", len(new), new["amount"].fillna(0).sum(), True),
+        ("won", len(won), -won["amount"].fillna(0).sum(), True),
+        ("lost", len(lost), -lost["amount"].fillna(0).sum(), True),
+        ("advanced", len(advanced), advanced["amount"].fillna(0).sum(), False),
+        ("slipped", len(slipped), slipped["amount"].fillna(0).sum(), False),
+        ("end", len(after.open_deals), end, True),
+    ]
+    return pd.DataFrame(rows, columns=["step", "deals", "value", "counts_in_total"])
