@@ -26,17 +26,31 @@ def test_lab_serves_on_loopback_with_the_named_kernel(tmp_path):
     port = _free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "HOME": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omnimodel.cli", "lab", "--port", str(port), "--no-browser", "--",
-         "--IdentityProvider.token=omnitest", "--ServerApp.open_browser=False"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "omnimodel.cli",
+            "lab",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--",
+            "--IdentityProvider.token=omnitest",
+            "--ServerApp.open_browser=False",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
     )
     try:
         specs = None
         for _ in range(120):
             time.sleep(0.5)
             try:
-                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernelspecs",
-                                             headers={"Authorization": "token omnitest"})
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/kernelspecs", headers={"Authorization": "token omnitest"}
+                )
                 specs = json.load(urllib.request.urlopen(req, timeout=5))
                 break
             except OSError:

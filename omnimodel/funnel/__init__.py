@@ -18,5 +18,6 @@ def funnel_for(ws, name: str | None = None):
         return load_funnel(adapter)
     raise ConfigError(
         f"no funnel definition known for this workspace (adapter {adapter or 'unknown'})",
-        fix="pass --funnel NAME or a YAML path (see omnimodel/funnel/definitions/demo.yaml)",
+        fix="name a funnel definition or YAML file (notebook parameter `funnel`, or --funnel); "
+        "see omnimodel/funnel/definitions/demo.yaml",
     )

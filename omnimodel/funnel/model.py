@@ -272,7 +272,8 @@ class PipelineModel:
         self._fit_arrivals(snapshot)
         self._fit_closing_calendar(snapshot)
         self.as_of_ = snapshot.as_of
-        self._fit_period_noise(snapshot, random_seed)
+        if self.pooling == "partial":  # the unpooled model only checks the sampler; it does not forecast
+            self._fit_period_noise(snapshot, random_seed)
         return self
 
     def _fit_durations(self, snapshot: PipelineSnapshot, seed: int) -> None:

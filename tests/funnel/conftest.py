@@ -1,0 +1,27 @@
+"""A default-size demo workspace (5,000 opportunities) for the funnel model tests, built once per session."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_default_workspace(tmp_path_factory):
+    from omnimodel.data import demo
+
+    return demo.build(tmp_path_factory.mktemp("funnel") / "demo.duckdb", size="default", seed=42)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(demo_default_workspace):
+    from omnimodel import Workspace
+    from omnimodel.config import load_funnel
+    from omnimodel.funnel import pipeline_snapshot
+
+    with Workspace(demo_default_workspace) as ws:
+        return pipeline_snapshot(ws, load_funnel("demo"))
+
+
+@pytest.fixture(scope="session")
+def demo_model(demo_snapshot):
+    from omnimodel.funnel.model import PipelineModel
+
+    return PipelineModel(sampler_config={"draws": 1000, "tune": 1000}).fit(demo_snapshot, random_seed=7)

@@ -1,0 +1,103 @@
+"""The pipeline model recovers the demo company's planted conversion effects, matches the closed form where
+it has one, and its forecast is coherent. Real PyMC sampling throughout."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from omnimodel.data.demo import FUNNEL, STAGES
+from omnimodel.exceptions import NotFittedError
+from omnimodel.funnel.forecast import forecast_bookings
+from omnimodel.funnel.model import PipelineModel
+
+pytestmark = pytest.mark.slow
+
+
+def test_fit_converges_and_says_so(demo_model):
+    d = demo_model.diagnostics_
+    assert d.converged, d.message()
+    assert "Converged" in d.message()
+
+
+def test_planted_stage_logits_and_effects_are_recovered(demo_model):
+    post = demo_model.idata_.posterior.stack(sample=("chain", "draw"))
+    checks = [("stage_logit", dict(zip(STAGES, FUNNEL["base_advance_logit"], strict=True)))]
+    checks += [
+        (f"effect_{f}", FUNNEL[key])
+        for f, key in (
+            ("segment", "segment_effect"),
+            ("region", "region_effect"),
+            ("source_channel", "channel_effect"),
+            ("product", "product_effect"),
+        )
+    ]
+    misses = []
+    for var, truth in checks:
+        dim = post[var].dims[0]
+        for level, value in truth.items():
+            draws = post[var].sel({dim: level}).to_numpy()
+            lo, hi = np.quantile(draws, [0.005, 0.995])
+            if not lo <= value <= hi:
+                misses.append((var, level, value, round(lo, 3), round(hi, 3)))
+    assert not misses, misses
+
+
+def test_unpooled_posterior_matches_the_closed_form(demo_snapshot):
+    model = PipelineModel(pooling="none", sampler_config={"draws": 1000, "tune": 500}).fit(
+        demo_snapshot, random_seed=3
+    )
+    c = model.counts_
+    draws = model.idata_.posterior["p_cell"].stack(sample=("chain", "draw")).to_numpy()
+    a, b = 1 + c["advanced"].to_numpy(), 1 + (c["n"] - c["advanced"]).to_numpy()
+    mean, sd = stats.beta.mean(a, b), stats.beta.std(a, b)
+    ess = model.diagnostics_.min_ess_bulk
+    mc_error = sd / np.sqrt(ess)
+    # every cell's posterior mean within 4 Monte Carlo standard errors, sd within 15 %
+    assert np.all(np.abs(draws.mean(axis=1) - mean) < 4 * mc_error + 1e-6)
+    assert np.all(np.abs(draws.std(axis=1) / sd - 1) < 0.15)
+
+
+def test_using_the_model_before_fit_is_a_clear_error(demo_snapshot):
+    with pytest.raises(NotFittedError, match="fit"):
+        PipelineModel().win_probability(demo_snapshot.open_deals)
+
+
+def test_forecast_is_coherent_and_seeded(demo_model, demo_snapshot):
+    fc = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=1)
+    again = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=1)
+    np.testing.assert_array_equal(fc.total, again.total)
+    for g, frame in fc.by_group.items():  # groups add up to the total in every draw
+        np.testing.assert_allclose(frame.sum(axis=1).to_numpy(), fc.total, rtol=1e-9, err_msg=g)
+    q = fc.quantiles()
+    assert 0 < q["p10"] < q["p50"] < q["p90"]
+    assert fc.p_hit(q["p10"]) > fc.p_hit(q["p50"]) > fc.p_hit(q["p90"])
+    d = fc.deals
+    assert ((d["win_probability"] >= 0) & (d["win_probability"] <= 1)).all()
+    assert (d["p_book_in_period"] <= d["win_probability"] + 1e-9).all()
+    commit = d[d["category"] == "commit"]
+    assert (commit["p_book_in_period"] >= 0.7).all()
+    # later-stage deals win more often on average
+    by_stage = d.groupby("stage")["win_probability"].mean()
+    assert by_stage["negotiation"] > by_stage["lead"]
+    # a slice is part of the whole
+    north = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=1, where={"region": "North"})
+    assert north.quantiles()["p50"] < q["p50"]
+
+
+def test_forecast_brackets_what_happened(demo_default_workspace):
+    """From mid-2025, the demo's Q3 2025 bookings fall inside the forecast's P5-P95."""
+    from omnimodel import Workspace
+    from omnimodel.config import load_funnel
+    from omnimodel.funnel import pipeline_snapshot
+    from omnimodel.funnel.forecast import booked_in
+
+    with Workspace(demo_default_workspace) as ws:
+        final = pipeline_snapshot(ws, load_funnel("demo"))
+    snap = final.rewind("2025-06-30")
+    model = PipelineModel(sampler_config={"draws": 500, "tune": 500}).fit(snap, random_seed=2)
+    fc = forecast_bookings(model, snap, "2025Q3", random_seed=2)
+    actual = booked_in(final, "2025Q3")
+    lo, hi = np.quantile(fc.total, [0.05, 0.95])
+    assert lo <= actual <= hi, (lo, actual, hi)
+    assert isinstance(model.hindcasts_, pd.DataFrame) and len(model.hindcasts_) >= 2

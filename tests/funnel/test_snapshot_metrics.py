@@ -1,0 +1,76 @@
+"""Snapshots see nothing from after their date; metrics add up."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omnimodel import Workspace
+from omnimodel.config import load_funnel
+from omnimodel.exceptions import ConfigError
+from omnimodel.funnel import metrics, pipeline_snapshot
+
+
+def test_snapshot_uses_no_information_from_after_its_date(demo_workspace):
+    funnel = load_funnel("demo")
+    with Workspace(demo_workspace) as ws:
+        final = pipeline_snapshot(ws, funnel)
+        early = pipeline_snapshot(ws, funnel, "2024-06-30")
+    cut = pd.Timestamp("2024-06-30")
+    assert (early.deals["created_date"] <= cut).all()
+    closed = early.deals[early.deals["outcome"] != "open"]
+    assert (closed["closed_date"] <= cut).all()
+    # deals that were still open on that day but closed later are open in the snapshot
+    later = final.deals.set_index("opportunity_id")
+    reopened = early.open_deals["opportunity_id"]
+    assert (later.loc[reopened, "outcome"] != "open").any()
+    assert (early.stays["entered_at"] <= cut).all()
+    # rewinding the final snapshot gives the same as building it from the workspace
+    rewound = final.rewind(cut)
+    pd.testing.assert_frame_equal(
+        rewound.deals.sort_values("opportunity_id").reset_index(drop=True)[
+            ["opportunity_id", "stage", "outcome"]
+        ],
+        early.deals.sort_values("opportunity_id").reset_index(drop=True)[
+            ["opportunity_id", "stage", "outcome"]
+        ],
+    )
+
+
+def test_transitions_agree_with_outcomes(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        snap = pipeline_snapshot(ws, load_funnel("demo"))
+    last = snap.transitions[snap.transitions["stage_rank"] == 3]
+    won = (snap.deals["outcome"] == "won").sum()
+    assert (last["result"] == "advanced").sum() == won
+    lost = (snap.deals["outcome"] == "lost").sum()
+    assert (snap.transitions["result"] == "lost").sum() == lost
+
+
+def test_metrics_are_consistent(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        snap = pipeline_snapshot(ws, load_funnel("demo"))
+    conv = metrics.conversion(snap)
+    assert conv["entered"].iloc[0] == len(snap.deals)
+    assert (conv["entered"].diff().dropna() <= 0).all()  # a funnel narrows
+    assert np.allclose(conv["entered"], conv["advanced"] + conv["lost"] + conv["still_open"])
+    assert conv["to_win"].iloc[-1] == pytest.approx(conv["conversion"].iloc[-1])
+    times = metrics.time_in_phase(snap)
+    assert (times["median_days"] >= 0).all() and len(times) == 4
+    vel = metrics.velocity(snap, by="segment")
+    assert set(vel["segment"]) == set(snap.deals["segment"]) and (vel["velocity_per_day"] > 0).all()
+    cov = metrics.coverage(snap, target=1_000_000, win_probability=np.full(len(snap.open_deals), 0.5))
+    assert cov["weighted_value"] == pytest.approx(cov["open_value"] / 2)
+
+
+def test_waterfall_balances(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        snap = pipeline_snapshot(ws, load_funnel("demo"))
+    before = snap.rewind("2025-09-30")
+    steps = metrics.waterfall(before, snap).set_index("step")
+    flow = steps.loc[["start", "new", "won", "lost"], "value"].sum()
+    assert flow == pytest.approx(steps.loc["end", "value"])
+
+
+def test_unknown_funnel_is_a_clear_error():
+    with pytest.raises(ConfigError, match="not found"):
+        load_funnel("no_such_funnel")
