@@ -19,9 +19,11 @@ deals created in that year.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -506,3 +508,78 @@ class PipelineModel:
 
         self._check_fitted()
         return az.summary(self.idata_, hdi_prob=0.9)
+
+
+# --- persistence: NetCDF InferenceData with config, version and learned state in the attributes (no pickle) ---
+
+_STATE_ATTR = "omnimodel_pipeline_model"
+
+
+def save_model(model: PipelineModel, path) -> Path:
+    """Save a fitted model as NetCDF: the posterior plus its configuration and learned state as JSON."""
+    from omnimodel import __version__
+
+    model._check_fitted()
+    state = {
+        "omnimodel_version": __version__,
+        "pooling": model.pooling,
+        "measure": model.measure,
+        "factors": list(model.factors),
+        "model_config": model.model_config,
+        "sampler_config": model.sampler_config,
+        "stages": model.stages_,
+        "levels": model.levels_,
+        "used_factors": model.used_factors_,
+        "centred": getattr(model, "centred_", {}),
+        "counts": model.counts_.to_dict(orient="list"),
+        "durations": model.duration_posterior_.to_dict(orient="list"),
+        "stay_survival": [
+            [t.tolist(), s.tolist(), cut, list(tail)] for t, s, cut, tail in model.stay_survival_
+        ],
+        "arrivals": model.arrival_posterior_,
+        "templates": model.new_deal_templates_.to_dict(orient="list"),
+        "closing_calendar": model.closing_calendar_.tolist(),
+        "period_noise_sd": model.period_noise_sd_,
+        "as_of": str(model.as_of_.date()),
+        "diagnostics": model.diagnostics_.__dict__,
+    }
+    idata = model.idata_.copy()
+    idata.posterior.attrs[_STATE_ATTR] = json.dumps(state, default=float)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    idata.to_netcdf(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def load_model(path) -> PipelineModel:
+    """Load a model saved by :func:`save_model`; it forecasts exactly as the saved one did."""
+    import arviz as az
+
+    idata = az.from_netcdf(str(path))
+    if _STATE_ATTR not in idata.posterior.attrs:
+        raise OmnimodelError(
+            f"{path} is not a saved omnimodel pipeline model", fix="save it with save_model()"
+        )
+    state = json.loads(idata.posterior.attrs[_STATE_ATTR])
+    model = PipelineModel(
+        state["pooling"],
+        state["model_config"],
+        state["sampler_config"],
+        tuple(state["factors"]),
+        state["measure"],
+    )
+    model.idata_, model.stages_, model.levels_ = idata, state["stages"], state["levels"]
+    model.used_factors_, model.centred_ = state["used_factors"], state["centred"]
+    model.counts_ = pd.DataFrame(state["counts"])
+    model.duration_posterior_ = pd.DataFrame(state["durations"], index=state["stages"])
+    model.stay_survival_ = [
+        (np.array(t), np.array(s), cut, tuple(tail)) for t, s, cut, tail in state["stay_survival"]
+    ]
+    model.arrival_posterior_ = state["arrivals"]
+    model.new_deal_templates_ = pd.DataFrame(state["templates"])
+    model.closing_calendar_ = np.array(state["closing_calendar"])
+    model.period_noise_sd_ = state["period_noise_sd"]
+    model.as_of_ = pd.Timestamp(state["as_of"])
+    model.diagnostics_ = Diagnostics(**state["diagnostics"])
+    return model

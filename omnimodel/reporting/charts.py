@@ -55,3 +55,23 @@ def bars(
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def heatmap(matrix: pd.DataFrame, title: str, fmt: str = "{:.0%}", xlabel: str = "", ylabel: str = ""):
+    """A labelled heat map (e.g. the channel transition matrix: rows = from, columns = to)."""
+    fig, ax = plt.subplots(figsize=(1.1 * len(matrix.columns) + 2.5, 0.7 * len(matrix) + 1.8))
+    values = matrix.to_numpy(dtype=float)
+    im = ax.imshow(values, cmap="Blues", vmin=0, vmax=max(float(pd.Series(values.ravel()).max()), 1e-9))
+    ax.set_xticks(range(len(matrix.columns)), [str(c) for c in matrix.columns], rotation=30, ha="right")
+    ax.set_yticks(range(len(matrix.index)), [str(i) for i in matrix.index])
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if values[i, j] == values[i, j]:  # not NaN
+                colour = "white" if values[i, j] > 0.6 * values[~pd.isna(values)].max() else "black"
+                ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=8, color=colour)
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    return fig

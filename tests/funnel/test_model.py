@@ -101,3 +101,18 @@ def test_forecast_brackets_what_happened(demo_default_workspace):
     lo, hi = np.quantile(fc.total, [0.05, 0.95])
     assert lo <= actual <= hi, (lo, actual, hi)
     assert isinstance(model.hindcasts_, pd.DataFrame) and len(model.hindcasts_) >= 2
+
+
+def test_saved_model_loads_and_forecasts_the_same(demo_model, demo_snapshot, tmp_path):
+    from omnimodel.funnel.model import load_model, save_model
+
+    path = save_model(demo_model, tmp_path / "pipeline.nc")
+    loaded = load_model(path)
+    a = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=5)
+    b = forecast_bookings(loaded, demo_snapshot, "2026Q1", random_seed=5)
+    np.testing.assert_allclose(a.total, b.total)
+    assert loaded.diagnostics_ == demo_model.diagnostics_
+    import arviz as az
+
+    attrs = az.from_netcdf(str(path)).posterior.attrs
+    assert "omnimodel_version" in attrs["omnimodel_pipeline_model"]
