@@ -26,7 +26,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPEATS = 3  # each query runs this often in its process; the best time counts (the first pays for warm-up)
-QUERIES = ["customer_orders", "revenue_by_channel_country_month", "channel_mix", "returns_by_category_channel"]
+QUERIES = [
+    "customer_orders",
+    "revenue_by_channel_country_month",
+    "channel_mix",
+    "returns_by_category_channel",
+]
 
 SQL = {
     "customer_orders": """
@@ -113,26 +118,42 @@ def run_pandas(path: str) -> dict:
     def customer_orders():
         s = sales()
         s = s[s["customer_id"].notna()]
-        return s.groupby("customer_id").agg(
-            orders=("order_id", "nunique"), units=("quantity", "sum"), revenue=("revenue", "sum"),
-            margin=("margin", "sum"), first_order=("order_date", "min"), last_order=("order_date", "max"),
-            channels=("channel", "nunique"),
-        ).reset_index()
+        return (
+            s.groupby("customer_id")
+            .agg(
+                orders=("order_id", "nunique"),
+                units=("quantity", "sum"),
+                revenue=("revenue", "sum"),
+                margin=("margin", "sum"),
+                first_order=("order_date", "min"),
+                last_order=("order_date", "max"),
+                channels=("channel", "nunique"),
+            )
+            .reset_index()
+        )
 
     def revenue_by_month():
         s = sales()
         s["month"] = s["order_date"].dt.to_period("M").dt.start_time
-        return s.groupby(["channel", "country", "month"]).agg(
-            revenue=("revenue", "sum"), margin=("margin", "sum"), orders=("order_id", "nunique"),
-            customers=("customer_id", "nunique"),
-        ).reset_index()
+        return (
+            s.groupby(["channel", "country", "month"])
+            .agg(
+                revenue=("revenue", "sum"),
+                margin=("margin", "sum"),
+                orders=("order_id", "nunique"),
+                customers=("customer_id", "nunique"),
+            )
+            .reset_index()
+        )
 
     def channel_mix():
         o = orders[orders["customer_id"].notna()]
         return o.groupby(["customer_id", "channel"]).size().rename("orders").reset_index()
 
     def returns_by_category():
-        s = lines.merge(orders[["order_id", "channel"]], on="order_id").merge(products[["product_id", "category"]])
+        s = lines.merge(orders[["order_id", "channel"]], on="order_id").merge(
+            products[["product_id", "category"]]
+        )
         sold = s.groupby(["category", "channel"])["quantity"].sum().rename("units")
         r = returns.merge(s[["order_id", "line_no", "category", "channel"]], on=["order_id", "line_no"])
         ret = r.groupby(["category", "channel"])["quantity"].sum().rename("returned")
@@ -170,7 +191,9 @@ def _child(way: str, path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", default="large", choices=["small", "default", "large"])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="reuse an existing benchmark workspace")
@@ -197,11 +220,17 @@ def main() -> None:
     else:
         import duckdb
 
-        n_lines = duckdb.connect(str(path), read_only=True).sql("SELECT count(*) FROM order_lines").fetchone()[0]
+        n_lines = (
+            duckdb.connect(str(path), read_only=True).sql("SELECT count(*) FROM order_lines").fetchone()[0]
+        )
     results = {}
     for way in ("run_engine", "run_sql", "run_pandas"):
-        proc = subprocess.run([sys.executable, __file__, "--child", way, str(path)], capture_output=True, text=True,
-                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", way, str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         if proc.returncode:
             sys.exit(proc.stderr)
         results[way] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -209,11 +238,17 @@ def main() -> None:
         checks = {w: results[w][name]["check"] for w in results}
         base = checks["run_sql"]
         assert all(abs(c - base) <= 1e-6 * max(1.0, abs(base)) for c in checks.values()), (name, checks)
-    print(f"\n## Engine group-bys: {args.size} demo ({n_lines:,} order lines), "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores\n")
+    print(
+        f"\n## Engine group-bys: {args.size} demo ({n_lines:,} order lines), "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores\n"
+    )
     if timings:
-        print(f"Generate {timings['generate']:.1f} s; ingest into DuckDB workspace {timings['ingest']:.1f} s.\n")
-    print("| query | engine (Ibis on DuckDB) s | hand-written DuckDB SQL s | pandas s | engine / SQL | pandas / engine |")
+        print(
+            f"Generate {timings['generate']:.1f} s; ingest into DuckDB workspace {timings['ingest']:.1f} s.\n"
+        )
+    print(
+        "| query | engine (Ibis on DuckDB) s | hand-written DuckDB SQL s | pandas s | engine / SQL | pandas / engine |"
+    )
     print("|---|---|---|---|---|---|")
     tot = {w: 0.0 for w in results}
     for name in QUERIES:
@@ -226,8 +261,10 @@ def main() -> None:
     load = results["run_pandas"]["_load"]["seconds"]
     print(f"\nBest of {REPEATS} runs per query, each way in its own process, one after another.")
     print(f"pandas also spent {load:.1f} s loading the four tables into memory (not in the figures above).")
-    print("Peak memory (max RSS of each process): " + ", ".join(
-        f"{w.removeprefix('run_')} {results[w]['_peak_rss_mb']:,.0f} MB" for w in results))
+    print(
+        "Peak memory (max RSS of each process): "
+        + ", ".join(f"{w.removeprefix('run_')} {results[w]['_peak_rss_mb']:,.0f} MB" for w in results)
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("PYTENSOR_FLAGS", f"base_compiledir={Path(__file__).resolve().parents[1] / '.cache' / 'pytensor'}")
+os.environ.setdefault(
+    "PYTENSOR_FLAGS", f"base_compiledir={Path(__file__).resolve().parents[1] / '.cache' / 'pytensor'}"
+)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -60,7 +62,9 @@ def per_deal_baseline(snapshot, seed: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--open-deals", type=int, default=10_000)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
@@ -72,7 +76,9 @@ def main() -> None:
     snap = build_snapshot()
     build = time.perf_counter() - t0
     cells = cell_counts(snap)
-    print(f"snapshot: {len(snap.deals):,} deals, {len(snap.open_deals):,} open, {len(cells)} cells ({build:.1f} s)")
+    print(
+        f"snapshot: {len(snap.deals):,} deals, {len(snap.open_deals):,} open, {len(cells)} cells ({build:.1f} s)"
+    )
 
     t0 = time.perf_counter()
     model = PipelineModel().fit(snap, random_seed=args.seed)
@@ -85,30 +91,42 @@ def main() -> None:
     tiled = pd.concat([snap.open_deals] * reps, ignore_index=True).head(args.open_deals)
     tiled["opportunity_id"] = [f"T{i}" for i in range(len(tiled))]
     deals = pd.concat([snap.deals[snap.deals["outcome"] != "open"], tiled], ignore_index=True)
-    big = type(snap)(snap.as_of, snap.funnel, deals, snap.transitions, snap.stays, snap.raw_deals, snap.raw_events)
+    big = type(snap)(
+        snap.as_of, snap.funnel, deals, snap.transitions, snap.stays, snap.raw_deals, snap.raw_events
+    )
     t0 = time.perf_counter()
     fc = forecast_bookings(model, big, "2026Q1", by=("source_channel", "region", "segment"), random_seed=1)
     fc_seconds = time.perf_counter() - t0
     deal_draws = len(tiled) * model.n_draws()
 
     print("\n## Pipeline model: fit and forecast (large demo pipeline)\n")
-    print(f"{len(snap.deals):,} historical deals ({len(cells)} cells, "
-          f"{int((snap.transitions['result'] != 'open').sum()):,} stage exits); forecast over {len(tiled):,} open "
-          f"deals x {model.n_draws():,} posterior draws.\n")
+    print(
+        f"{len(snap.deals):,} historical deals ({len(cells)} cells, "
+        f"{int((snap.transitions['result'] != 'open').sum()):,} stage exits); forecast over {len(tiled):,} open "
+        f"deals x {model.n_draws():,} posterior draws.\n"
+    )
     print("| model | wall time s (incl. compile) | min ESS (bulk) | ESS per s | max r-hat | divergences |")
     print("|---|---|---|---|---|---|")
-    print(f"| omnimodel (cell counts, 2 chains x 1000) | {ours:.1f} | {d.min_ess_bulk:,.0f} | {ours_ess:,.0f} | "
-          f"{d.max_rhat:.3f} | {d.divergences} |")
+    print(
+        f"| omnimodel (cell counts, 2 chains x 1000) | {ours:.1f} | {d.min_ess_bulk:,.0f} | {ours_ess:,.0f} | "
+        f"{d.max_rhat:.3f} | {d.divergences} |"
+    )
     if not args.skip_baseline:
         seconds, idata, s, rows = per_deal_baseline(snap, args.seed)
         div = int(idata.sample_stats["diverging"].sum())
         ess = float(s["ess_bulk"].min())
-        print(f"| per-deal Bernoulli ({rows:,} rows), default pm.sample | {seconds:.1f} | {ess:,.0f} | "
-              f"{ess / seconds:,.1f} | {float(s['r_hat'].max()):.3f} | {div} |")
-        print(f"\nSpeed-up in wall time: {seconds / ours:.1f}x; in ESS per second: {ours_ess / (ess / seconds):.1f}x.")
-    print(f"\nForecast Monte Carlo: {fc_seconds:.2f} s for {deal_draws:,} deal-draws "
-          f"= {deal_draws / fc_seconds / 1e6:.1f} million deal-draws per second (including new deals and "
-          "breakdowns by channel, region and segment).")
+        print(
+            f"| per-deal Bernoulli ({rows:,} rows), default pm.sample | {seconds:.1f} | {ess:,.0f} | "
+            f"{ess / seconds:,.1f} | {float(s['r_hat'].max()):.3f} | {div} |"
+        )
+        print(
+            f"\nSpeed-up in wall time: {seconds / ours:.1f}x; in ESS per second: {ours_ess / (ess / seconds):.1f}x."
+        )
+    print(
+        f"\nForecast Monte Carlo: {fc_seconds:.2f} s for {deal_draws:,} deal-draws "
+        f"= {deal_draws / fc_seconds / 1e6:.1f} million deal-draws per second (including new deals and "
+        "breakdowns by channel, region and segment)."
+    )
 
 
 if __name__ == "__main__":

@@ -181,7 +181,9 @@ def _to_dates(years_since_start: np.ndarray) -> pd.DatetimeIndex:
     return START + pd.to_timedelta(np.round(years_since_start * YEAR_DAYS * 86400), unit="s")
 
 
-def generate(size: str = "small", seed: int = 42) -> tuple[dict[str, pd.DataFrame], dict]:
+def generate(
+    size: str = "small", seed: int = 42, seasonality: bool = True
+) -> tuple[dict[str, pd.DataFrame], dict]:
     """Build every canonical table of the demo company and the truth it was drawn from.
 
     Parameters
@@ -190,6 +192,9 @@ def generate(size: str = "small", seed: int = 42) -> tuple[dict[str, pd.DataFram
         ``small`` (about 1,500 customers) builds in seconds for tests; ``large`` has over 10 million order lines.
     seed : int
         Same seed, same data.
+    seasonality : bool
+        False draws order times without the seasonal profile, so purchases follow BG/NBD exactly (for tests
+        of estimators that assume a constant purchase rate).
 
     Returns
     -------
@@ -210,7 +215,7 @@ def generate(size: str = "small", seed: int = 42) -> tuple[dict[str, pd.DataFram
 
     products = _products(rng, spec)
     customers, cust = _customers(rng, spec, horizon)
-    orders, lines, order_idx = _orders(rng, cust, products, horizon)
+    orders, lines, order_idx = _orders(rng, cust, products, horizon, seasonality)
     tables = {"customers": customers, "products": products, "orders": orders, "order_lines": lines}
     tables.update(_after_sales(rng, cust, orders, lines, order_idx, products))
     tables["touchpoints"] = _touchpoints(rng, cust, spec, horizon)
@@ -236,7 +241,7 @@ def generate(size: str = "small", seed: int = 42) -> tuple[dict[str, pd.DataFram
         },
         "discount_share": DISCOUNT_SHARE,
         "return_rate": RETURN_RATE,
-        "seasonality": {"consumer": CONSUMER_SEASON, "business": BUSINESS_SEASON},
+        "seasonality": {"consumer": CONSUMER_SEASON, "business": BUSINESS_SEASON} if seasonality else None,
         "trend": {"acquisition_growth": ACQUISITION_GROWTH, "price_inflation": PRICE_INFLATION},
         "funnel": FUNNEL,
     }
@@ -353,7 +358,7 @@ def _customers(rng, spec: DemoSize, horizon: float):
     return frame, cust
 
 
-def _orders(rng, cust, products: pd.DataFrame, horizon: float):
+def _orders(rng, cust, products: pd.DataFrame, horizon: float, seasonality: bool = True):
     seg, acq = cust["seg"], cust["acq"]
     n = len(seg)
     params = [PURCHASE[s] for s in SEGMENTS]
@@ -382,11 +387,14 @@ def _orders(rng, cust, products: pd.DataFrame, horizon: float):
     cust_of = np.concatenate([np.arange(n), owner])
     t = np.concatenate([acq, repeat_t])
     season = np.where(cust["is_business"], 1, 0)[cust_of]
-    warped = np.where(
-        season == 1,
-        _seasonal_warp(t + 2.0, BUSINESS_SEASON) - 2.0,
-        _seasonal_warp(t + 2.0, CONSUMER_SEASON) - 2.0,
-    )
+    if seasonality:
+        warped = np.where(
+            season == 1,
+            _seasonal_warp(t + 2.0, BUSINESS_SEASON) - 2.0,
+            _seasonal_warp(t + 2.0, CONSUMER_SEASON) - 2.0,
+        )
+    else:
+        warped = t
     order = np.lexsort((warped, cust_of))
     cust_of, t = cust_of[order], warped[order]
     rank = np.arange(len(t)) - np.repeat(offsets + np.arange(n), k + 1)

@@ -100,7 +100,7 @@ def forecast_bookings(
     amounts = model.deal_value(deals)
     win = model.win_probability(deals)[:n_draws]  # (D, N)
     ranks = deals["reached"].to_numpy()
-    groups = {g: pd.Categorical(deals[g].astype("string").fillna("unknown")) for g in by}
+    groups = {g: pd.Categorical(_labels(deals[g])) for g in by}
 
     booked_open = np.zeros((n_draws, len(deals)), dtype=bool)
     for lo in range(0, n_draws, CHUNK):
@@ -136,7 +136,7 @@ def forecast_bookings(
         new_total = np.bincount(draw_of, weights=value, minlength=n_draws)
         for g in by:
             cats = list(by_group[g].columns)
-            levels = new[g].astype("string").fillna("unknown")
+            levels = _labels(new[g])
             for level in sorted(set(levels) - set(cats)):
                 by_group[g][level] = 0.0
                 cats.append(level)
@@ -171,6 +171,11 @@ def forecast_bookings(
     )
 
 
+def _labels(values: pd.Series) -> np.ndarray:
+    """Group labels as plain Python strings (pandas' string arrays are slow to categorise row by row)."""
+    return values.astype("string").fillna("unknown").to_numpy(dtype=object)
+
+
 def _keep(deals: pd.DataFrame, where: dict) -> pd.DataFrame:
     for column, value in where.items():
         deals = deals[deals[column].astype("string") == str(value)]
@@ -192,11 +197,10 @@ def same_period_last_year(snapshot: PipelineSnapshot, period: str, measure: str 
 
 
 def _sum_by(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """(draws, deals) values summed into (draws, k) groups."""
-    out = np.zeros((values.shape[0], k))
-    for j in range(k):
-        out[:, j] = values[:, codes == j].sum(axis=1)
-    return out
+    """(draws, deals) values summed into (draws, k) groups, as one matrix product."""
+    onehot = np.zeros((len(codes), k))
+    onehot[np.arange(len(codes)), codes] = 1.0
+    return values @ onehot
 
 
 def _win_for_draws(model: PipelineModel, deals: pd.DataFrame, draw_of: np.ndarray) -> np.ndarray:
@@ -207,9 +211,6 @@ def _win_for_draws(model: PipelineModel, deals: pd.DataFrame, draw_of: np.ndarra
     logit = post["stage_logit"].transpose("sample", "stage").to_numpy()[draw_of]  # (M, S)
     for f in model.used_factors_:
         effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()
-        codes = pd.Categorical(deals[f].astype("string").fillna("unknown"), categories=model.levels_[f]).codes
-        known = codes >= 0
-        shift = np.zeros(len(deals))
-        shift[known] = effect[draw_of[known], codes[known]]
-        logit = logit + shift[:, None]
+        effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)  # unseen level: 0
+        logit = logit + effect[draw_of, model.level_codes(deals, f)][:, None]
     return (1.0 / (1.0 + np.exp(-logit))).prod(axis=1)

@@ -132,20 +132,34 @@ def _kaplan_meier(days: np.ndarray, exited: np.ndarray) -> tuple[np.ndarray, np.
     return times, np.cumprod(1.0 - events / at_risk)
 
 
+QUANTILE_GRID = 4096  # resolution of the stay-duration lookup tables (probability steps of 1/4096)
+
+
 def _sample_stay(rng, times, surv, cut, elapsed, tail_rate) -> np.ndarray:
-    """Remaining stay given ``elapsed`` days: (draws, deals). Kaplan-Meier up to ``cut``, exponential beyond."""
+    """Remaining stay given ``elapsed`` days: (draws, deals). Kaplan-Meier up to ``cut``, exponential beyond.
+
+    The KM curve is inverted once into a lookup table over survival levels, so each draw is one index
+    operation instead of a binary search.
+    """
     n, m = tail_rate.shape[0], len(elapsed)
-    beyond = np.maximum(cut, elapsed)[None, :] + rng.exponential(1.0, (n, m)) / tail_rate
-    if len(times) == 0:
-        return np.maximum(beyond - elapsed[None, :], 0.0)
-    idx = np.searchsorted(times, elapsed, side="right") - 1  # last event time <= elapsed
-    s_e = np.where(idx >= 0, surv[np.maximum(idx, 0)], 1.0)
-    target = s_e[None, :] * rng.random((n, m))
-    # first event time whose survival falls to the target or below (survival is non-increasing)
-    pos = np.searchsorted(-surv, -target, side="left")
-    inside = (pos < len(times)) & (elapsed[None, :] < cut)
-    t = np.where(inside, times[np.minimum(pos, len(times) - 1)], beyond)
-    return np.maximum(t - elapsed[None, :], 0.0)
+    if len(times):
+        idx = np.searchsorted(times, elapsed, side="right") - 1  # last event time <= elapsed
+        s_e = np.where(idx >= 0, surv[np.maximum(idx, 0)], 1.0)
+        levels = (np.arange(QUANTILE_GRID) + 0.5) / QUANTILE_GRID
+        pos = np.searchsorted(-surv, -levels, side="left")  # first time whose survival is <= the level
+        table = np.where(pos < len(times), times[np.minimum(pos, len(times) - 1)], np.inf)
+        target = s_e[None, :] * rng.random((n, m))
+        t = table[np.minimum((target * QUANTILE_GRID).astype(np.int64), QUANTILE_GRID - 1)]
+        t[:, elapsed >= cut] = np.inf
+    else:
+        t = np.full((n, m), np.inf)
+    beyond = ~np.isfinite(t)
+    out = t - elapsed[None, :]
+    if beyond.any():  # the slow tail past the cut, drawn only where needed
+        rows, cols = np.nonzero(beyond)
+        start = np.maximum(cut, elapsed[cols])
+        out[rows, cols] = start + rng.exponential(1.0, len(rows)) / tail_rate[rows, 0] - elapsed[cols]
+    return np.maximum(out, 0.0)
 
 
 def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
@@ -417,7 +431,10 @@ class PipelineModel:
         cum = np.concatenate([[0.0], np.cumsum(intensity)])  # effort accrued by the start of each day
         start_effort = np.interp(start_days, np.arange(horizon + 1), cum)
         target = start_effort + business_days
-        t = np.interp(target, cum, np.arange(horizon + 1))
+        # invert effort -> calendar once on a quarter-day grid, then look up (a binary search per draw is slow)
+        step = 0.25
+        inverse = np.interp(np.arange(0.0, cum[-1] + step, step), cum, np.arange(horizon + 1))
+        t = inverse[np.minimum((target / step).astype(np.int64), len(inverse) - 1)]
         beyond = target > cum[-1]
         return np.where(beyond, horizon + (target - cum[-1]), t)
 
@@ -432,6 +449,11 @@ class PipelineModel:
         post = self.idata_.posterior
         return int(post.sizes["chain"] * post.sizes["draw"])
 
+    def level_codes(self, deals: pd.DataFrame, factor: str) -> np.ndarray:
+        """Index of each deal's level of a factor in the fitted levels (-1 for a level never seen)."""
+        values = deals[factor].astype("string").fillna("unknown").to_numpy(dtype=object)
+        return pd.Index(self.levels_[factor]).get_indexer(values)
+
     def advance_logits(self, deals: pd.DataFrame) -> np.ndarray:
         """Posterior draws of the advance log-odds: array (draws, deals, stages)."""
         self._check_fitted()
@@ -445,20 +467,26 @@ class PipelineModel:
         shift = np.zeros((base.shape[0], len(deals)))
         for f in self.used_factors_:
             effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()  # (D, L)
-            codes = pd.Categorical(
-                deals[f].astype("string").fillna("unknown"), categories=self.levels_[f]
-            ).codes
-            known = codes >= 0  # a level never seen before gets the average effect: 0 under sum-to-zero
-            shift[:, known] += effect[:, codes[known]]
+            # a level never seen before gets the average effect: 0 under sum-to-zero
+            effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)
+            shift += effect[:, self.level_codes(deals, f)]  # code -1 picks the zero column
         return base[:, None, :] + shift[:, :, None]
 
     def win_probability(self, deals: pd.DataFrame, stage_rank: np.ndarray | None = None) -> np.ndarray:
-        """Posterior draws of P(win) for deals in their current stage: array (draws, deals)."""
+        """Posterior draws of P(win) for deals in their current stage: array (draws, deals).
+
+        Computed once per distinct (stage, attribute combination) and spread to the deals, so 10,000 open
+        deals in a few hundred cells cost what a few hundred do.
+        """
+        self._check_fitted()
         ranks = deals["reached"].to_numpy() if stage_rank is None else np.asarray(stage_rank)
-        p = 1.0 / (1.0 + np.exp(-self.advance_logits(deals)))
+        keys = pd.DataFrame({f: self.level_codes(deals, f) for f in self.used_factors_})
+        keys["rank"] = ranks
+        uniq, first, inverse = np.unique(keys.to_numpy(), axis=0, return_index=True, return_inverse=True)
+        p = 1.0 / (1.0 + np.exp(-self.advance_logits(deals.iloc[first])))
         s = np.arange(len(self.stages_))
-        p = np.where(s[None, None, :] >= ranks[None, :, None], p, 1.0)
-        return p.prod(axis=2)
+        p = np.where(s[None, None, :] >= uniq[:, -1][None, :, None], p, 1.0)
+        return p.prod(axis=2)[:, inverse.ravel()]
 
     def stage_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Posterior draws of exits per day in each stage: array (n, stages)."""
