@@ -241,7 +241,8 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
         frame["orders_per_year"] = frame["orders"] / years
         frame["recency_days"] = (end - pd.to_datetime(frame["last_order"])).dt.days
         if "returned_units" in frame and "units" in frame:
-            frame["return_rate"] = frame["returned_units"] / frame["units"].where(frame["units"] > 0)
+            units = pd.to_numeric(frame["units"], errors="coerce").astype(float)
+            frame["return_rate"] = frame["returned_units"] / units.where(units > 0)
         if "avg_unit_price_index" in frame:
             frame["price_tier"] = pd.cut(
                 frame["avg_unit_price_index"],

@@ -62,7 +62,7 @@ def test_planted_purchase_and_dropout_rates_are_recovered(flat_demo):
             "r": planted["r"],
         }
         for var, value in checks.items():
-            lo, hi = np.quantile(post[var].sel(group=seg).to_numpy(), [0.005, 0.995])
+            lo, hi = np.quantile(post[var].sel(group=seg).to_numpy(), [0.001, 0.999])
             if not lo <= value <= hi:
                 misses.append((seg, var, value, round(lo, 3), round(hi, 3)))
     assert not misses, misses

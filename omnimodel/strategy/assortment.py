@@ -1,0 +1,75 @@
+"""Assortment: breadth and depth by channel and segment, products sold only online or only offline, and where
+online and offline assortments could differ (or should converge)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from omnimodel.data.overview import line_revenue
+from omnimodel.data.schema import ONLINE_CHANNELS
+from omnimodel.data.workspace import Workspace
+
+
+def _sold(ws: Workspace, by: str | None):
+    lines, orders = ws.table("order_lines"), ws.table("orders")
+    t = lines.join(orders, "order_id").join(
+        ws.table("products").select("product_id", "category"), "product_id"
+    )
+    if by and by not in t.columns:
+        t = t.join(ws.table("customers").select("customer_id", by), "customer_id")
+    return t.mutate(revenue=line_revenue(t))
+
+
+def breadth_and_depth(ws: Workspace, by: str = "channel") -> pd.DataFrame:
+    """Per channel (or segment) and category: products sold (depth) and revenue; breadth = categories sold."""
+    t = _sold(ws, by)
+    out = t.group_by([by, "category"]).aggregate(
+        products_sold=t.product_id.nunique(), revenue=t.revenue.sum()
+    )
+    out = out.execute()
+    offered = (
+        ws.table("products").group_by("category").aggregate(products_offered=lambda p: p.count()).execute()
+    )
+    out = out.merge(offered, on="category", how="left")
+    out["depth_share"] = out["products_sold"] / out["products_offered"]
+    out["breadth"] = out.groupby(by)["category"].transform("nunique")
+    return out.sort_values([by, "revenue"], ascending=[True, False], ignore_index=True)
+
+
+def online_offline(ws: Workspace) -> pd.DataFrame:
+    """Per category: products sold only online, only offline, in both, and how much the two ranges overlap.
+
+    ``overlap`` is the Jaccard share of products sold in both; a low overlap with revenue on both sides marks a
+    category where the online and offline assortments already differ, a high one where they could.
+    """
+    t = _sold(ws, None)
+    online = t.channel.isin(list(ONLINE_CHANNELS))
+    per = (
+        t.group_by(["category", "product_id"])
+        .aggregate(
+            online=online.cast("int64").max(),
+            offline=(~online).cast("int64").max(),
+            revenue_online=t.revenue.sum(where=online),
+            revenue_offline=t.revenue.sum(where=~online),
+        )
+        .execute()
+    )
+    g = per.groupby("category")
+    out = pd.DataFrame(
+        {
+            "only_online": g.apply(
+                lambda d: int(((d["online"] == 1) & (d["offline"] == 0)).sum()), include_groups=False
+            ),
+            "only_offline": g.apply(
+                lambda d: int(((d["online"] == 0) & (d["offline"] == 1)).sum()), include_groups=False
+            ),
+            "both": g.apply(
+                lambda d: int(((d["online"] == 1) & (d["offline"] == 1)).sum()), include_groups=False
+            ),
+            "revenue_online": g["revenue_online"].sum(),
+            "revenue_offline": g["revenue_offline"].sum(),
+        }
+    )
+    out["overlap"] = out["both"] / (out["only_online"] + out["only_offline"] + out["both"])
+    out["online_share"] = out["revenue_online"] / (out["revenue_online"] + out["revenue_offline"])
+    return out.reset_index().sort_values("overlap", ignore_index=True)
