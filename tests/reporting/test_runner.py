@@ -28,10 +28,12 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def hostile_workspace(tmp_path_factory, demo_small):
-    """The small demo with a script tag as a brand and as a customer's name and e-mail."""
+    """The small demo with a script tag as a brand, a segment and a customer's name, and an e-mail to hide."""
     tables, truth = demo_small
     tables = {k: v.copy() for k, v in tables.items()}
-    tables["products"]["brand"] = HOSTILE  # every product: shows in the brand table of notebook 02
+    tables["products"]["brand"] = HOSTILE
+    # a segment name shows in the segment tables of notebooks 01 and 02
+    tables["customers"].loc[tables["customers"]["segment"] == "premium", "segment"] = HOSTILE
     tables["customers"].loc[:, "name"] = "Eve " + HOSTILE
     tables["customers"].loc[:, "email"] = "eve.secret@example.com"
     path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
@@ -56,10 +58,11 @@ def full_run(tmp_path_factory, hostile_workspace):
     lines: list[str] = []
     entries = [p.stem for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
     # small sampler settings: this test checks the runner and the HTML, the model tests check the model
-    entries = [
-        {"notebook": n, "parameters": {"draws": 300, "backtest_snapshots": 1}} if n.startswith("03") else n
-        for n in entries
-    ]
+    small = {
+        "03_pipeline_forecast": {"draws": 300, "backtest_snapshots": 1},
+        "02_segments_regions": {"clv_draws": 200, "clv_fit_customers": 1000},
+    }
+    entries = [{"notebook": n, "parameters": small[n]} if n in small else n for n in entries]
     result = run_reports(
         load_report_suite(_suite(tmp, hostile_workspace, entries=entries)), jobs=2, echo=lines.append
     )
