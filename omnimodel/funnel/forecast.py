@@ -126,22 +126,23 @@ def forecast_bookings(
         counts = rng.poisson(lam)
         draw_of = np.repeat(np.arange(n_draws), counts)
         pick = rng.integers(0, len(templates), len(draw_of))
-        new = templates.iloc[pick].reset_index(drop=True)
         created = rng.uniform(0, end, len(draw_of))
         effort = model.remaining_days(rng, np.zeros(len(draw_of), int), np.zeros(len(draw_of)), 1)[0]
         close_in = model.calendar_time(snapshot.as_of, created, effort)
-        p_win = _win_for_draws(model, new, draw_of)  # draw_of < n_draws <= the posterior's draws
+        # Work on the templates' codes, indexed by the draws' picks: no frame of millions of sampled rows.
+        codes = {f: model.level_codes(templates, f)[pick] for f in model.used_factors_}
+        p_win = _win_for_draws(model, codes, draw_of)  # draw_of < n_draws <= the posterior's draws
         won = rng.random(len(draw_of)) < p_win
-        value = np.where(won & (close_in >= start) & (close_in < end), model.deal_value(new), 0.0)
+        value = np.where(won & (close_in >= start) & (close_in < end), model.deal_value(templates)[pick], 0.0)
         new_total = np.bincount(draw_of, weights=value, minlength=n_draws)
         for g in by:
             cats = list(by_group[g].columns)
-            levels = _labels(new[g])
-            for level in sorted(set(levels) - set(cats)):
+            labels = _labels(templates[g])
+            for level in sorted(set(labels) - set(cats)):
                 by_group[g][level] = 0.0
                 cats.append(level)
-            codes = pd.Categorical(levels, categories=cats).codes
-            flat = np.bincount(draw_of * len(cats) + codes, weights=value, minlength=n_draws * len(cats))
+            group = pd.Categorical(labels, categories=cats).codes[pick]
+            flat = np.bincount(draw_of * len(cats) + group, weights=value, minlength=n_draws * len(cats))
             by_group[g] = by_group[g][cats] + flat.reshape(n_draws, len(cats))
         total = total + new_total
 
@@ -203,14 +204,14 @@ def _sum_by(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     return values @ onehot
 
 
-def _win_for_draws(model: PipelineModel, deals: pd.DataFrame, draw_of: np.ndarray) -> np.ndarray:
-    """P(win from the first stage) of each new deal under its own posterior draw."""
-    if len(deals) == 0:
+def _win_for_draws(model: PipelineModel, codes: dict[str, np.ndarray], draw_of: np.ndarray) -> np.ndarray:
+    """P(win from the first stage) of each new deal (factor level codes) under its own posterior draw."""
+    if len(draw_of) == 0:
         return np.zeros(0)
     post = model.idata_.posterior.stack(sample=("chain", "draw"))
     logit = post["stage_logit"].transpose("sample", "stage").to_numpy()[draw_of]  # (M, S)
     for f in model.used_factors_:
         effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()
-        effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)  # unseen level: 0
-        logit = logit + effect[draw_of, model.level_codes(deals, f)][:, None]
+        effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)  # unseen level (-1): 0
+        logit = logit + effect[draw_of, codes[f]][:, None]
     return (1.0 / (1.0 + np.exp(-logit))).prod(axis=1)
