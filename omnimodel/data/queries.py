@@ -16,7 +16,8 @@ from omnimodel.data.workspace import Workspace
 def _sales_lines(ws: Workspace) -> ibis.Table:
     lines, orders = ws.table("order_lines"), ws.table("orders")
     t = lines.join(orders, "order_id")
-    return t.mutate(revenue=line_revenue(t), cost=t.quantity * t.unit_cost.fill_null(0))
+    cost = t.quantity * t.unit_cost.fill_null(0) if "unit_cost" in t.columns else ibis.literal(0.0)
+    return t.mutate(revenue=line_revenue(t), cost=cost)
 
 
 def customer_orders(ws: Workspace) -> ibis.Table:

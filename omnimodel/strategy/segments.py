@@ -102,7 +102,10 @@ def segment_matrix(ws: Workspace, start: str | None = None, end: str | None = No
     last = t.order_date.max().over()
     t = t.mutate(
         revenue=line_revenue(t),
-        cost=t.quantity * t.unit_cost.fill_null(0),
+        # no unit cost in the data: margin is unknown, not equal to revenue
+        cost=t.quantity * t.unit_cost.fill_null(0)
+        if "unit_cost" in t.columns
+        else ibis.null().cast("float64"),
         recent=(t.order_date > last - ibis.interval(days=365)),
         before=(t.order_date <= last - ibis.interval(days=365))
         & (t.order_date > last - ibis.interval(days=730)),
@@ -119,7 +122,11 @@ def segment_matrix(ws: Workspace, start: str | None = None, end: str | None = No
         )
         .execute()
     )
-    out["growth"] = out["revenue_last_12m"] / out["revenue_prior_12m"].where(out["revenue_prior_12m"] > 0) - 1
+    span = t.aggregate(first=t.order_date.min(), last=t.order_date.max()).execute()
+    covered = (pd.Timestamp(span["last"].iloc[0]) - pd.Timestamp(span["first"].iloc[0])).days >= 729
+    # growth needs two full years of data; with less, the "prior 12 months" are partly empty
+    prior = out["revenue_prior_12m"].where((out["revenue_prior_12m"] > 0) & covered)
+    out["growth"] = out["revenue_last_12m"] / prior - 1
     out["margin_rate"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
     return out.sort_values("revenue", ascending=False, ignore_index=True)
 
@@ -138,8 +145,10 @@ def how_to_address(
         row = {
             by: seg,
             "revenue": part["revenue"].sum(),
-            "margin_rate": part["margin"].sum() / part["revenue"].sum(),
-            "growth": part["revenue_last_12m"].sum() / max(part["revenue_prior_12m"].sum(), 1e-9) - 1,
+            "margin_rate": part["margin"].sum(min_count=1) / part["revenue"].sum(),
+            "growth": part["revenue_last_12m"].sum() / part["revenue_prior_12m"].sum() - 1
+            if part["growth"].notna().any()
+            else float("nan"),
             "preferred channels": ", ".join(
                 f"{c} {v / channels.sum():.0%}" for c, v in channels.head(2).items()
             ),

@@ -57,3 +57,20 @@ def test_assortment_breadth_depth_and_online_offline(demo_workspace):
     assert (bd["products_sold"] <= bd["products_offered"]).all() and (bd["breadth"] <= 8).all()
     assert (oo[["only_online", "only_offline", "both"]].sum(axis=1) <= products).all()
     assert oo["overlap"].between(0, 1).all() and oo["online_share"].between(0, 1).all()
+
+
+def test_without_costs_margin_is_unknown_and_short_history_has_no_growth(tmp_path, demo_small):
+    from omnimodel.data.workspace import write_workspace
+
+    tables, _ = demo_small
+    keep = {k: tables[k].copy() for k in ("customers", "products", "orders", "order_lines")}
+    keep["order_lines"] = keep["order_lines"].drop(columns=["unit_cost"])
+    keep["orders"] = keep["orders"][keep["orders"]["order_date"] >= "2025-01-01"]
+    keep["order_lines"] = keep["order_lines"][
+        keep["order_lines"]["order_id"].isin(keep["orders"]["order_id"])
+    ]
+    with Workspace(write_workspace(tmp_path / "w.duckdb", keep)) as ws:
+        m = segments.segment_matrix(ws)
+    assert m["margin"].isna().all() and m["growth"].isna().all()
+    plan = segments.how_to_address(m)
+    assert plan["margin_rate"].isna().all() and plan["growth"].isna().all()

@@ -10,7 +10,9 @@ A UK online gift-ware retailer selling through its webshop only. Quirks handled 
   product by the same customer; those without such a purchase are reported and left out;
 - lines without a customer id stay as anonymous orders (revenue counts, profiles skip them);
 - country aliases (EIRE, RSA, USA, Channel Islands, European Community, Unspecified) map to ISO codes;
-- product categories are derived from description keywords (the source has none).
+- product categories are derived from description keywords (the source has none);
+- segments (wholesale when a customer averages 150+ units per order, else retail) and regions (UK, Europe,
+  Rest of world) are derived, as the source has neither.
 """
 
 from __future__ import annotations
@@ -24,6 +26,32 @@ from omnimodel.data.adapters import LoadedData
 from omnimodel.data.countries import to_iso2
 from omnimodel.data.readers import read_table_file
 
+WHOLESALE_UNITS_PER_ORDER = 150
+EUROPE = [
+    "AT",
+    "BE",
+    "CH",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "ES",
+    "EU",
+    "FI",
+    "FR",
+    "GR",
+    "IE",
+    "IS",
+    "IT",
+    "JE",
+    "LT",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "SE",
+]
 NON_PRODUCT_CODES = {
     "POST",
     "DOT",
@@ -192,10 +220,27 @@ def load(source: Path) -> LoadedData:
         country=("country", lambda s: s.mode().iloc[0]),
         acquisition_date=("InvoiceDate", "min"),
     )
+    # The source has no segments or regions: derive both and say how. Many buyers are wholesalers.
+    units = known.groupby("customer_id").agg(units=("Quantity", "sum"), orders=("InvoiceNo", "nunique"))
+    per_order = (units["units"] / units["orders"]).reindex(cust.index)
+    segment = np.where(per_order >= WHOLESALE_UNITS_PER_ORDER, "wholesale", "retail")
+    region = np.where(
+        cust["country"].to_numpy() == "GB",
+        "UK",
+        np.where(np.isin(cust["country"].to_numpy(), EUROPE), "Europe", "Rest of world"),
+    )
+    quirks.append(
+        f"no segments in the source: {int((segment == 'wholesale').sum()):,} customers averaging "
+        f"{WHOLESALE_UNITS_PER_ORDER}+ units per order are 'wholesale', the rest 'retail'; regions UK, "
+        "Europe and Rest of world from the country"
+    )
     customers = pd.DataFrame(
         {
             "customer_id": cust.index,
             "country": cust["country"].to_numpy(),
+            "region": region,
+            "segment": segment,
+            "is_business": segment == "wholesale",
             "acquisition_date": cust["acquisition_date"].dt.normalize().to_numpy(),
             "acquisition_channel": "webshop",
         }
