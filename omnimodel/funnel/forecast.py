@@ -1,9 +1,11 @@
 """Monte Carlo bookings forecast for a period, from the posterior of a fitted :class:`PipelineModel`.
 
 For every posterior draw: each open deal is won with its drawn win probability and closes after the remaining
-stage stays (exponential, memoryless, drawn rates); new deals arrive as a Poisson process with the drawn rate,
+stage stays (Kaplan-Meier given the days already spent, slow tail beyond), timed by the month-of-quarter win
+calendar; new deals arrive as a Poisson process with the drawn rate,
 take the mix and value of a deal created in the last year, and must pass every stage. A deal books in the
-period when it is won and its close date falls inside. Everything is vectorised over draws and deals.
+period when it is won and its close date falls inside; a per-draw period shock carries the error seen in recent
+hindcasts. Everything is vectorised over draws and deals.
 """
 
 from __future__ import annotations

@@ -4,14 +4,16 @@ Advance probabilities (PyMC). For stage ``s`` and a deal with segment, region, s
 
     logit P(advance | s, deal) = stage_logit[s] + sum over factors f of sigma_f * z_f[level of the deal]
 
-with ``z_f`` sum-to-zero standard normal (non-centred) and ``sigma_f`` learned, so sparse levels are pulled
+with ``z_f`` sum-to-zero standard normal (non-centred, or the effect itself centred where the data pin it) and
+``sigma_f`` learned, so sparse levels are pulled
 towards the stage average as much as the data says. The likelihood is binomial on sufficient statistics:
 deals that left a stage and how many of them advanced, per (stage x segment x region x channel x product) cell.
 ``pooling="none"`` fits each cell on its own with a Beta(1, 1) prior instead: its posterior is the closed-form
 Beta(1 + advanced, 1 + lost), which the tests use to check the sampler.
 
-Stage durations: exponential per stage with right-censoring for deals still in a stage, conjugate
-Gamma(1 + exits, 10 + days exposed) posterior. New deals: Poisson arrivals per day, conjugate
+Stage durations: Kaplan-Meier per stage (right-censored by deals still there) up to the 90th percentile of
+finished stays, and beyond it an exponential tail with a conjugate Gamma(1 + exits, 10 + days exposed)
+posterior, so stale deals close as rarely as the history says. New deals: Poisson arrivals per day, conjugate
 Gamma(1 + created, days) posterior over the last year, with the mix and value of new deals resampled from the
 deals created in that year.
 """
@@ -38,7 +40,7 @@ default_model_config = {
         8.0,
     ),  # Gamma(shape, rate) prior of each factor's spread of log-odds (mean 0.25)
     "parameterisation": "auto",  # centred, non_centred, or auto (centred where the data pin the effects)
-    "duration_prior": (1.0, 10.0),  # Gamma(shape, days) prior on exits per day in a stage
+    "duration_prior": (1.0, 10.0),  # Gamma(shape, days) prior on exits per day in a stage's slow tail
     "arrival_window_days": 365,
     "closing_calendar": "quarter",  # quarter: learn a month-of-quarter closing rhythm; none: flat
     "calendar_prior_closes": 20.0,  # pseudo-closes pulling each month's closing intensity towards 1
@@ -284,7 +286,7 @@ class PipelineModel:
             draws=int(idata.posterior.sizes["draw"]),
             chains=int(idata.posterior.sizes["chain"]),
         )
-        self._fit_durations(snapshot, random_seed)
+        self._fit_durations(snapshot)
         self._fit_arrivals(snapshot)
         self._fit_closing_calendar(snapshot)
         self.as_of_ = snapshot.as_of
@@ -292,14 +294,8 @@ class PipelineModel:
             self._fit_period_noise(snapshot, random_seed)
         return self
 
-    def _fit_durations(self, snapshot: PipelineSnapshot, seed: int) -> None:
+    def _fit_durations(self, snapshot: PipelineSnapshot) -> None:
         a0, b0 = self.model_config["duration_prior"]
-        stays = snapshot.stays.groupby("stage_rank").agg(exits=("exited", "sum"), days=("days", "sum"))
-        stays = stays.reindex(range(len(self.stages_)), fill_value=0)
-        self.duration_posterior_ = pd.DataFrame(
-            {"shape": a0 + stays["exits"].to_numpy(), "days": b0 + stays["days"].to_numpy()},
-            index=self.stages_,
-        )
         # Kaplan-Meier survival of the stay in each stage (right-censored by deals still there): the shape of
         # stage durations as observed, so a deal long in a stage is not treated like a fresh one.
         # Past the 90th percentile of finished stays, an exponential tail whose rate comes from the deals seen
@@ -488,12 +484,6 @@ class PipelineModel:
         p = np.where(s[None, None, :] >= uniq[:, -1][None, :, None], p, 1.0)
         return p.prod(axis=2)[:, inverse.ravel()]
 
-    def stage_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Posterior draws of exits per day in each stage: array (n, stages)."""
-        self._check_fitted()
-        d = self.duration_posterior_
-        return rng.gamma(d["shape"].to_numpy(), 1.0 / d["days"].to_numpy(), size=(n, len(d)))
-
     def arrival_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Posterior draws of new deals per day."""
         self._check_fitted()
@@ -560,7 +550,6 @@ def save_model(model: PipelineModel, path) -> Path:
         "used_factors": model.used_factors_,
         "centred": getattr(model, "centred_", {}),
         "counts": model.counts_.to_dict(orient="list"),
-        "durations": model.duration_posterior_.to_dict(orient="list"),
         "stay_survival": [
             [t.tolist(), s.tolist(), cut, list(tail)] for t, s, cut, tail in model.stay_survival_
         ],
@@ -600,7 +589,6 @@ def load_model(path) -> PipelineModel:
     model.idata_, model.stages_, model.levels_ = idata, state["stages"], state["levels"]
     model.used_factors_, model.centred_ = state["used_factors"], state["centred"]
     model.counts_ = pd.DataFrame(state["counts"])
-    model.duration_posterior_ = pd.DataFrame(state["durations"], index=state["stages"])
     model.stay_survival_ = [
         (np.array(t), np.array(s), cut, tuple(tail)) for t, s, cut, tail in state["stay_survival"]
     ]
