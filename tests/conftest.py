@@ -27,3 +27,13 @@ def demo_workspace(tmp_path_factory, demo_small):
     from omnimodel.data import demo
 
     return demo.build(tmp_path_factory.mktemp("ws") / "demo.duckdb", size="small", seed=42)
+
+
+@pytest.fixture(scope="session")
+def online_retail_workspace(tmp_path_factory):
+    """UCI Online Retail (real) ingested into a workspace file."""
+    from omnimodel.data.ingest import ingest
+
+    path = tmp_path_factory.mktemp("retail") / "online_retail.duckdb"
+    ingest(SHARED_DATA / "online_retail", "online_retail", path)
+    return path

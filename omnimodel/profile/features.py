@@ -111,23 +111,24 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
 
     if ws.has("orders") and ws.has("order_lines"):
         s = _sales(ws, as_of_ts)
-        per_order = s.group_by(["customer_id", "order_id", "order_date"]).aggregate(value=s.revenue.sum())
-        orders = per_order.group_by("customer_id").aggregate(
-            orders=per_order.order_id.nunique(),
-            revenue=per_order.value.sum(),
-            avg_order_value=per_order.value.mean(),
-            first_order=per_order.order_date.min(),
-            last_order=per_order.order_date.max(),
+        o = ws.table("orders").filter(lambda t: t.customer_id.notnull())
+        if as_of_ts is not None:
+            o = o.filter(o.order_date <= ibis.timestamp(as_of_ts))
+        o = o.semi_join(ws.table("order_lines").select("order_id"), "order_id")  # orders with lines
+        # Counts and dates from the orders table; sums from one pass over the lines.
+        attach(
+            o.group_by("customer_id").aggregate(
+                orders=o.count(), first_order=o.order_date.min(), last_order=o.order_date.max()
+            )
         )
-        attach(orders)
         discount = s.discount.fill_null(0) if "discount" in s.columns else ibis.literal(0.0)
         lines = s.mutate(disc=(discount > 0).cast("float64"))
         attach(
             lines.group_by("customer_id").aggregate(
-                discount_share=lines.disc.mean(), units=lines.quantity.sum()
+                revenue=lines.revenue.sum(), discount_share=lines.disc.mean(), units=lines.quantity.sum()
             )
         )
-        ch = s.group_by(["customer_id", "channel"]).aggregate(n=s.order_id.nunique())
+        ch = o.group_by(["customer_id", "channel"]).aggregate(n=o.count())
         w = ibis.window(group_by="customer_id", order_by=[ibis.desc(ch.n), ch.channel])
         top = ch.mutate(rank=ibis.row_number().over(w)).filter(lambda t: t["rank"] == 0)
         attach(top.select("customer_id", preferred_channel=top.channel))
@@ -136,7 +137,7 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
         if ws.has("products"):
             p = ws.table("products")
             cols = ["product_id", "category"] + (["brand"] if "brand" in p.columns else [])
-            sp = s.join(p.select(*cols), "product_id")
+            sp = s.select("customer_id", "product_id", "unit_price").join(p.select(*cols), "product_id")
             # price index: unit price relative to the category's average unit price (1 = average)
             cat_avg = sp.group_by("category").aggregate(cat_price=sp.unit_price.mean())
             sp = sp.join(cat_avg, "category")
@@ -214,31 +215,39 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
     else:
         skipped.append("wishlist")
 
-    frame = out.execute()
-    end = as_of_ts or (pd.Timestamp(frame["last_order"].max()) if "last_order" in frame else None)
+    # Arrow to pandas directly: ibis' own conversion of a million wide rows costs as much as the query.
+    frame = out.to_pyarrow().to_pandas()
+    return CustomerProfile(
+        derived_columns(frame, as_of_ts).sort_values("customer_id", ignore_index=True), skipped
+    )
+
+
+COUNTS = (
+    "orders",
+    "returned_units",
+    "complaints",
+    "open_complaints",
+    "invoices",
+    "open_invoices",
+    "late_payments",
+    "wishlist_items",
+    "social_posts",
+    "events",
+    "newsletter_clicks",
+    "shipments_in_transit",
+    "shipments_lost",
+)
+
+
+def derived_columns(frame: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per-customer ratios and tiers from the aggregated columns (counts of nothing become 0)."""
+    end = as_of or (pd.Timestamp(frame["last_order"].max()) if "last_order" in frame else None)
     if "orders" in frame:
-        counts = [
-            c
-            for c in (
-                "orders",
-                "returned_units",
-                "complaints",
-                "open_complaints",
-                "invoices",
-                "open_invoices",
-                "late_payments",
-                "wishlist_items",
-                "social_posts",
-                "events",
-                "newsletter_clicks",
-                "shipments_in_transit",
-                "shipments_lost",
-            )
-            if c in frame
-        ]
+        counts = [c for c in COUNTS if c in frame]
         frame[counts] = frame[counts].fillna(0).astype("int64")
         years = ((end - pd.to_datetime(frame["first_order"])).dt.days / 365.25).clip(lower=1 / 12)
         frame["orders_per_year"] = frame["orders"] / years
+        frame["avg_order_value"] = frame["revenue"] / frame["orders"].where(frame["orders"] > 0)
         frame["recency_days"] = (end - pd.to_datetime(frame["last_order"])).dt.days
         if "returned_units" in frame and "units" in frame:
             units = pd.to_numeric(frame["units"], errors="coerce").astype(float)
@@ -251,4 +260,4 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
             ).astype("string")
     if "late_payments" in frame and "invoices" in frame:
         frame["late_payment_share"] = frame["late_payments"] / frame["invoices"].where(frame["invoices"] > 0)
-    return CustomerProfile(frame.sort_values("customer_id", ignore_index=True), skipped)
+    return frame

@@ -75,3 +75,40 @@ def heatmap(matrix: pd.DataFrame, title: str, fmt: str = "{:.0%}", xlabel: str =
     fig.colorbar(im, ax=ax, fraction=0.03)
     fig.tight_layout()
     return fig
+
+
+def ranking(frame: pd.DataFrame, label: str, value: str, low: str, high: str, title: str, xlabel: str = ""):
+    """Ranked dots with their interval (e.g. country scores with 90 % intervals), best at the top."""
+    f = frame.sort_values(value)
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.32 * len(f) + 1)))
+    y = range(len(f))
+    ax.hlines(y, f[low], f[high], color="#9dbad3", linewidth=3)
+    ax.plot(f[value], y, "o", color="#2f6f9f")
+    ax.set_yticks(list(y), f[label].astype(str))
+    ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_xlabel(xlabel or value)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def distribution(frame: pd.DataFrame, value: str, group: str, title: str, xlabel: str = "", log: bool = True):
+    """Overlaid histograms of ``value`` per group (e.g. customer lifetime value per segment)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    v = frame[value].clip(lower=0)
+    top = float(v.quantile(0.99)) or 1.0
+    bins = np.geomspace(max(float(v[v > 0].min()), top / 1e4), top, 40) if log and (v > 0).any() else 40
+    for name, part in frame.groupby(group):
+        ax.hist(part[value].clip(upper=top), bins=bins, histtype="step", linewidth=1.6, label=str(name))
+    if log:
+        ax.set_xscale("log")
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_xlabel(xlabel or value)
+    ax.set_ylabel("customers")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -116,3 +116,21 @@ def test_missing_tables_are_skipped_and_named(tmp_path, demo_small):
     assert any(s.startswith("touchpoints") for s in profile.skipped)
     assert profile.checklist().set_index("checklist item").loc["social-media activity", "available"] == "no"
     assert pd.api.types.is_integer_dtype(profile.frame["orders"])
+
+
+def test_benchmark_baselines_compute_the_same_profile(demo_workspace):
+    """benchmarks/customer_profile.py compares like with like: its SQL and pandas profiles equal the engine's."""
+    import sys
+
+    from tests.conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import customer_profile as bench  # benchmarks/customer_profile.py
+
+    got = {"engine": bench.run_engine(str(demo_workspace)), "sql": bench.run_sql(str(demo_workspace))}
+    got["pandas"] = bench.pandas_profile(bench.load_tables(str(demo_workspace)))
+    results = {
+        w: {"checks": {c: float(f[c].astype(float).sum()) for c in bench.CHECKED}} for w, f in got.items()
+    }
+    assert bench.compare(results) == []
+    assert len(got["engine"]) == len(got["sql"]) == len(got["pandas"])
