@@ -15,11 +15,9 @@ Prints a Markdown section for benchmarks/RESULTS.md; the workspace is built in b
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from engine_groupby import _peak_memory_mb  # noqa: E402
+from engine_groupby import _peak_memory_mb, benchmark_args, run_children  # noqa: E402
 
 #: columns whose totals must agree between the three ways
 CHECKED = [
@@ -287,14 +285,7 @@ def compare(results: dict) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", default="large", choices=["small", "default", "large"])
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep", action="store_true", help="reuse an existing benchmark workspace")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = benchmark_args(__doc__)
     if args.child:
         _child(*args.child)
         return
@@ -303,17 +294,7 @@ def main() -> None:
     path = HERE / ".data" / f"demo-{args.size}-{args.seed}.duckdb"
     if not (args.keep and path.exists()):
         demo.build(path, size=args.size, seed=args.seed)
-    results = {}
-    for way in ("engine", "sql", "pandas"):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", way, str(path)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        if proc.returncode:
-            sys.exit(proc.stderr)
-        results[way] = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_children(__file__, ("engine", "sql", "pandas"), path)
     bad = compare(results)
     if bad:
         sys.exit("The three profiles disagree:\n" + "\n".join(bad))

@@ -184,6 +184,32 @@ def _peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def benchmark_args(doc: str):
+    """The command line every benchmark here shares: --size, --seed, --keep and the hidden --child."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", default="large", choices=["small", "default", "large"])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true", help="reuse an existing benchmark workspace")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def run_children(script: str, ways, path: Path) -> dict:
+    """Run each way in a fresh process of ``script`` (so peak memory is its own); their JSON results."""
+    results = {}
+    for way in ways:
+        proc = subprocess.run(
+            [sys.executable, script, "--child", way, str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        if proc.returncode:
+            sys.exit(proc.stderr)
+        results[way] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return results
+
+
 def _child(way: str, path: str) -> None:
     result = {"run_engine": run_engine, "run_sql": run_sql, "run_pandas": run_pandas}[way](path)
     result["_peak_rss_mb"] = _peak_memory_mb()
@@ -191,14 +217,7 @@ def _child(way: str, path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size", default="large", choices=["small", "default", "large"])
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep", action="store_true", help="reuse an existing benchmark workspace")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = benchmark_args(__doc__)
     if args.child:
         _child(*args.child)
         return
@@ -223,17 +242,7 @@ def main() -> None:
         n_lines = (
             duckdb.connect(str(path), read_only=True).sql("SELECT count(*) FROM order_lines").fetchone()[0]
         )
-    results = {}
-    for way in ("run_engine", "run_sql", "run_pandas"):
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", way, str(path)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        if proc.returncode:
-            sys.exit(proc.stderr)
-        results[way] = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_children(__file__, ("run_engine", "run_sql", "run_pandas"), path)
     for name in QUERIES:
         checks = {w: results[w][name]["check"] for w in results}
         base = checks["run_sql"]

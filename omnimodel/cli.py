@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.funnel.commands import add_pipeline_parser
+from omnimodel.targets.commands import add_targets_parser
 
 EPILOG = """examples:
   omnimodel report                                   run every report of reports.yaml on the demo data
@@ -20,6 +21,7 @@ EPILOG = """examples:
   omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb
   omnimodel pipeline forecast --workspace data/demo.duckdb --period 2026Q1 --target 1500000
   omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --snapshots 8
+  omnimodel targets backtest --series au-visitor-nights
   omnimodel lab                                      JupyterLab with the omnimodel kernel
 """
 
@@ -210,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_ingest)
 
     add_pipeline_parser(sub)
+    add_targets_parser(sub)
 
     p = sub.add_parser(
         "lab",

@@ -47,3 +47,17 @@ def test_validate_reports_every_problem_and_exits_1(tmp_path, capsys):
 def test_unknown_adapter_is_a_clear_error(tmp_path, capsys):
     assert main(["validate", str(tmp_path), "--adapter", "nope"]) == 2
     assert "unknown adapter 'nope'" in capsys.readouterr().err
+
+
+def test_targets_backtest_prints_mase_per_series(capsys):
+    from tests.conftest import SHARED_DATA
+
+    folder = str(SHARED_DATA / "au_tourism_regional")
+    args = ["targets", "backtest", "--series", "au-accommodation", "--folder", folder]
+    assert main([*args, "--choose", "2", "--score", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["season_length"] == 4 and out["horizon"] == 4 and out["overall"]["series"] == 9
+    assert {r["node"] for r in out["series"]} >= {"total", "Victoria"}
+    assert all(r["mase_seasonal_naive"] > 0 for r in out["series"])
+    assert main([*args, "--choose", "2", "--score", "3"]) == 0
+    assert "Mean MASE" in capsys.readouterr().out

@@ -112,3 +112,25 @@ def distribution(frame: pd.DataFrame, value: str, group: str, title: str, xlabel
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def fan(
+    history: pd.Series, quantiles: pd.DataFrame, title: str, ylabel: str = "", target: float | None = None
+):
+    """History as a line and the forecast as a P10-P90 band with its median (columns p10, p50, p90)."""
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    hx = history.index.to_timestamp() if hasattr(history.index, "to_timestamp") else history.index
+    ax.plot(hx, history.to_numpy(), color="#333333", linewidth=1.6, label="actual")
+    fx = pd.PeriodIndex(quantiles["period"]).to_timestamp()
+    ax.fill_between(fx, quantiles["p10"], quantiles["p90"], color="#9dbad3", alpha=0.6, label="P10-P90")
+    ax.plot(fx, quantiles["p50"], color="#2f6f9f", linewidth=1.8, label="median forecast")
+    if target is not None:
+        ax.axhline(target, color="#c0504d", linestyle="--", linewidth=1, label="target per period")
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(_thousands)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,141 @@
+"""Hierarchical revenue series: bottom series (e.g. channel x region) and how they add up.
+
+A :class:`Hierarchy` holds one column per bottom series over complete periods and a frame naming each bottom
+series' level values. Every node (the total, each value of a level, each bottom series) is a sum of bottom
+series, given by the summing matrix ``S``; forecasts are made for all nodes and then reconciled
+(:mod:`omnimodel.targets.reconcile`) so they add up again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omnimodel.data.overview import line_revenue
+from omnimodel.data.workspace import Workspace, resolve_path
+from omnimodel.exceptions import OmnimodelError
+
+SEASON = {"M": 12, "Q": 4}
+
+
+@dataclass
+class Hierarchy:
+    """Bottom series (periods x series) and their level values (one row per series, columns = levels)."""
+
+    bottom: pd.DataFrame
+    keys: pd.DataFrame
+    name: str = "revenue"
+
+    @property
+    def levels(self) -> list[str]:
+        return list(self.keys.columns)
+
+    @property
+    def season_length(self) -> int:
+        return SEASON.get(self.bottom.index.freqstr[0], 1)
+
+    def until(self, end) -> Hierarchy:
+        """The same hierarchy with periods up to ``end`` (inclusive) only: e.g. history before a target year."""
+        keep = self.bottom.index <= pd.Period(end, self.bottom.index.freq)
+        return Hierarchy(self.bottom[keep], self.keys, self.name)
+
+    def nodes(self) -> pd.DataFrame:
+        """One row per node: its label and level values (None above its level), in S's row order."""
+        rows = [{"node": "total", "depth": 0}]
+        for depth in range(1, len(self.levels) + 1):
+            cols = self.levels[:depth]
+            for values in self.keys[cols].drop_duplicates().sort_values(cols).itertuples(index=False):
+                label = " / ".join(str(v) for v in values)
+                rows.append({"node": label, "depth": depth, **dict(zip(cols, values, strict=True))})
+        return pd.DataFrame(rows)
+
+    def summing_matrix(self) -> np.ndarray:
+        nodes = self.nodes()
+        s = np.ones((len(nodes), len(self.keys)), dtype=bool)
+        for i, node in nodes.iterrows():
+            for col in self.levels[: node["depth"]]:
+                s[i] &= (self.keys[col] == node[col]).to_numpy()
+        return s.astype(float)
+
+    def all_series(self) -> pd.DataFrame:
+        """Periods x nodes: every node's history as the sum of its bottom series."""
+        values = self.bottom.to_numpy() @ self.summing_matrix().T
+        return pd.DataFrame(values, index=self.bottom.index, columns=self.nodes()["node"])
+
+
+def _from_long(frame: pd.DataFrame, levels: list[str], value: str, period: str, name: str) -> Hierarchy:
+    wide = frame.pivot_table(index=period, columns=levels, values=value, aggfunc="sum").sort_index()
+    wide = wide.fillna(0.0)
+    keys = wide.columns.to_frame(index=False)
+    keys.columns = levels
+    wide.columns = [" / ".join(str(v) for v in k) if isinstance(k, tuple) else str(k) for k in wide.columns]
+    return Hierarchy(wide, keys, name)
+
+
+def au_visitor_nights(folder: str | Path = "../shared/data/au_tourism_regional") -> Hierarchy:
+    """Quarterly visitor nights (millions) of 20 Australian regions in 6 state groups (Tourism Research Australia)."""
+    d = pd.read_csv(_file(folder, "visnights_long.csv"))
+    d["quarter"] = pd.PeriodIndex(d["quarter"], freq="Q")
+    return _from_long(d, ["state", "region"], "visitor_nights_m", "quarter", "visitor nights (m)")
+
+
+def au_accommodation(folder: str | Path = "../shared/data/au_tourism_regional") -> Hierarchy:
+    """Quarterly accommodation takings (A$ million, nominal) of 8 Australian states (ABS)."""
+    d = pd.read_csv(_file(folder, "aus_accommodation.csv"))
+    d["quarter"] = pd.PeriodIndex(d["Date"].str.replace(" ", ""), freq="Q")
+    return _from_long(d, ["State"], "Takings", "quarter", "takings (A$ m)")
+
+
+def _file(folder: str | Path, name: str) -> Path:
+    path = resolve_path(folder) / name
+    if not path.exists():
+        raise OmnimodelError(
+            f"{name} not found in {resolve_path(folder)}.",
+            table=name,
+            fix="Pass the folder holding the Australian tourism files (../shared/data/au_tourism_regional).",
+        )
+    return path
+
+
+def workspace_revenue(
+    ws: Workspace,
+    levels: tuple[str, ...] = ("channel", "region"),
+    freq: str = "M",
+    min_share: float = 0.0,
+) -> Hierarchy:
+    """Net revenue per period and level values (columns of orders or customers), complete periods only.
+
+    A first or last period that the data covers only in part (e.g. orders to 9 December) is dropped, since
+    a forecast would read it as a slump. ``min_share`` folds bottom series with less than that share of the
+    revenue, and series without revenue in every period, into ``other``.
+    """
+    lines, orders = ws.table("order_lines"), ws.table("orders")
+    t = lines.join(orders, "order_id")
+    cust_cols = [c for c in levels if c not in orders.columns]
+    if cust_cols:
+        t = t.join(ws.table("customers").select("customer_id", *cust_cols), "customer_id")
+    trunc = {"M": "M", "Q": "Q"}[freq]
+    t = t.mutate(revenue=line_revenue(t), period=t.order_date.truncate(trunc))
+    span = t.aggregate(first=t.order_date.min(), last=t.order_date.max()).execute().iloc[0]
+    d = t.group_by(["period", *levels]).aggregate(revenue=t.revenue.sum()).execute()
+    d["period"] = pd.PeriodIndex(pd.to_datetime(d["period"]), freq=freq)
+    first, last = pd.Timestamp(span["first"]), pd.Timestamp(span["last"])
+    keep = pd.Series(True, index=d.index)
+    if first.normalize() > first.to_period(freq).start_time:
+        keep &= d["period"] != first.to_period(freq)
+    if last.normalize() < last.to_period(freq).end_time.normalize():
+        keep &= d["period"] != last.to_period(freq)
+    d = d[keep]
+    for c in levels:
+        d[c] = d[c].fillna("unknown").astype(str)
+    if len(d):
+        share = d.groupby(list(levels))["revenue"].sum() / d["revenue"].sum()
+        periods = d["period"].nunique()
+        counts = d[d["revenue"] > 0].groupby(list(levels))["period"].nunique()
+        small = share.index[(share < min_share) | (counts.reindex(share.index) < periods)]
+        mask = d.set_index(list(levels)).index.isin(small)
+        d.loc[mask, levels[-1]] = "other"
+    return _from_long(d, list(levels), "revenue", "period", "revenue")

@@ -1,0 +1,109 @@
+"""Baseline forecasts: planted seasonality recovered, coherent reconciled draws, and real-data backtests."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omnimodel import Workspace
+from omnimodel.data import demo
+from omnimodel.data.workspace import write_workspace
+from omnimodel.targets import baseline, series
+from omnimodel.targets.reconcile import reconcile, reconciliation_matrix
+from tests.conftest import SHARED_DATA
+
+pytestmark = pytest.mark.slow
+AU = SHARED_DATA / "au_tourism_regional"
+
+
+@pytest.fixture(scope="module")
+def demo_default(tmp_path_factory):
+    tables, truth = demo.generate("default", seed=7)
+    return (
+        write_workspace(tmp_path_factory.mktemp("targets") / "demo.duckdb", tables, {"truth": truth}),
+        tables,
+        truth,
+    )
+
+
+def test_planted_seasonality_is_recovered(demo_default):
+    path, tables, truth = demo_default
+    with Workspace(path) as ws:
+        h = series.workspace_revenue(ws, ("segment",))
+    y = h.all_series()
+    # The planted monthly order intensity of consumers and of businesses, weighted by their revenue shares.
+    share_b = y["business"].sum() / y["total"].sum()
+    planted = {k: np.asarray(v) / np.mean(v) for k, v in truth["seasonality"].items()}
+    expected = (1 - share_b) * planted["consumer"] + share_b * planted["business"]
+    for col, want in (("total", expected), ("business", planted["business"])):
+        got = baseline.seasonal_profile(y[col]).to_numpy()
+        assert np.abs(got - want).max() < 0.12, (col, got.round(2), want.round(2))
+        assert np.corrcoef(got, want)[0, 1] > 0.9
+
+
+def test_reconciled_draws_add_up_at_every_level(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        h = series.workspace_revenue(ws, ("channel", "region"))
+    fc = baseline.forecast_hierarchy(h, 6, n_draws=200, seed=1)
+    s = h.summing_matrix()
+    bottom = fc.draws[s.sum(axis=1) == 1]
+    np.testing.assert_allclose(fc.draws, np.einsum("nb,bhd->nhd", s, bottom), rtol=1e-9, atol=1e-6)
+    nodes = fc.nodes.set_index("node")
+    for channel in h.keys["channel"].unique():
+        parts = [i for i, n in enumerate(fc.nodes["node"]) if n.startswith(f"{channel} / ")]
+        np.testing.assert_allclose(fc.draws[nodes.index.get_loc(channel)], fc.draws[parts].sum(0), rtol=1e-9)
+    assert (fc.quantiles()["p10"] <= fc.quantiles()["p90"]).all()
+
+
+def test_reconciliation_is_a_projection_that_keeps_coherent_forecasts():
+    keys = pd.DataFrame({"a": ["x", "x", "y"], "b": ["1", "2", "3"]})
+    h = series.Hierarchy(pd.DataFrame(np.ones((3, 3)), columns=["x/1", "x/2", "y/3"]), keys)
+    s = h.summing_matrix()
+    g = reconciliation_matrix(s)
+    np.testing.assert_allclose(g @ s, np.eye(3), atol=1e-12)
+    coherent = s @ np.array([3.0, 5.0, 7.0])
+    np.testing.assert_allclose(reconcile(coherent, s), coherent)
+    incoherent = coherent + np.array([6.0, 0, 0, 0, 0, 0])  # total too high by 6
+    fixed = reconcile(incoherent, s)
+    assert np.isclose(fixed[0], fixed[-3:].sum()) and coherent[0] < fixed[0] < incoherent[0]
+
+
+@pytest.mark.parametrize("loader", [series.au_visitor_nights, series.au_accommodation])
+def test_au_tourism_baselines_beat_seasonal_naive(loader):
+    h = loader(AU)
+    result = baseline.backtest(h, n_select=4, n_score=8)
+    o = result.overall
+    assert o["mase_model"] < o["mase_seasonal_naive"], result.summary
+    assert set(result.summary["node"]) == set(h.nodes()["node"])
+    # the scoring origins come after the choosing ones, and every scored model was fitted
+    d = result.detail
+    assert d.loc[d["phase"] == "choose", "origin"].max() < d.loc[d["phase"] == "score", "origin"].min()
+    assert result.summary["mase_model"].notna().all()
+
+
+def test_mase_against_a_hand_computed_case():
+    y = np.array([10.0, 20, 30, 10, 20, 30, 12, 22, 32])
+    assert baseline.mase_scale(y[:6], 3) == 1.0  # an exact repeat has no spread: errors stay unscaled
+    assert baseline.mase_scale(y, 3) == pytest.approx(1.0)  # seasonal differences 0, 0, 0, 2, 2, 2
+    np.testing.assert_array_equal(baseline.seasonal_naive(y, 4, 3), [12, 22, 32, 12])
+
+
+def test_growth_targets_and_p_hit_follow_the_draws(demo_workspace):
+    from omnimodel.targets import goals
+
+    with Workspace(demo_workspace) as ws:
+        h = series.workspace_revenue(ws, ("region", "channel")).until("2025-12")
+    fc = baseline.forecast_hierarchy(h, 12, n_draws=400, seed=3)
+    t = goals.growth_targets(h, fc, 2026, {"default": 0.1, "North": 0.3})
+    last = h.all_series().loc["2025"].sum()
+    row = t.set_index("node")
+    assert row.loc["North", "target"] == pytest.approx(1.3 * last["North"])
+    assert row.loc["total", "target"] == pytest.approx(1.1 * last["total"])
+    draws = fc.period_total("2026-01", "2026-12")[list(t["node"]).index("total")]
+    assert row.loc["total", "p_hit"] == pytest.approx((draws >= 1.1 * last["total"]).mean())
+    assert (goals.growth_targets(h, fc, 2026, -1.0)["p_hit"] == 1).all()  # revenue draws are never negative
+    assert (
+        row.loc["total", "p_hit"]
+        > goals.growth_targets(h, fc, 2026, 0.5).set_index("node").loc["total", "p_hit"]
+    )
+    with pytest.raises(ValueError, match="whole year"):
+        goals.growth_targets(h, baseline.forecast_hierarchy(h, 6, n_draws=10), 2026)
