@@ -13,7 +13,7 @@ export SPARK_LOCAL_IP = 127.0.0.1
 JOBS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: report test lab lint clean
+.PHONY: report test lab whatif lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: $(VENV)/.installed-dev
 
 lab: $(VENV)/.installed
 	$(BIN)/omnimodel lab
+
+# The what-if panel (notebook 05) as a dashboard without code, on http://127.0.0.1:8866
+whatif: $(VENV)/.installed
+	$(BIN)/voila notebooks/05_what_if.ipynb --Voila.ip=127.0.0.1 --port=8866
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check omnimodel tests benchmarks

@@ -84,7 +84,9 @@ def forecast_bookings(
     """Forecast bookings in ``period`` (``2026Q1``, ``2026-01`` or ``2026``) from the snapshot's open deals.
 
     ``where`` keeps only deals with these attribute values (e.g. ``{"region": "North"}``; None values are
-    ignored); the model itself stays fitted on all deals, so small slices still borrow strength.
+    ignored); the model itself stays fitted on all deals, so small slices still borrow strength. ``by`` names
+    group columns of the deals; ``"source_channel+region"`` groups by both, ``"stage+..."`` by the stage the
+    deal is in now (``"new"`` for deals not created yet).
 
     Examples
     --------
@@ -102,7 +104,7 @@ def forecast_bookings(
     amounts = model.deal_value(deals)
     win = model.win_probability(deals)[:n_draws]  # (D, N)
     ranks = deals["reached"].to_numpy()
-    groups = {g: pd.Categorical(_labels(deals[g])) for g in by}
+    groups = {g: pd.Categorical(_group_labels(deals, g)) for g in by}
 
     booked_open = np.zeros((n_draws, len(deals)), dtype=bool)
     for lo in range(0, n_draws, CHUNK):
@@ -139,7 +141,7 @@ def forecast_bookings(
         new_total = np.bincount(draw_of, weights=value, minlength=n_draws)
         for g in by:
             cats = list(by_group[g].columns)
-            labels = _labels(templates[g])
+            labels = _group_labels(templates, g)
             for level in sorted(set(labels) - set(cats)):
                 by_group[g][level] = 0.0
                 cats.append(level)
@@ -156,7 +158,10 @@ def forecast_bookings(
     new_total = new_total * shock
 
     p_book = booked_open.mean(axis=0)
-    out = deals[["opportunity_id", "stage", "amount", "expected_close_date", "days_in_stage", *by]].copy()
+    columns = dict.fromkeys(c for g in by for c in g.split("+") if c != "stage")
+    out = deals[
+        ["opportunity_id", "stage", "amount", "expected_close_date", "days_in_stage", *columns]
+    ].copy()
     out["win_probability"] = win.mean(axis=0)
     out["p_book_in_period"] = p_book
     out["expected_value"] = p_book * amounts
@@ -177,6 +182,21 @@ def forecast_bookings(
 def _labels(values: pd.Series) -> np.ndarray:
     """Group labels as plain Python strings (pandas' string arrays are slow to categorise row by row)."""
     return values.astype("string").fillna("unknown").to_numpy(dtype=object)
+
+
+def _group_labels(deals: pd.DataFrame, group: str) -> np.ndarray:
+    """Labels of a group column, or of columns joined by ``+`` (``source_channel+region`` gives
+    ``"webshop / North"``). Deals not created yet have no stage: theirs is ``"new"``."""
+    parts = []
+    for column in group.split("+"):
+        if column == "stage" and column not in deals.columns:
+            parts.append(np.full(len(deals), "new", dtype=object))
+        else:
+            parts.append(_labels(deals[column]))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + " / " + part
+    return out
 
 
 def _keep(deals: pd.DataFrame, where: dict) -> pd.DataFrame:

@@ -134,3 +134,65 @@ def fan(
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
+    """A waterfall from a start value through signed steps to an end value (columns step, value; the first
+    and last rows are totals, e.g. last year and target)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    values = steps["value"].to_numpy(float)
+    bottoms, heights, colours = [0.0], [values[0]], ["#7f7f7f"]
+    level = values[0]
+    for v in values[1:-1]:
+        bottoms.append(level if v >= 0 else level + v)
+        heights.append(abs(v))
+        colours.append("#4f9d69" if v >= 0 else "#c0504d")
+        level += v
+    bottoms.append(0.0)
+    heights.append(values[-1])
+    colours.append("#2f6f9f")
+    x = range(len(values))
+    ax.bar(x, heights, bottom=bottoms, color=colours, width=0.6)
+    for i, v in enumerate(values):
+        label = f"{v:,.0f}" if i in (0, len(values) - 1) else f"{v:+,.0f}"
+        ax.text(i, bottoms[i] + heights[i], label, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(list(x), steps["step"].astype(str))
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(_thousands)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str = "revenue", ax=None):
+    """Per row: the forecast P10-P90 as a bar with its median, the target as a red tick, and P(hit) as text
+    (columns forecast_p10, forecast_p50, forecast_p90, target, p_hit)."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, max(2.5, 0.45 * len(table) + 1)))
+    y = list(range(len(table)))[::-1]
+    ax.hlines(
+        y,
+        table["forecast_p10"],
+        table["forecast_p90"],
+        color="#9dbad3",
+        linewidth=8,
+        label="forecast P10-P90",
+    )
+    ax.plot(table["forecast_p50"], y, "o", color="#2f6f9f", label="forecast median")
+    ax.plot(table["target"], y, "|", color="#c0504d", markersize=18, markeredgewidth=2.5, label="target")
+    right = float(max(table["forecast_p90"].max(), table["target"].max()))
+    for yi, p in zip(y, table["p_hit"], strict=True):
+        ax.text(right * 1.02, yi, f"P(hit) {p:.0%}", va="center", fontsize=8)
+    ax.set_xlim(left=0, right=right * 1.18)
+    ax.set_yticks(y, table[label].astype(str))
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_formatter(_thousands)
+    ax.grid(alpha=0.3, axis="x")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    if fig is not None:
+        fig.tight_layout()
+    return fig if fig is not None else ax.figure

@@ -155,6 +155,18 @@ def backtest(
     return BaselineBacktest(summary, pd.concat(details, ignore_index=True))
 
 
+def choose_models(hierarchy: Hierarchy, h: int | None = None, n_select: int = 2) -> dict[str, str]:
+    """The model per node with the lowest mean MASE on the last ``n_select`` origins, without scoring: for
+    panels that need the choice but not the proof (notebook 04's backtest shows the proof)."""
+    m = hierarchy.season_length
+    series = hierarchy.all_series()
+    chosen = {}
+    for node in series.columns:
+        d = rolling_origin(series[node].to_numpy(float), m, h or m, n_select, 0)
+        chosen[node] = d.groupby("model")["mase"].mean().idxmin()
+    return chosen
+
+
 def forecast_draws(
     y: np.ndarray, model: str, h: int, m: int, n_draws: int = 1000, seed: int = 0
 ) -> np.ndarray:

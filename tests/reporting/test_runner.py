@@ -62,6 +62,7 @@ def full_run(tmp_path_factory, hostile_workspace):
         "03_pipeline_forecast": {"draws": 300, "backtest_snapshots": 1},
         "02_segments_regions": {"clv_draws": 200, "clv_fit_customers": 1000},
         "04_channel_targets": {"choose_origins": 1, "score_origins": 2, "draws": 200},
+        "05_what_if": {"choose_origins": 1, "draws": 200},
     }
     entries = [{"notebook": n, "parameters": small[n]} if n in small else n for n in entries]
     result = run_reports(

@@ -85,25 +85,3 @@ def test_mase_against_a_hand_computed_case():
     assert baseline.mase_scale(y[:6], 3) == 1.0  # an exact repeat has no spread: errors stay unscaled
     assert baseline.mase_scale(y, 3) == pytest.approx(1.0)  # seasonal differences 0, 0, 0, 2, 2, 2
     np.testing.assert_array_equal(baseline.seasonal_naive(y, 4, 3), [12, 22, 32, 12])
-
-
-def test_growth_targets_and_p_hit_follow_the_draws(demo_workspace):
-    from omnimodel.targets import goals
-
-    with Workspace(demo_workspace) as ws:
-        h = series.workspace_revenue(ws, ("region", "channel")).until("2025-12")
-    fc = baseline.forecast_hierarchy(h, 12, n_draws=400, seed=3)
-    t = goals.growth_targets(h, fc, 2026, {"default": 0.1, "North": 0.3})
-    last = h.all_series().loc["2025"].sum()
-    row = t.set_index("node")
-    assert row.loc["North", "target"] == pytest.approx(1.3 * last["North"])
-    assert row.loc["total", "target"] == pytest.approx(1.1 * last["total"])
-    draws = fc.period_total("2026-01", "2026-12")[list(t["node"]).index("total")]
-    assert row.loc["total", "p_hit"] == pytest.approx((draws >= 1.1 * last["total"]).mean())
-    assert (goals.growth_targets(h, fc, 2026, -1.0)["p_hit"] == 1).all()  # revenue draws are never negative
-    assert (
-        row.loc["total", "p_hit"]
-        > goals.growth_targets(h, fc, 2026, 0.5).set_index("node").loc["total", "p_hit"]
-    )
-    with pytest.raises(ValueError, match="whole year"):
-        goals.growth_targets(h, baseline.forecast_hierarchy(h, 6, n_draws=10), 2026)

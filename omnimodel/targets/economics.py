@@ -1,0 +1,52 @@
+"""Unit economics per cell (e.g. channel x region) for one year: revenue, gross margin rate and return rate.
+
+Computed in the engine from order lines, orders, customers, products and returns. The margin rate is
+(revenue - cost of goods) / revenue after discounts; the return rate is the revenue of returned units over
+revenue, attributed to the year of the order. Cells with unknown unit costs get a missing margin rate, never 0.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from omnimodel.data.overview import line_revenue
+from omnimodel.data.workspace import Workspace
+
+
+def cell_economics(ws: Workspace, year: int, by: tuple[str, ...] = ("channel", "region")) -> pd.DataFrame:
+    """Per value combination of ``by`` (columns of orders, customers or products) in ``year``: revenue,
+    cost of goods, returned revenue, ``margin_rate`` and ``return_rate``."""
+    lines, orders = ws.table("order_lines"), ws.table("orders")
+    t = lines.join(orders.select("order_id", "customer_id", "order_date", "channel"), "order_id")
+    cust = [c for c in by if c not in t.columns and c in ws.table("customers").columns]
+    if cust:
+        t = t.join(ws.table("customers").select("customer_id", *cust), "customer_id")
+    prod = [c for c in by if c not in t.columns]
+    if prod:
+        t = t.join(ws.table("products").select("product_id", *prod), "product_id")
+    t = t.filter(t.order_date.year() == year)
+    t = t.mutate(revenue=line_revenue(t), price=line_revenue(t) / t.quantity)
+    returns = ws.table("returns")
+    returned = returns.group_by(["order_id", "line_no"]).aggregate(returned_units=returns.quantity.sum())
+    t = t.left_join(returned, ["order_id", "line_no"])
+    t = t.mutate(
+        cogs=t.quantity * t.unit_cost,
+        returned=t.returned_units.fill_null(0).clip(upper=t.quantity) * t.price,
+    )
+    out = (
+        t.group_by(list(by))
+        .aggregate(
+            revenue=t.revenue.sum(),
+            cogs=t.cogs.sum(),
+            costed=t.unit_cost.count(),
+            lines=t.count(),
+            returned=t.returned.sum(),
+        )
+        .execute()
+    )
+    for c in by:
+        out[c] = out[c].fillna("unknown").astype(str)
+    full_costs = out["costed"] == out["lines"]
+    out["margin_rate"] = ((out["revenue"] - out["cogs"]) / out["revenue"]).where(full_costs)
+    out["return_rate"] = out["returned"] / out["revenue"]
+    return out.drop(columns=["costed"]).sort_values(list(by), ignore_index=True)
