@@ -127,32 +127,45 @@ class BaselineBacktest:
 
 
 def backtest(
-    hierarchy: Hierarchy, h: int | None = None, n_select: int = 4, n_score: int = 8
+    hierarchy: Hierarchy, h: int | None = None, n_select: int = 4, n_score: int = 8, choose_by: str = "series"
 ) -> BaselineBacktest:
-    """Choose a model per node on the first ``n_select`` origins; score it on the last ``n_score``."""
+    """Choose a model per node on the first ``n_select`` origins; score it on the last ``n_score``.
+
+    ``choose_by="level"`` chooses one model per hierarchy level (the lowest mean MASE over all the level's
+    series, among models every one of them can use): for short series, where a choice made on two or three
+    origins of one series is mostly noise.
+    """
+    if choose_by not in ("series", "level"):
+        raise ValueError(f"choose_by must be 'series' or 'level', got {choose_by!r}")
     m = hierarchy.season_length
     h = h or m
     series = hierarchy.all_series()
-    rows, details = [], []
+    details = []
     for node in series.columns:
-        y = series[node].to_numpy(float)
-        d = rolling_origin(y, m, h, n_select, n_score)
+        d = rolling_origin(series[node].to_numpy(float), m, h, n_select, n_score)
         d.insert(0, "node", node)
         details.append(d)
-        choose = d[d["phase"] == "choose"].groupby("model")["mase"].mean()
-        chosen = choose.idxmin()
-        score = d[d["phase"] == "score"].groupby("model")["mase"].mean()
-        rows.append(
-            {
-                "node": node,
-                "model": chosen,
-                "mase_model": score.get(chosen, np.nan),
-                "mase_seasonal_naive": score[SNAIVE],
-            }
+    detail = pd.concat(details, ignore_index=True)
+    choose = detail[detail["phase"] == "choose"].pivot_table(index="node", columns="model", values="mase")
+    if choose_by == "series":
+        chosen = choose.idxmin(axis=1)
+    else:
+        depth = hierarchy.nodes().set_index("node")["depth"]
+        chosen = pd.concat(
+            [
+                pd.Series(part.dropna(axis=1).mean().idxmin(), index=part.index)
+                for _, part in choose.groupby(depth.reindex(choose.index))
+            ]
         )
-    summary = pd.DataFrame(rows)
+    score = detail[detail["phase"] == "score"].pivot_table(index="node", columns="model", values="mase")
+    summary = pd.DataFrame({"node": list(series.columns)})
+    summary["model"] = chosen.reindex(summary["node"]).to_numpy()
+    summary["mase_model"] = [
+        score.loc[n].get(mdl, np.nan) for n, mdl in zip(summary["node"], summary["model"], strict=True)
+    ]
+    summary["mase_seasonal_naive"] = score[SNAIVE].reindex(summary["node"]).to_numpy()
     summary["relative"] = summary["mase_model"] / summary["mase_seasonal_naive"]
-    return BaselineBacktest(summary, pd.concat(details, ignore_index=True))
+    return BaselineBacktest(summary, detail)
 
 
 def choose_models(hierarchy: Hierarchy, h: int | None = None, n_select: int = 2) -> dict[str, str]:

@@ -23,13 +23,16 @@ def backtest_command(args) -> int:
     from omnimodel.targets.baseline import backtest
 
     hierarchy = _hierarchy(args)
-    result = backtest(hierarchy, h=args.horizon, n_select=args.choose, n_score=args.score)
+    result = backtest(
+        hierarchy, h=args.horizon, n_select=args.choose, n_score=args.score, choose_by=args.choose_by
+    )
     out = {
         "source": args.workspace or args.series,
         "periods": [str(hierarchy.bottom.index[0]), str(hierarchy.bottom.index[-1])],
         "season_length": hierarchy.season_length,
         "horizon": args.horizon or hierarchy.season_length,
         "origins": {"choose": args.choose, "score": args.score},
+        "choose_by": args.choose_by,
         "overall": result.overall,
         "series": result.summary.to_dict(orient="records"),
     }
@@ -39,7 +42,8 @@ def backtest_command(args) -> int:
     o = out["overall"]
     print(
         f"Baseline backtest of {out['source']} ({out['periods'][0]} to {out['periods'][1]}, horizon "
-        f"{out['horizon']}): model chosen on the first {args.choose} origins, scored on the last {args.score}."
+        f"{out['horizon']}): model chosen per {args.choose_by} on the first {args.choose} origins, scored on the "
+        f"last {args.score}."
     )
     print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
@@ -81,5 +85,11 @@ def add_targets_parser(sub) -> None:
     q.add_argument("--horizon", type=int, help="periods ahead per origin (default: one season)")
     q.add_argument("--choose", type=int, default=4, help="origins that choose the model (default 4)")
     q.add_argument("--score", type=int, default=8, help="later origins that score it (default 8)")
+    q.add_argument(
+        "--choose-by",
+        choices=["series", "level"],
+        default="series",
+        help="choose a model per series, or one per hierarchy level (for short series; default series)",
+    )
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=backtest_command)

@@ -85,3 +85,20 @@ def test_mase_against_a_hand_computed_case():
     assert baseline.mase_scale(y[:6], 3) == 1.0  # an exact repeat has no spread: errors stay unscaled
     assert baseline.mase_scale(y, 3) == pytest.approx(1.0)  # seasonal differences 0, 0, 0, 2, 2, 2
     np.testing.assert_array_equal(baseline.seasonal_naive(y, 4, 3), [12, 22, 32, 12])
+
+
+def test_choosing_per_level_gives_one_model_per_level(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        h = series.workspace_revenue(ws, ("channel", "region")).until("2025-12")
+    per_series = baseline.backtest(h, h=3, n_select=2, n_score=1)
+    per_level = baseline.backtest(h, h=3, n_select=2, n_score=1, choose_by="level")
+    depth = h.nodes().set_index("node")["depth"]
+    models = per_level.summary.set_index("node")["model"]
+    assert (models.groupby(depth).nunique() == 1).all()
+    # The level's model is the one with the lowest mean MASE over the level's series on the choosing origins.
+    choose = per_level.detail[per_level.detail["phase"] == "choose"]
+    cells = choose[choose["node"].map(depth) == 2].pivot_table(index="node", columns="model", values="mase")
+    assert models[depth[depth == 2].index[0]] == cells.dropna(axis=1).mean().idxmin()
+    assert per_series.summary["mase_seasonal_naive"].equals(per_level.summary["mase_seasonal_naive"])
+    with pytest.raises(ValueError, match="choose_by"):
+        baseline.backtest(h, choose_by="global")
