@@ -57,6 +57,16 @@ class ReportSuite:
         return chosen
 
 
+def _read_yaml(path: Path, what: str, fix: str):
+    """The parsed YAML at ``path``, or a ConfigError saying what is missing or malformed."""
+    if not path.exists():
+        raise ConfigError(f"{what} {path} not found", fix=fix)
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+
+
 def _slug(value: Any) -> str:
     if value is None:
         return "all"
@@ -73,12 +83,7 @@ def load_report_suite(path: str | Path) -> ReportSuite:
     ['01_customer_profile', '02_segments_regions', ...]
     """
     path = Path(path).resolve()
-    if not path.exists():
-        raise ConfigError(f"report config {path} not found", fix="pass --config PATH or create reports.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    raw = _read_yaml(path, "report config", "pass --config PATH or create reports.yaml")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must be a mapping with keys workspace, notebooks, ...")
     known = {"workspace", "notebooks_dir", "output", "demo", "parameters", "notebooks"}
@@ -288,12 +293,7 @@ _GOAL_MAPS = (
 def load_strategy_goals(path: str | Path) -> StrategyGoals:
     """Read and check a strategy goals YAML (see ``goals.yaml`` for the demo company's)."""
     path = Path(path).resolve()
-    if not path.exists():
-        raise ConfigError(f"strategy goals {path} not found", fix="copy goals.yaml from the project root")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    raw = _read_yaml(path, "strategy goals", "copy goals.yaml from the project root")
     known = {"year", *_GOAL_MAPS, "max_decline", "pipeline"}
     if not isinstance(raw, dict) or set(raw) - known:
         extra = sorted(set(raw) - known) if isinstance(raw, dict) else ["(not a mapping)"]
