@@ -56,7 +56,7 @@ def _pipeline(ws: Workspace, year: int, n_draws: int, seed: int, funnel: str | N
     ]
     last = won.groupby(["source_channel", "region"])["amount"].sum()
     last.index.names = list(CELL)
-    return draws, last, [*definition.stage_names, "new"], model
+    return draws, last, [*definition.stage_names, "new"]
 
 
 def build_plan_inputs(
@@ -95,7 +95,7 @@ def build_plan_inputs(
     booked = pd.Series(dtype=float)
     has_deals = ws.has("opportunities") and ws.table("opportunities").count().execute() > 0
     if goals.pipeline != "ignored" and has_deals:
-        stage_draws, booked, phases, _ = _pipeline(ws, year, n_draws, seed, funnel, pipeline_sampler)
+        stage_draws, booked, phases = _pipeline(ws, year, n_draws, seed, funnel, pipeline_sampler)
         n_draws = len(stage_draws)
         base = base.iloc[:n_draws]
 

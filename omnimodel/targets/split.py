@@ -100,6 +100,13 @@ def _split_channel(g: pd.DataFrame, target: float, cost: float, goals: StrategyG
         bounds=list(zip(low, high, strict=True)),
         method="highs",
     )
+    if g["margin_rate"].isna().any():  # unknown unit costs: no profit to optimise, say so
+        return _frame(
+            g, last, proportional, proportional, margin, profit_rate, "margins unknown: proportional only"
+        ), {
+            "target": target,
+            "status": "margins unknown: proportional only",
+        }
     res = linprog(A_ub=np.array([*a_ub, margin_row]), b_ub=[*b_ub, 0.0], **solve)
     if not res.success:
         res = linprog(A_ub=np.array(a_ub) if a_ub else None, b_ub=b_ub or None, **solve)
@@ -109,14 +116,7 @@ def _split_channel(g: pd.DataFrame, target: float, cost: float, goals: StrategyG
         status = f"focus segments cannot all keep their share; {status}"
     x = res.x
     reasons = _reasons(x, low, high, profit_rate, margin, floor, focus > 0, status)
-    cell = g[["channel", *SPLIT]].copy()
-    cell["last_year"] = last
-    cell["proportional"] = proportional
-    cell["optimised"] = x
-    cell["change"] = x - proportional
-    cell["margin_rate"] = margin
-    cell["profit_rate"] = profit_rate
-    cell["reason"] = reasons
+    cell = _frame(g, last, proportional, x, margin, profit_rate, reasons)
     summary = {
         "target": target,
         "profit_proportional": float(profit_rate @ proportional),
@@ -127,6 +127,18 @@ def _split_channel(g: pd.DataFrame, target: float, cost: float, goals: StrategyG
         "status": status,
     }
     return cell, summary
+
+
+def _frame(g, last, proportional, optimised, margin, profit_rate, reasons) -> pd.DataFrame:
+    cell = g[["channel", *SPLIT]].copy()
+    cell["last_year"] = last
+    cell["proportional"] = proportional
+    cell["optimised"] = optimised
+    cell["change"] = optimised - proportional
+    cell["margin_rate"] = np.where(g["margin_rate"].notna(), margin, np.nan)  # unknown stays unknown
+    cell["profit_rate"] = np.where(g["margin_rate"].notna(), profit_rate, np.nan)
+    cell["reason"] = reasons
+    return cell
 
 
 def _reasons(x, low, high, profit_rate, margin, floor, focused, status) -> list[str]:

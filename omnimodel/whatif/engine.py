@@ -175,12 +175,13 @@ class Outcome:
 def evaluate(inputs: PlanInputs, scenario: Scenario) -> Outcome:
     """Targets, forecast P10/P50/P90, gaps and P(hit) for revenue and profit at every node."""
     s = inputs.summing
-    target = s @ revenue_targets(inputs, scenario)
+    cell_target = revenue_targets(inputs, scenario)
+    target = s @ cell_target
     now, planned = profit_rates(inputs, scenario)
     cell_revenue = revenue_draws(inputs, scenario)
     revenue = s @ cell_revenue
     profit = s @ (cell_revenue * now[:, None])
-    profit_target = s @ (revenue_targets(inputs, scenario) * planned)
+    profit_target = s @ (cell_target * planned)
     q = np.quantile(revenue, [0.1, 0.5, 0.9], axis=1)
     table = inputs.nodes.copy()
     table["last_year"] = s @ inputs.cells["last_year"].to_numpy(float)

@@ -139,3 +139,21 @@ def test_optimised_split_matches_the_greedy_optimum():
     )
     capped, s2 = _split_channel(g, 700.0, 0.1, goals)
     assert "capacity" in s2["status"] and capped["optimised"].sum() == pytest.approx(600)
+
+
+def test_split_without_unit_costs_stays_proportional():
+    g = pd.DataFrame(
+        {
+            "channel": "web",
+            "category": list("ab"),
+            "segment": "s",
+            "revenue": [100.0, 300.0],
+            "margin_rate": [np.nan, np.nan],
+            "return_rate": 0.0,
+        }
+    )
+    goals = dataclasses.replace(load_strategy_goals(GOALS), focus_segments={})
+    cell, summary = _split_channel(g, 440.0, 0.1, goals)
+    assert summary["status"] == "margins unknown: proportional only"
+    assert cell["optimised"].to_numpy() == pytest.approx([110, 330])
+    assert cell["profit_rate"].isna().all() and cell["margin_rate"].isna().all()
