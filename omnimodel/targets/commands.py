@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-SOURCES = {"au-visitor-nights": "au_visitor_nights", "au-accommodation": "au_accommodation"}
-
 
 def _hierarchy(args):
     from omnimodel.targets import series
@@ -16,7 +14,7 @@ def _hierarchy(args):
 
         with Workspace(args.workspace) as ws:
             return series.workspace_revenue(ws, tuple(args.levels.split(",")), args.freq, args.min_share)
-    return getattr(series, SOURCES[args.series])(args.folder)
+    return series.series_set(args.series, args.folder)
 
 
 def backtest_command(args) -> int:
@@ -71,7 +69,7 @@ def add_targets_parser(sub) -> None:
     )
     src = q.add_mutually_exclusive_group(required=True)
     src.add_argument("--workspace", help="workspace file: revenue per period and --levels")
-    src.add_argument("--series", choices=list(SOURCES), help="a bundled real series set instead")
+    src.add_argument("--series", choices=["au-visitor-nights", "au-accommodation"], help="a bundled real series set instead")
     q.add_argument("--folder", default="../shared/data/au_tourism_regional", help="folder of --series files")
     q.add_argument(
         "--levels", default="channel,region", help="hierarchy levels, top first (default channel,region)"

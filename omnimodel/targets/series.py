@@ -89,6 +89,19 @@ def au_accommodation(folder: str | Path = "../shared/data/au_tourism_regional") 
     return _from_long(d, ["State"], "Takings", "quarter", "takings (A$ m)")
 
 
+#: real series sets by the name the CLI and notebook 04 use
+SERIES_SETS = {"au-visitor-nights": au_visitor_nights, "au-accommodation": au_accommodation}
+
+
+def series_set(name: str, folder: str | Path = "../shared/data/au_tourism_regional") -> Hierarchy:
+    """A real series set by name (``au-visitor-nights``, ``au-accommodation``)."""
+    if name not in SERIES_SETS:
+        from omnimodel.exceptions import ConfigError
+
+        raise ConfigError(f"no series set {name!r}", fix=f"use one of {', '.join(SERIES_SETS)}")
+    return SERIES_SETS[name](folder)
+
+
 def _file(folder: str | Path, name: str) -> Path:
     path = resolve_path(folder) / name
     if not path.exists():

@@ -144,6 +144,24 @@ def test_only_and_param_run_just_that_notebook(tmp_path, demo_workspace):
     assert result.manifest["reports"][0]["parameters"]["period"] == "2026Q2"
 
 
+def test_notebook_04_shows_the_baseline_backtest_on_real_series(tmp_path, demo_workspace):
+    params = {
+        "goals": None,
+        "series_set": "au-accommodation",
+        "horizon": 4,
+        "choose_origins": 2,
+        "score_origins": 2,
+    }
+    entries = [{"notebook": "04_channel_targets", "parameters": {**params, "draws": 100}}]
+    result = run_reports(
+        load_report_suite(_suite(tmp_path, demo_workspace, entries=entries)), echo=lambda _: None
+    )
+    assert result.ok, [r.get("error") for r in result.manifest["reports"]]
+    page = (result.run_dir / "04_channel_targets.html").read_text()
+    assert "Baseline forecasts only" in page and "Series set: au-accommodation" in page
+    assert "Mean MASE on the scoring origins" in page and "data:image/png;base64" in page
+
+
 def test_bad_parameters_stop_the_run_before_anything_runs(tmp_path, demo_workspace):
     suite = load_report_suite(_suite(tmp_path, demo_workspace))
     with pytest.raises(ParameterError, match="perod"):
