@@ -24,8 +24,10 @@ from omnimodel.targets.series import Hierarchy
 #: name -> ETSModel settings; "s" marks seasonal models, "m" models that need positive data
 CANDIDATES = {
     "ETS(A,N,A)": ({"error": "add", "seasonal": "add"}, "s"),
+    "ETS(A,A,A)": ({"error": "add", "trend": "add", "seasonal": "add"}, "s"),
     "ETS(A,Ad,A)": ({"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}, "s"),
     "ETS(M,N,M)": ({"error": "mul", "seasonal": "mul"}, "sm"),
+    "ETS(M,A,M)": ({"error": "mul", "trend": "add", "seasonal": "mul"}, "sm"),
     "ETS(M,Ad,M)": ({"error": "mul", "trend": "add", "damped_trend": True, "seasonal": "mul"}, "sm"),
     "ETS(A,N,N)": ({"error": "add"}, ""),
     "ETS(A,Ad,N)": ({"error": "add", "trend": "add", "damped_trend": True}, ""),

@@ -102,3 +102,28 @@ def test_choosing_per_level_gives_one_model_per_level(demo_workspace):
     assert per_series.summary["mase_seasonal_naive"].equals(per_level.summary["mase_seasonal_naive"])
     with pytest.raises(ValueError, match="choose_by"):
         baseline.backtest(h, choose_by="global")
+
+
+@pytest.fixture(scope="module")
+def demo_continued(tmp_path_factory):
+    """The demo company generated one year further (as-of 2026-12-31): 2026 is the planted process continued,
+    the truth a forecast made from 2023-2025 must hit."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(demo, "END", pd.Timestamp("2026-12-31"))
+        tables, truth = demo.generate("default", seed=11)
+    path = write_workspace(tmp_path_factory.mktemp("continued") / "demo.duckdb", tables, {"truth": truth})
+    with Workspace(path) as ws:
+        return series.workspace_revenue(ws, ("channel", "region"))
+
+
+def test_planted_trend_is_recovered_a_year_ahead(demo_continued):
+    history = demo_continued.until("2025-12")
+    actual = demo_continued.all_series()
+    last, truth = actual.loc["2025"].sum()["total"], actual.loc["2026"].sum()["total"]
+    models = baseline.choose_models(history, h=3, n_select=4)
+    fc = baseline.forecast_hierarchy(history, 12, models, n_draws=1000, seed=1)
+    draws = fc.period_total("2026-01", "2026-12")[list(fc.nodes["node"]).index("total")]
+    # Planted: 15 % more new customers a year and 3 % price inflation on a growing base; realised 2026: +26 %.
+    growth = np.median(draws) / last - 1
+    assert abs(growth - (truth / last - 1)) < 0.06, (growth, truth / last - 1)
+    assert np.quantile(draws, 0.05) < truth < np.quantile(draws, 0.95)
