@@ -1,7 +1,7 @@
 """Baseline forecasts per series: ETS models (statsmodels) chosen by a rolling-origin backtest.
 
 For every node of a :class:`~omnimodel.targets.series.Hierarchy`, candidate models (ETS with additive or
-multiplicative error and seasonality, damped trend or none, and seasonal naive itself) are compared on rolling
+multiplicative error and seasonality, a damped, undamped or no trend, and seasonal naive itself) are compared on rolling
 origins. The origins are split in two: the earlier ones **choose** the model (lowest mean MASE), the later ones
 **score** the chosen model against seasonal naive, so the reported MASE is not flattered by the choice.
 
