@@ -69,7 +69,11 @@ def add_targets_parser(sub) -> None:
     )
     src = q.add_mutually_exclusive_group(required=True)
     src.add_argument("--workspace", help="workspace file: revenue per period and --levels")
-    src.add_argument("--series", choices=["au-visitor-nights", "au-accommodation"], help="a bundled real series set instead")
+    src.add_argument(
+        "--series",
+        choices=["au-visitor-nights", "au-accommodation"],
+        help="a bundled real series set instead",
+    )
     q.add_argument("--folder", default="../shared/data/au_tourism_regional", help="folder of --series files")
     q.add_argument(
         "--levels", default="channel,region", help="hierarchy levels, top first (default channel,region)"

@@ -119,17 +119,30 @@ def workspace_revenue(
     freq: str = "M",
     min_share: float = 0.0,
 ) -> Hierarchy:
-    """Net revenue per period and level values (columns of orders or customers), complete periods only.
+    """Net revenue per period and level values (columns of orders, customers or products, such as channel,
+    region and category), complete periods only.
 
     A first or last period that the data covers only in part (e.g. orders to 9 December) is dropped, since
     a forecast would read it as a slump. ``min_share`` folds bottom series with less than that share of the
     revenue, and series without revenue in every period, into ``other``.
     """
-    lines, orders = ws.table("order_lines"), ws.table("orders")
+    lines, orders, customers = ws.table("order_lines"), ws.table("orders"), ws.table("customers")
     t = lines.join(orders, "order_id")
-    cust_cols = [c for c in levels if c not in orders.columns]
+    cust_cols = [c for c in levels if c not in orders.columns and c in customers.columns]
     if cust_cols:
-        t = t.join(ws.table("customers").select("customer_id", *cust_cols), "customer_id")
+        t = t.join(customers.select("customer_id", *cust_cols), "customer_id")
+    product_cols = [c for c in levels if c not in t.columns]  # e.g. category: the product group
+    products = ws.table("products")
+    unknown = [c for c in product_cols if c not in products.columns]
+    if unknown:
+        from omnimodel.exceptions import ConfigError
+
+        raise ConfigError(
+            f"level(s) {', '.join(unknown)} are not columns of orders, customers or products",
+            fix="use e.g. channel, country, region, segment or category",
+        )
+    if product_cols:
+        t = t.join(products.select("product_id", *product_cols), "product_id")
     trunc = {"M": "M", "Q": "Q"}[freq]
     t = t.mutate(revenue=line_revenue(t), period=t.order_date.truncate(trunc))
     span = t.aggregate(first=t.order_date.min(), last=t.order_date.max()).execute().iloc[0]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnimodel import Workspace
+from omnimodel import ConfigError, Workspace
 from omnimodel.data import demo
 from omnimodel.data.workspace import write_workspace
 from omnimodel.targets import baseline, series
@@ -127,3 +127,14 @@ def test_planted_trend_is_recovered_a_year_ahead(demo_continued):
     growth = np.median(draws) / last - 1
     assert abs(growth - (truth / last - 1)) < 0.06, (growth, truth / last - 1)
     assert np.quantile(draws, 0.05) < truth < np.quantile(draws, 0.95)
+
+
+def test_product_groups_are_a_level_and_totals_agree(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        by_region = series.workspace_revenue(ws, ("channel", "region")).all_series()
+        by_group = series.workspace_revenue(ws, ("channel", "category")).all_series()
+        with pytest.raises(ConfigError, match="colour"):
+            series.workspace_revenue(ws, ("channel", "colour"))
+    assert {"webshop / electronics", "stores / apparel"} <= set(by_group.columns)
+    np.testing.assert_allclose(by_group["total"], by_region["total"])
+    np.testing.assert_allclose(by_group["webshop"], by_region["webshop"])
