@@ -85,13 +85,14 @@ def coverage(snapshot: PipelineSnapshot, target: float, win_probability: np.ndar
     return out
 
 
-def slippage(snapshot: PipelineSnapshot) -> pd.DataFrame:
-    """Open deals whose expected close date has passed, by phase (the CRM has not moved them yet)."""
+def slippage(snapshot: PipelineSnapshot, by: str = "stage") -> pd.DataFrame:
+    """Open deals whose expected close date has passed, by phase or by another deal column (segment, region,
+    source_channel, product): the CRM has not moved them yet."""
     o = snapshot.open_deals
     if o["expected_close_date"].isna().all():
-        return pd.DataFrame(columns=["stage", "open_deals", "overdue", "overdue_value", "overdue_share"])
+        return pd.DataFrame(columns=[by, "open_deals", "overdue", "overdue_value", "overdue_share"])
     overdue = o["expected_close_date"] < snapshot.as_of
-    g = o.assign(overdue=overdue, overdue_value=o["amount"].where(overdue, 0)).groupby("stage", sort=False)
+    g = o.assign(overdue=overdue, overdue_value=o["amount"].where(overdue, 0)).groupby(by, sort=False)
     out = g.agg(
         open_deals=("overdue", "size"), overdue=("overdue", "sum"), overdue_value=("overdue_value", "sum")
     )
@@ -99,31 +100,35 @@ def slippage(snapshot: PipelineSnapshot) -> pd.DataFrame:
     return out.reset_index()
 
 
-def waterfall(before: PipelineSnapshot, after: PipelineSnapshot) -> pd.DataFrame:
-    """How the open pipeline value moved between two snapshots: start, new, won, lost, advanced, slipped, end.
+def waterfall(before: PipelineSnapshot, after: PipelineSnapshot, by: str | None = None) -> pd.DataFrame:
+    """How the open pipeline value moved between two snapshots: start, new, won, lost, advanced, slipped, end;
+    in total or per value of a deal column ``by`` (segment, region, source_channel, product).
 
     Advanced and slipped deals stay in the pipeline (their value does not change it); they are shown for
     steering, with ``counts_in_total`` false.
     """
     b = before.open_deals.set_index("opportunity_id")
     a = after.deals.set_index("opportunity_id")
-    start = b["amount"].fillna(0).sum()
     then = a.loc[a.index.intersection(b.index)]
-    won = then[then["outcome"] == "won"]
-    lost = then[then["outcome"] == "lost"]
     still = then[then["outcome"] == "open"]
-    advanced = still[still["reached"] > b.loc[still.index, "reached"]]
     expected = b.loc[still.index, "expected_close_date"]
-    slipped = still[(expected < after.as_of).to_numpy()]
-    new = a[(a["created_date"] > before.as_of) & (a["outcome"] == "open")]
-    end = after.open_deals["amount"].fillna(0).sum()
-    rows = [
-        ("start", len(b), start, True),
-        ("new", len(new), new["amount"].fillna(0).sum(), True),
-        ("won", len(won), -won["amount"].fillna(0).sum(), True),
-        ("lost", len(lost), -lost["amount"].fillna(0).sum(), True),
-        ("advanced", len(advanced), advanced["amount"].fillna(0).sum(), False),
-        ("slipped", len(slipped), slipped["amount"].fillna(0).sum(), False),
-        ("end", len(after.open_deals), end, True),
+    steps = [
+        ("start", b, 1, True),
+        ("new", a[(a["created_date"] > before.as_of) & (a["outcome"] == "open")], 1, True),
+        ("won", then[then["outcome"] == "won"], -1, True),
+        ("lost", then[then["outcome"] == "lost"], -1, True),
+        ("advanced", still[still["reached"] > b.loc[still.index, "reached"]], 1, False),
+        ("slipped", still[(expected < after.as_of).to_numpy()], 1, False),
+        ("end", after.open_deals, 1, True),
     ]
-    return pd.DataFrame(rows, columns=["step", "deals", "value", "counts_in_total"])
+    rows = []
+    for step, deals, sign, counts in steps:
+        value = deals["amount"].fillna(0) * sign
+        if by is None:
+            rows.append((step, len(deals), value.sum(), counts))
+            continue
+        for level, part in value.groupby(deals[by].astype(object).fillna("unknown").to_numpy()):
+            rows.append((step, level, len(part), part.sum(), counts))
+    if by is None:
+        return pd.DataFrame(rows, columns=["step", "deals", "value", "counts_in_total"])
+    return pd.DataFrame(rows, columns=["step", by, "deals", "value", "counts_in_total"])

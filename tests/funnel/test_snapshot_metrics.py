@@ -69,6 +69,29 @@ def test_waterfall_balances(demo_workspace):
     steps = metrics.waterfall(before, snap).set_index("step")
     flow = steps.loc[["start", "new", "won", "lost"], "value"].sum()
     assert flow == pytest.approx(steps.loc["end", "value"])
+    # By region: every region balances on its own and the regions add up to the total, step by step.
+    by = metrics.waterfall(before, snap, by="region")
+    wide = by.pivot_table(index="region", columns="step", values="value", aggfunc="sum").fillna(0)
+    assert wide[["start", "new", "won", "lost"]].sum(axis=1).to_numpy() == pytest.approx(
+        wide["end"].to_numpy()
+    )
+    assert wide.sum().reindex(steps.index, fill_value=0).to_numpy() == pytest.approx(
+        steps["value"].to_numpy()
+    )
+    assert (
+        by.groupby("step")["deals"].sum().reindex(steps.index, fill_value=0).tolist()
+        == steps["deals"].tolist()
+    )
+
+
+def test_slippage_by_dimension_adds_up(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        snap = pipeline_snapshot(ws, load_funnel("demo"), "2025-06-30")
+    by_stage, by_channel = metrics.slippage(snap), metrics.slippage(snap, by="source_channel")
+    assert set(by_channel["source_channel"]) == set(snap.open_deals["source_channel"])
+    for column in ("open_deals", "overdue", "overdue_value"):
+        assert by_channel[column].sum() == pytest.approx(by_stage[column].sum())
+    assert by_stage["overdue"].sum() == (snap.open_deals["expected_close_date"] < snap.as_of).sum() > 0
 
 
 def test_unknown_funnel_is_a_clear_error():
