@@ -113,6 +113,7 @@ def backtest(
     n_snapshots: int = 4,
     sampler_config: dict | None = None,
     random_seed: int = 0,
+    model_config: dict | None = None,
     measure: str = "amount",
     echo=None,
 ) -> BacktestResult:
@@ -143,7 +144,7 @@ def backtest(
             & (truth["closed_date"] >= period.start_time)
             & (truth["closed_date"] <= period.end_time.normalize())
         ]
-        model = PipelineModel(sampler_config=sampler_config, measure=measure).fit(
+        model = PipelineModel(model_config=model_config, sampler_config=sampler_config, measure=measure).fit(
             snap, random_seed=random_seed
         )
         actual = float(model.deal_value(won).sum())
