@@ -44,6 +44,7 @@ default_model_config = {
     "arrival_window_days": 365,
     "closing_calendar": "quarter",  # quarter: learn a month-of-quarter closing rhythm; none: flat
     "calendar_prior_closes": 20.0,  # pseudo-closes pulling each month's closing intensity towards 1
+    "calendar_min_quarters": 2,  # complete quarters of wins needed before a month-of-quarter rhythm is learned
     "hindcast_months": 6,  # recent months re-forecast to measure the error the model's own chance misses
     "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred  # new-deal rate and mix come from deals created in this window before as_of
 }
@@ -349,7 +350,18 @@ class PipelineModel:
         ]
         if len(closed) < 30:
             return
-        days = pd.date_range(max(start, closed.min()), snapshot.as_of, freq="D")
+        # A rhythm within the quarter shows only over repeated quarters; over fewer, a ramp-up of the sales
+        # team (Olist's first months) would pass for one.
+        first = max(start, closed.min())
+        whole = pd.period_range(first, snapshot.as_of, freq="Q")
+        complete = [
+            q
+            for q in whole
+            if q.start_time >= first.normalize() and q.end_time <= snapshot.as_of + pd.Timedelta(days=1)
+        ]
+        if len(complete) < self.model_config["calendar_min_quarters"]:
+            return
+        days = pd.date_range(first, snapshot.as_of, freq="D")
         exposure = np.bincount((days.month - 1) % 3, minlength=3).astype(float)
         observed = np.bincount((closed.dt.month.to_numpy() - 1) % 3, minlength=3).astype(float)
         expected = exposure / exposure.sum() * observed.sum()
