@@ -82,6 +82,7 @@ def build_plan_inputs(
             f"goals year {year} needs complete order history to December {year - 1}; the data ends {end}",
             fix=f"set `year` in the goals to {history.index[-1].year + 1 if len(history) else 'a later year'}",
         )
+    check_goals(goals, hierarchy.keys)  # before the expensive part: a typo in the goals fails at once
     forecast = baseline.forecast_hierarchy(hierarchy, 12, models, n_draws=n_draws, seed=seed)
     total = forecast.period_total(f"{year}-01", f"{year}-12")
     nodes = forecast.nodes
@@ -129,9 +130,7 @@ def build_plan_inputs(
         for column in stage_draws.columns:
             phase, channel, region = column.split(" / ")
             pipeline[phases.index(phase), index.get_loc((channel, region))] += stage_draws[column].to_numpy()
-    inputs = PlanInputs(year, cells, baseline_draws, pipeline, tuple(phases), goals.pipeline)
-    check_goals(goals, cells)
-    return inputs
+    return PlanInputs(year, cells, baseline_draws, pipeline, tuple(phases), goals.pipeline)
 
 
 def _last_year(hierarchy: series.Hierarchy, cells: pd.DataFrame, year: int) -> np.ndarray:

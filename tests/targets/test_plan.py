@@ -157,3 +157,9 @@ def test_split_without_unit_costs_stays_proportional():
     assert summary["status"] == "margins unknown: proportional only"
     assert cell["optimised"].to_numpy() == pytest.approx([110, 330])
     assert cell["profit_rate"].isna().all() and cell["margin_rate"].isna().all()
+
+
+def test_a_typo_in_the_goals_fails_before_any_fitting(demo_workspace):
+    goals = dataclasses.replace(load_strategy_goals(GOALS), channel_cost={"webshp": 0.1})
+    with Workspace(demo_workspace) as ws, pytest.raises(ConfigError, match="webshp.*webshop"):
+        plan.build_plan_inputs(ws, goals)
