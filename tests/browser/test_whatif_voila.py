@@ -92,7 +92,8 @@ def test_dragging_a_slider_changes_the_shown_figure(voila):
         page.route(
             "**/*", lambda route: route.continue_() if route.request.url.startswith(url) else route.abort()
         )
-        page.goto(url, timeout=60_000)
+        # Voila runs the whole notebook while the page loads: wait for the panel, not for the load event.
+        page.goto(url, wait_until="commit", timeout=120_000)
         try:
             page.wait_for_selector(".omnimodel-whatif img", timeout=300_000)
         except Exception:
