@@ -1,8 +1,8 @@
 """Monte Carlo bookings forecast for a period, from the posterior of a fitted :class:`PipelineModel`.
 
-For every posterior draw: each open deal is won with its drawn win probability and closes after the remaining
-stage stays (Kaplan-Meier given the days already spent, slow tail beyond), timed by the month-of-quarter win
-calendar; new deals arrive as a Poisson process with the drawn rate,
+For every posterior draw: each open deal is won with its drawn win probability (lower for stale deals) and then
+closes after the time the advances took (given the days already spent, slow tail beyond), timed by the
+month-of-quarter win calendar; new deals arrive as a Poisson process with the drawn rate,
 take the mix and value of a deal created in the last year, and must pass every stage. A deal books in the
 period when it is won and its close date falls inside; a per-draw period shock carries the error seen in recent
 hindcasts. Everything is vectorised over draws and deals.
@@ -151,8 +151,7 @@ def forecast_bookings(
         total = total + new_total
 
     # Period-level chance the deals do not carry (big-deal timing, execution): one factor per draw.
-    sd = model.period_noise_sd_ if period_noise else 0.0
-    shock = rng.lognormal(-(sd**2) / 2, sd, n_draws) if sd > 0 else np.ones(n_draws)
+    shock = model.period_shocks(rng, n_draws) if period_noise else np.ones(n_draws)
     total = total * shock
     by_group = {g: frame.mul(shock, axis=0) for g, frame in by_group.items()}
     new_total = new_total * shock

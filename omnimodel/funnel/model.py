@@ -11,11 +11,14 @@ deals that left a stage and how many of them advanced, per (stage x segment x re
 ``pooling="none"`` fits each cell on its own with a Beta(1, 1) prior instead: its posterior is the closed-form
 Beta(1 + advanced, 1 + lost), which the tests use to check the sampler.
 
-Stage durations: Kaplan-Meier per stage (right-censored by deals still there) up to the 90th percentile of
-finished stays, and beyond it an exponential tail with a conjugate Gamma(1 + exits, 10 + days exposed)
-posterior, so stale deals close as rarely as the history says. New deals: Poisson arrivals per day, conjugate
-Gamma(1 + created, days) posterior over the last year, with the mix and value of new deals resampled from the
-deals created in that year.
+Stage timing, jointly with the outcome (competing risks): per stage, the Aalen-Johansen cumulative incidence of
+advancing (right-censored by deals still there; losses are the competing exit). A won deal's time comes from the
+advances only, however slowly losses are recorded, and a deal in a stage longer than most advances took has its
+advance probability scaled down by the chance of still advancing at its age. Beyond the 90th percentile of the
+advances, an exponential tail with a conjugate Gamma(1 + advances, 10 + days exposed) posterior.
+
+New deals: Poisson arrivals per day, conjugate Gamma(1 + created, days) posterior over the last year, with the
+mix and value of new deals resampled from the deals created in that year.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ default_model_config = {
     "calendar_prior_closes": 20.0,  # pseudo-closes pulling each month's closing intensity towards 1
     "calendar_min_quarters": 2,  # complete quarters of wins needed before a month-of-quarter rhythm is learned
     "hindcast_months": 6,  # recent months re-forecast to measure the error the model's own chance misses
+    "period_noise_prior": (0.15, 4.0),  # prior sd of a month's extra log error, and its weight in months
     "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred  # new-deal rate and mix come from deals created in this window before as_of
 }
 default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.95}
@@ -125,44 +129,90 @@ def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool
     return bool(deviation.std() > 2.0 * se.mean())
 
 
-def _kaplan_meier(days: np.ndarray, exited: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Event times and survival just after each (right-censored data)."""
+def _competing_risks(
+    days: np.ndarray, exited: np.ndarray, advanced: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Aalen-Johansen estimate for one stage (right-censored stays; an exit is an advance or a loss).
+
+    Returns the exit times, the all-cause survival just after each, the cumulative incidence of advancing by
+    each, and the stays at risk at each. Advances and losses can take very different times (Olist counts a
+    lead as lost only after 180 days; wins take about 10), so a won deal's timing must come from the advances.
+    """
     if not exited.any():
-        return np.zeros(0), np.zeros(0)
+        return np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)
     times = np.unique(days[exited])
     at_risk = len(days) - np.searchsorted(np.sort(days), times, side="left")
-    events = np.bincount(np.searchsorted(times, days[exited]), minlength=len(times))
-    return times, np.cumprod(1.0 - events / at_risk)
+    exits = np.bincount(np.searchsorted(times, days[exited]), minlength=len(times))
+    advances = np.bincount(np.searchsorted(times, days[exited & advanced]), minlength=len(times))
+    surv = np.cumprod(1.0 - exits / at_risk)
+    before = np.concatenate([[1.0], surv[:-1]])
+    return times, surv, np.cumsum(before * advances / at_risk), at_risk.astype(float)
 
 
 QUANTILE_GRID = 4096  # resolution of the stay-duration lookup tables (probability steps of 1/4096)
+STALE_PRIOR_DEALS = 10.0  # pseudo-deals pulling an age's chance of still advancing towards a fresh deal's
 
 
-def _sample_stay(rng, times, surv, cut, elapsed, tail_rate) -> np.ndarray:
-    """Remaining stay given ``elapsed`` days: (draws, deals). Kaplan-Meier up to ``cut``, exponential beyond.
+@dataclass
+class StageTiming:
+    """Time to advance out of one stage, given the deal advances: from the Aalen-Johansen cumulative incidence
+    up to ``cut`` (90th percentile of the advances), an exponential tail with a Gamma(shape, 1/exposure)
+    posterior rate beyond it."""
 
-    The KM curve is inverted once into a lookup table over survival levels, so each draw is one index
-    operation instead of a binary search.
-    """
-    n, m = tail_rate.shape[0], len(elapsed)
-    if len(times):
-        idx = np.searchsorted(times, elapsed, side="right") - 1  # last event time <= elapsed
-        s_e = np.where(idx >= 0, surv[np.maximum(idx, 0)], 1.0)
-        levels = (np.arange(QUANTILE_GRID) + 0.5) / QUANTILE_GRID
-        pos = np.searchsorted(-surv, -levels, side="left")  # first time whose survival is <= the level
-        table = np.where(pos < len(times), times[np.minimum(pos, len(times) - 1)], np.inf)
-        target = s_e[None, :] * rng.random((n, m))
-        t = table[np.minimum((target * QUANTILE_GRID).astype(np.int64), QUANTILE_GRID - 1)]
-        t[:, elapsed >= cut] = np.inf
-    else:
+    times: np.ndarray
+    surv: np.ndarray
+    cif: np.ndarray
+    at_risk: np.ndarray
+    cut: float
+    tail: tuple[float, float]
+
+    def _at(self, values: np.ndarray, elapsed: np.ndarray, before: float) -> np.ndarray:
+        idx = np.searchsorted(self.times, elapsed, side="right") - 1  # last exit time <= elapsed
+        return np.where(idx >= 0, values[np.maximum(idx, 0)], before)
+
+    def still_advancing(self, elapsed: np.ndarray) -> np.ndarray:
+        """P(advance | still in the stage after ``elapsed`` days) relative to a fresh deal's: below 1 for stale
+        deals. Shrunk towards 1 where few stays lasted that long."""
+        ever = self.cif[-1] if len(self.cif) else 0.0
+        if ever <= 0:
+            return np.ones(len(elapsed))
+        s_a = self._at(self.surv, elapsed, 1.0)
+        rest = ever - self._at(self.cif, elapsed, 0.0)
+        idx = np.searchsorted(self.times, elapsed, side="right")
+        seen = np.where(idx < len(self.times), self.at_risk[np.minimum(idx, len(self.times) - 1)], 0.0)
+        later = np.where(s_a > 0, rest / np.maximum(s_a, 1e-12), ever)
+        return (seen * later + STALE_PRIOR_DEALS * ever) / (seen + STALE_PRIOR_DEALS) / ever
+
+    def sample(self, rng: np.random.Generator, elapsed: np.ndarray, tail_rate: np.ndarray) -> np.ndarray:
+        """Remaining days to advance given ``elapsed`` days in the stage: (draws, deals).
+
+        The incidence curve is inverted once into a lookup table, so each draw is one index operation.
+        """
+        n, m = tail_rate.shape[0], len(elapsed)
         t = np.full((n, m), np.inf)
-    beyond = ~np.isfinite(t)
-    out = t - elapsed[None, :]
-    if beyond.any():  # the slow tail past the cut, drawn only where needed
-        rows, cols = np.nonzero(beyond)
-        start = np.maximum(cut, elapsed[cols])
-        out[rows, cols] = start + rng.exponential(1.0, len(rows)) / tail_rate[rows, 0] - elapsed[cols]
-    return np.maximum(out, 0.0)
+        ever = self.cif[-1] if len(self.cif) else 0.0
+        if ever > 0:
+            f_a = self._at(self.cif, elapsed, 0.0)
+            levels = (np.arange(QUANTILE_GRID) + 0.5) / QUANTILE_GRID * ever
+            table = self.times[np.minimum(np.searchsorted(self.cif, levels), len(self.times) - 1)]
+            target = f_a[None, :] + rng.random((n, m)) * (ever - f_a)[None, :]
+            t = table[np.minimum((target / ever * QUANTILE_GRID).astype(np.int64), QUANTILE_GRID - 1)]
+            t[:, (elapsed >= self.cut) | (f_a >= ever)] = np.inf
+        beyond = ~np.isfinite(t)
+        out = t - elapsed[None, :]
+        if beyond.any():  # the slow tail past the cut, drawn only where needed
+            rows, cols = np.nonzero(beyond)
+            start = np.maximum(self.cut, elapsed[cols])
+            out[rows, cols] = start + rng.exponential(1.0, len(rows)) / tail_rate[rows, 0] - elapsed[cols]
+        return np.maximum(out, 0.0)
+
+    def to_json(self) -> list:
+        arrays = [a.tolist() for a in (self.times, self.surv, self.cif, self.at_risk)]
+        return [*arrays, self.cut, list(self.tail)]
+
+    @classmethod
+    def from_json(cls, v: list) -> StageTiming:
+        return cls(*(np.array(a, dtype=float) for a in v[:4]), float(v[4]), tuple(v[5]))
 
 
 def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
@@ -297,36 +347,40 @@ class PipelineModel:
 
     def _fit_durations(self, snapshot: PipelineSnapshot) -> None:
         a0, b0 = self.model_config["duration_prior"]
-        # Kaplan-Meier survival of the stay in each stage (right-censored by deals still there): the shape of
-        # stage durations as observed, so a deal long in a stage is not treated like a fresh one.
-        # Past the 90th percentile of finished stays, an exponential tail whose rate comes from the deals seen
-        # that long: if they rarely close (stale "zombie" deals), the tail says so.
-        self.stay_survival_ = []
+        # Time to advance out of each stage, jointly with the outcome (competing risks): a won deal closes as
+        # fast as the advances say, not as slowly as losses are recorded; a deal in a stage for longer than
+        # most advances took is less likely to advance at all. Past the 90th percentile of advances, an
+        # exponential tail whose rate comes from the stays seen that long: stale "zombie" deals advance as
+        # rarely as the history says.
+        last_stay = snapshot.deals.set_index("opportunity_id")
+        self.stage_timing_ = []
         for r in range(len(self.stages_)):
             st = snapshot.stays[snapshot.stays["stage_rank"] == r]
             days, exited = st["days"].to_numpy(float), st["exited"].to_numpy(bool)
-            cut = float(np.quantile(days[exited], 0.9)) if exited.any() else 0.0
-            times, surv = _kaplan_meier(days, exited)
-            keep = times <= cut
-            tail = (a0 + (exited & (days > cut)).sum(), b0 + np.clip(days - cut, 0, None).sum())
-            self.stay_survival_.append((times[keep], surv[keep], cut, tail))
+            deal = last_stay.reindex(st["opportunity_id"])
+            lost = ((deal["outcome"] == "lost") & (deal["reached"] == r)).to_numpy()
+            advanced = exited & ~lost
+            cut = float(np.quantile(days[advanced], 0.9)) if advanced.any() else 0.0
+            times, surv, cif, at_risk = _competing_risks(days, exited, advanced)
+            tail = (a0 + (advanced & (days > cut)).sum(), b0 + np.clip(days - cut, 0, None).sum())
+            self.stage_timing_.append(StageTiming(times, surv, cif, at_risk, cut, tail))
 
     def remaining_days(
         self, rng: np.random.Generator, ranks: np.ndarray, elapsed: np.ndarray, n: int
     ) -> np.ndarray:
-        """Draws of days until close for deals in stage ``ranks`` for ``elapsed`` days: array (n, deals).
+        """Draws of days until a deal in stage ``ranks`` for ``elapsed`` days is won, given it is won: (n, deals).
 
-        The current stay is drawn from its Kaplan-Meier survival given the days already spent, later stages
-        unconditionally; beyond the longest stay seen, an exponential tail with the stage's posterior rate.
+        The current stay is drawn given the days already spent, later stages unconditionally.
         """
         ranks, elapsed = np.asarray(ranks), np.nan_to_num(np.asarray(elapsed, dtype=float))
         total = np.zeros((n, len(ranks)))
-        for r, (times, surv, cut, (shape, exposure)) in enumerate(self.stay_survival_):
+        for r, timing in enumerate(self.stage_timing_):
+            shape, exposure = timing.tail
             tail_rate = rng.gamma(shape, 1.0 / exposure, size=(n, 1))
             here, later = ranks == r, ranks < r
             for mask, given in ((here, elapsed), (later, np.zeros(len(ranks)))):
                 if mask.any():
-                    total[:, mask] += _sample_stay(rng, times, surv, cut, given[mask], tail_rate)
+                    total[:, mask] += timing.sample(rng, given[mask], tail_rate)
         return total
 
     def _fit_arrivals(self, snapshot: PipelineSnapshot) -> None:
@@ -375,12 +429,16 @@ class PipelineModel:
         With the fitted parameters, the model forecasts each of the last few complete months from the pipeline
         as it stood at the start of that month, and compares with what was booked. The mean squared log error
         beyond the forecast's own log variance is the extra variance of a period (timing of big deals,
-        execution, changes the model does not see); forecasts scale their draws by a log-normal factor with
-        this sd. The hindcasts reuse parameters fitted on those months, so the figure is a lower bound.
+        execution, changes the model does not see). That variance gets a scaled inverse-chi-squared posterior
+        from a weak prior (``period_noise_prior``: a sd and its weight in months) and the hindcasts, so a
+        model with two hindcasts is not taken to know its error; forecasts draw a variance per draw from it and
+        scale the draw by a log-normal factor. The hindcasts reuse parameters fitted on those months, so the
+        data part is a lower bound.
         """
         from omnimodel.funnel.forecast import forecast_bookings
 
-        self.period_noise_sd_ = 0.0
+        prior_sd, prior_months = self.model_config["period_noise_prior"]
+        self.period_noise_sd_, self.period_noise_df_ = float(prior_sd), float(prior_months)
         self.hindcasts_ = pd.DataFrame(columns=["month", "actual", "forecast_mean", "log_error", "log_var"])
         d = snapshot.deals
         won = d[d["outcome"] == "won"]
@@ -413,11 +471,21 @@ class PipelineModel:
                 }
             )
         self.hindcasts_ = pd.DataFrame(rows)
-        if len(rows) >= 2:
+        if rows:
             h = self.hindcasts_
+            excess = max(0.0, float((h["log_error"] ** 2 - h["log_var"]).sum()))
+            self.period_noise_df_ = prior_months + len(h)
             self.period_noise_sd_ = float(
-                np.sqrt(max(0.0, (h["log_error"] ** 2).mean() - h["log_var"].mean()))
+                np.sqrt((prior_months * prior_sd**2 + excess) / self.period_noise_df_)
             )
+
+    def period_shocks(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """One multiplicative factor per draw (mean 1) for the period-level chance the deals do not carry."""
+        sd, df = getattr(self, "period_noise_sd_", 0.0), getattr(self, "period_noise_df_", 0.0)
+        if sd <= 0 or df <= 0:
+            return np.ones(n)
+        var = df * sd**2 / rng.chisquare(df, n)  # the variance is uncertain too: a draw of it per draw
+        return np.exp(rng.normal(0.0, 1.0, n) * np.sqrt(var) - var / 2)
 
     def deal_value(self, deals: pd.DataFrame) -> np.ndarray:
         """What a deal books: its amount (0 when unknown), or 1 when counting deals."""
@@ -491,10 +559,21 @@ class PipelineModel:
         keys = pd.DataFrame({f: self.level_codes(deals, f) for f in self.used_factors_})
         keys["rank"] = ranks
         uniq, first, inverse = np.unique(keys.to_numpy(), axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
         p = 1.0 / (1.0 + np.exp(-self.advance_logits(deals.iloc[first])))
         s = np.arange(len(self.stages_))
-        p = np.where(s[None, None, :] >= uniq[:, -1][None, :, None], p, 1.0)
-        return p.prod(axis=2)[:, inverse.ravel()]
+        later = np.where(s[None, None, :] > uniq[:, -1][None, :, None], p, 1.0).prod(axis=2)
+        now = np.take_along_axis(p, uniq[:, -1][None, :, None].repeat(p.shape[0], 0), axis=2)[..., 0]
+        now = now[:, inverse]
+        if stage_rank is None and "days_in_stage" in deals:  # open deals: stale ones advance less often
+            age = deals["days_in_stage"].to_numpy(float)
+            factor = np.ones(len(deals))
+            for r, timing in enumerate(self.stage_timing_):
+                mask = (ranks == r) & np.isfinite(age)
+                if mask.any():
+                    factor[mask] = timing.still_advancing(age[mask])
+            now = np.minimum(now * factor[None, :], 1.0)
+        return now * later[:, inverse]
 
     def arrival_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Posterior draws of new deals per day."""
@@ -562,13 +641,12 @@ def save_model(model: PipelineModel, path) -> Path:
         "used_factors": model.used_factors_,
         "centred": getattr(model, "centred_", {}),
         "counts": model.counts_.to_dict(orient="list"),
-        "stay_survival": [
-            [t.tolist(), s.tolist(), cut, list(tail)] for t, s, cut, tail in model.stay_survival_
-        ],
+        "stage_timing": [t.to_json() for t in model.stage_timing_],
         "arrivals": model.arrival_posterior_,
         "templates": model.new_deal_templates_.to_dict(orient="list"),
         "closing_calendar": model.closing_calendar_.tolist(),
         "period_noise_sd": model.period_noise_sd_,
+        "period_noise_df": model.period_noise_df_,
         "as_of": str(model.as_of_.date()),
         "diagnostics": model.diagnostics_.__dict__,
     }
@@ -601,13 +679,17 @@ def load_model(path) -> PipelineModel:
     model.idata_, model.stages_, model.levels_ = idata, state["stages"], state["levels"]
     model.used_factors_, model.centred_ = state["used_factors"], state["centred"]
     model.counts_ = pd.DataFrame(state["counts"])
-    model.stay_survival_ = [
-        (np.array(t), np.array(s), cut, tuple(tail)) for t, s, cut, tail in state["stay_survival"]
-    ]
+    if "stage_timing" not in state:
+        raise OmnimodelError(
+            f"{path} was saved by omnimodel {state.get('omnimodel_version', '?')}, before stage timing was "
+            "modelled jointly with the outcome",
+            fix="fit the model again and save it",
+        )
+    model.stage_timing_ = [StageTiming.from_json(t) for t in state["stage_timing"]]
     model.arrival_posterior_ = state["arrivals"]
     model.new_deal_templates_ = pd.DataFrame(state["templates"])
     model.closing_calendar_ = np.array(state["closing_calendar"])
-    model.period_noise_sd_ = state["period_noise_sd"]
+    model.period_noise_sd_, model.period_noise_df_ = state["period_noise_sd"], state["period_noise_df"]
     model.as_of_ = pd.Timestamp(state["as_of"])
     model.diagnostics_ = Diagnostics(**state["diagnostics"])
     return model

@@ -74,7 +74,9 @@ def test_forecast_is_coherent_and_seeded(demo_model, demo_snapshot):
     assert fc.p_hit(q["p10"]) > fc.p_hit(q["p50"]) > fc.p_hit(q["p90"])
     d = fc.deals
     assert ((d["win_probability"] >= 0) & (d["win_probability"] <= 1)).all()
-    assert (d["p_book_in_period"] <= d["win_probability"] + 1e-9).all()
+    # booking needs a win: P(book) <= P(win), up to the Monte Carlo error of the simulated wins
+    mc = 4 * np.sqrt(d["win_probability"] * (1 - d["win_probability"]) / len(fc.total))
+    assert (d["p_book_in_period"] <= d["win_probability"] + mc + 1e-9).all()
     commit = d[d["category"] == "commit"]
     assert (commit["p_book_in_period"] >= 0.7).all()
     # later-stage deals win more often on average

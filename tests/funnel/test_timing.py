@@ -1,0 +1,66 @@
+"""Stage timing jointly with the outcome (competing risks): planted exponential hazards with censoring."""
+
+import numpy as np
+import pytest
+
+from omnimodel.funnel.model import StageTiming, _competing_risks
+
+ADVANCE, LOSS = 1 / 20, 1 / 60  # daily hazards: P(advance) = 0.75, time to exit ~ Exp(mean 15 days)
+
+
+def _planted(n=40_000, seed=3):
+    rng = np.random.default_rng(seed)
+    exit_days = rng.exponential(1 / (ADVANCE + LOSS), n)
+    advances = rng.random(n) < ADVANCE / (ADVANCE + LOSS)
+    censor = rng.uniform(0, 200, n)  # deals still in the stage at as_of
+    days = np.ceil(np.minimum(exit_days, censor))
+    exited = exit_days <= censor
+    return days, exited, exited & advances
+
+
+def test_cumulative_incidence_recovers_the_planted_advance_probability_under_censoring():
+    days, exited, advanced = _planted()
+    times, surv, cif, at_risk = _competing_risks(days, exited, advanced)
+    assert cif[-1] == pytest.approx(ADVANCE / (ADVANCE + LOSS), abs=0.015)
+    assert np.all(np.diff(cif) >= 0) and np.all(np.diff(surv) <= 0)
+    t = 10
+    i = np.searchsorted(times, t, side="right") - 1
+    exact = ADVANCE / (ADVANCE + LOSS) * (1 - np.exp(-(ADVANCE + LOSS) * t))
+    assert cif[i] == pytest.approx(exact, abs=0.02)
+
+
+def _timing(days, exited, advanced):
+    times, surv, cif, at_risk = _competing_risks(days, exited, advanced)
+    cut = float(np.quantile(days[advanced], 0.9))
+    tail = (1 + (advanced & (days > cut)).sum(), 10 + np.clip(days - cut, 0, None).sum())
+    return StageTiming(times, surv, cif, at_risk, cut, tail)
+
+
+def test_time_to_advance_is_drawn_from_the_advances_not_from_the_losses():
+    # Olist-like: a lead counts as lost only after 180 days, wins come after about 10 days
+    rng = np.random.default_rng(5)
+    n = 20_000
+    win = rng.random(n) < 0.2
+    days = np.where(win, np.ceil(rng.exponential(10, n)), 180.0)
+    timing = _timing(days, np.ones(n, bool), win)
+    rng = np.random.default_rng(0)
+    tail_rate = rng.gamma(timing.tail[0], 1 / timing.tail[1], size=(20_000, 1))
+    draws = timing.sample(rng, np.zeros(1), tail_rate)[:, 0]
+    assert np.median(draws) == pytest.approx(10 * np.log(2), abs=1.0)
+    assert np.quantile(draws, 0.99) < 60
+    # a lead 100 days old has outlived almost every win: it is nearly dead, unlike a fresh one
+    still = timing.still_advancing(np.array([0.0, 5.0, 100.0]))
+    assert still[0] == pytest.approx(1.0, abs=0.01)
+    assert still[2] < 0.05
+
+
+def test_memoryless_hazards_leave_the_advance_chance_unchanged_by_age():
+    days, exited, advanced = _planted()
+    timing = _timing(days, exited, advanced)
+    still = timing.still_advancing(np.array([0.0, 10.0, 30.0]))
+    np.testing.assert_allclose(still, 1.0, atol=0.06)
+    # remaining time to advance given 10 days spent: Exp with the total exit rate (mean 15 days)
+    rng = np.random.default_rng(1)
+    tail_rate = rng.gamma(timing.tail[0], 1 / timing.tail[1], size=(40_000, 1))
+    rest = timing.sample(rng, np.array([10.0]), tail_rate)[:, 0]
+    assert rest.mean() == pytest.approx(1 / (ADVANCE + LOSS), rel=0.1)
