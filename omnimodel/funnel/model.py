@@ -14,8 +14,10 @@ Beta(1 + advanced, 1 + lost), which the tests use to check the sampler.
 Stage timing, jointly with the outcome (competing risks): per stage, the Aalen-Johansen cumulative incidence of
 advancing (right-censored by deals still there; losses are the competing exit). A won deal's time comes from the
 advances only, however slowly losses are recorded, and a deal in a stage longer than most advances took has its
-advance probability scaled down by the chance of still advancing at its age. Beyond the 90th percentile of the
-advances, an exponential tail with a conjugate Gamma(1 + advances, 10 + days exposed) posterior.
+advance probability scaled by its chance of still advancing at its age. Past the last exit seen, constant
+hazards estimated from the stays past the 90th percentile of the advances: exits at a conjugate Gamma(1 + exits,
+10 + days exposed) rate, a Beta-smoothed share of them advances (what follows the longest follow-up is
+estimated, not assumed away).
 
 New deals: Poisson arrivals per day, conjugate Gamma(1 + created, days) posterior over the last year, with the
 mix and value of new deals resampled from the deals created in that year.
@@ -155,9 +157,14 @@ STALE_PRIOR_DEALS = 10.0  # pseudo-deals pulling an age's chance of still advanc
 
 @dataclass
 class StageTiming:
-    """Time to advance out of one stage, given the deal advances: from the Aalen-Johansen cumulative incidence
-    up to ``cut`` (90th percentile of the advances), an exponential tail with a Gamma(shape, 1/exposure)
-    posterior rate beyond it."""
+    """Time to advance out of one stage and the chance of advancing at all, for a deal of a given age.
+
+    Up to the last exit seen: the Aalen-Johansen estimate (exit ``times``, all-cause ``surv``ival and advance
+    incidence ``cif`` just after each, stays ``at_risk``). Beyond it, constant hazards estimated from the stays
+    past ``cut`` (the 90th percentile of the advances): exits at a Gamma(``tail``) posterior rate (shape, days
+    exposed), of which a share ``tail_share`` (advances, exits) are advances. So what happens after the longest
+    follow-up is estimated, not assumed never to happen.
+    """
 
     times: np.ndarray
     surv: np.ndarray
@@ -165,54 +172,91 @@ class StageTiming:
     at_risk: np.ndarray
     cut: float
     tail: tuple[float, float]
+    tail_share: tuple[float, float]
+
+    @classmethod
+    def fit(
+        cls,
+        days: np.ndarray,
+        exited: np.ndarray,
+        advanced: np.ndarray,
+        prior: tuple[float, float] = (1.0, 10.0),
+    ) -> StageTiming:
+        """From stays (days, whether they ended, whether by advancing); ``prior``: Gamma(shape, days) of the
+        exit rate past the cut."""
+        cut = float(np.quantile(days[advanced], 0.9)) if advanced.any() else 0.0
+        times, surv, cif, at_risk = _competing_risks(days, exited, advanced)
+        late = exited & (days > cut)
+        tail = (prior[0] + late.sum(), prior[1] + np.clip(days - cut, 0, None).sum())
+        share = (float((late & advanced).sum()), float(late.sum()))
+        return cls(times, surv, cif, at_risk, cut, tail, share)
 
     def _at(self, values: np.ndarray, elapsed: np.ndarray, before: float) -> np.ndarray:
         idx = np.searchsorted(self.times, elapsed, side="right") - 1  # last exit time <= elapsed
         return np.where(idx >= 0, values[np.maximum(idx, 0)], before)
 
+    @property
+    def _at_end(self) -> tuple[float, float, float]:
+        """Day of the last exit seen, and the advance incidence and survival then."""
+        return (self.times[-1], self.cif[-1], self.surv[-1]) if len(self.times) else (0.0, 0.0, 1.0)
+
+    @property
+    def tail_advance_share(self) -> float:
+        advances, exits = self.tail_share
+        return (1.0 + advances) / (2.0 + exits)  # Beta(1, 1) posterior mean
+
+    @property
+    def ever(self) -> float:
+        """P(a fresh deal ever advances out of this stage)."""
+        _, f_end, s_end = self._at_end
+        return f_end + s_end * self.tail_advance_share
+
     def still_advancing(self, elapsed: np.ndarray) -> np.ndarray:
         """P(advance | still in the stage after ``elapsed`` days) relative to a fresh deal's: below 1 for stale
-        deals. Shrunk towards 1 where few stays lasted that long."""
-        ever = self.cif[-1] if len(self.cif) else 0.0
-        if ever <= 0:
-            return np.ones(len(elapsed))
+        deals where the history says they rarely advance. Shrunk towards 1 where few stays lasted that long."""
+        ever = self.ever
         s_a = self._at(self.surv, elapsed, 1.0)
         rest = ever - self._at(self.cif, elapsed, 0.0)
         idx = np.searchsorted(self.times, elapsed, side="right")
         seen = np.where(idx < len(self.times), self.at_risk[np.minimum(idx, len(self.times) - 1)], 0.0)
         later = np.where(s_a > 0, rest / np.maximum(s_a, 1e-12), ever)
-        return (seen * later + STALE_PRIOR_DEALS * ever) / (seen + STALE_PRIOR_DEALS) / ever
+        later = (seen * later + STALE_PRIOR_DEALS * ever) / (seen + STALE_PRIOR_DEALS)
+        return np.where(elapsed >= self._at_end[0], self.tail_advance_share, later) / ever
 
     def sample(self, rng: np.random.Generator, elapsed: np.ndarray, tail_rate: np.ndarray) -> np.ndarray:
-        """Remaining days to advance given ``elapsed`` days in the stage: (draws, deals).
+        """Remaining days to advance given ``elapsed`` days in the stage and that the deal advances: (draws,
+        deals). ``tail_rate``: drawn exit rates past the last exit seen, (draws, 1).
 
         The incidence curve is inverted once into a lookup table, so each draw is one index operation.
         """
         n, m = tail_rate.shape[0], len(elapsed)
+        end, f_end, _ = self._at_end
         t = np.full((n, m), np.inf)
-        ever = self.cif[-1] if len(self.cif) else 0.0
-        if ever > 0:
+        if f_end > 0:
             f_a = self._at(self.cif, elapsed, 0.0)
-            levels = (np.arange(QUANTILE_GRID) + 0.5) / QUANTILE_GRID * ever
+            levels = (np.arange(QUANTILE_GRID) + 0.5) / QUANTILE_GRID * f_end
             table = self.times[np.minimum(np.searchsorted(self.cif, levels), len(self.times) - 1)]
-            target = f_a[None, :] + rng.random((n, m)) * (ever - f_a)[None, :]
-            t = table[np.minimum((target / ever * QUANTILE_GRID).astype(np.int64), QUANTILE_GRID - 1)]
-            t[:, (elapsed >= self.cut) | (f_a >= ever)] = np.inf
+            target = f_a[None, :] + rng.random((n, m)) * (self.ever - f_a)[None, :]
+            t = np.where(
+                target < f_end,
+                table[np.minimum((target / f_end * QUANTILE_GRID).astype(np.int64), QUANTILE_GRID - 1)],
+                np.inf,
+            )
         beyond = ~np.isfinite(t)
         out = t - elapsed[None, :]
-        if beyond.any():  # the slow tail past the cut, drawn only where needed
+        if beyond.any():  # past the last exit seen: constant hazards, so the wait is exponential
             rows, cols = np.nonzero(beyond)
-            start = np.maximum(self.cut, elapsed[cols])
+            start = np.maximum(end, elapsed[cols])
             out[rows, cols] = start + rng.exponential(1.0, len(rows)) / tail_rate[rows, 0] - elapsed[cols]
         return np.maximum(out, 0.0)
 
     def to_json(self) -> list:
         arrays = [a.tolist() for a in (self.times, self.surv, self.cif, self.at_risk)]
-        return [*arrays, self.cut, list(self.tail)]
+        return [*arrays, self.cut, list(self.tail), list(self.tail_share)]
 
     @classmethod
     def from_json(cls, v: list) -> StageTiming:
-        return cls(*(np.array(a, dtype=float) for a in v[:4]), float(v[4]), tuple(v[5]))
+        return cls(*(np.array(a, dtype=float) for a in v[:4]), float(v[4]), tuple(v[5]), tuple(v[6]))
 
 
 def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
@@ -359,11 +403,7 @@ class PipelineModel:
             days, exited = st["days"].to_numpy(float), st["exited"].to_numpy(bool)
             deal = last_stay.reindex(st["opportunity_id"])
             lost = ((deal["outcome"] == "lost") & (deal["reached"] == r)).to_numpy()
-            advanced = exited & ~lost
-            cut = float(np.quantile(days[advanced], 0.9)) if advanced.any() else 0.0
-            times, surv, cif, at_risk = _competing_risks(days, exited, advanced)
-            tail = (a0 + (advanced & (days > cut)).sum(), b0 + np.clip(days - cut, 0, None).sum())
-            self.stage_timing_.append(StageTiming(times, surv, cif, at_risk, cut, tail))
+            self.stage_timing_.append(StageTiming.fit(days, exited, exited & ~lost, (a0, b0)))
 
     def remaining_days(
         self, rng: np.random.Generator, ranks: np.ndarray, elapsed: np.ndarray, n: int

@@ -40,9 +40,8 @@ def test_maven_backtest_beats_both_baselines(tmp_path):
     assert s.loc["model", "crps"] < s.loc["crm_weights", "crps"]
     assert s.loc["model", "crps"] < s.loc["stage_win_rates", "crps"]
     assert s.loc["model", "brier"] < s.loc["crm_weights", "brier"]
-    # P10-P90 should hold about 80 % of outcomes; with 8 snapshots, at least half is the bar here and the
-    # measured figure is in benchmarks/RESULTS.md
-    assert s.loc["model", "coverage_p10_p90"] >= 0.5
+    # P10-P90 should hold 70-90 % of outcomes: 6 or 7 of the 8 months (seeded, so the same run every time)
+    assert 0.7 <= s.loc["model", "coverage_p10_p90"] <= 0.9, result.scores
     rel = result.reliability(bins=5)
     assert set(rel["method"]) == {"model", "crm_weights", "stage_win_rates"}
 
@@ -68,4 +67,4 @@ def test_olist_backtest_beats_both_baselines(tmp_path):
     # Leads count as lost only after 180 days while wins take about 10: with the timing of wins modelled apart
     # from losses, old leads are seen to be nearly dead and the win probabilities beat the CRM's weights.
     assert s.loc["model", "brier"] < s.loc["crm_weights", "brier"]
-    assert s.loc["model", "coverage_p10_p90"] >= 0.5
+    assert 0.7 <= s.loc["model", "coverage_p10_p90"] <= 0.9, result.scores  # 3 of the 4 months
