@@ -1,8 +1,8 @@
 """Monte Carlo bookings forecast for a period, from the posterior of a fitted :class:`PipelineModel`.
 
-For every posterior draw: each open deal is won with its drawn win probability (lower for stale deals) and then
-closes after the time the advances took (given the days already spent, slow tail beyond), timed by the
-month-of-quarter win calendar; new deals arrive as a Poisson process with the drawn rate,
+For every posterior draw: each open deal books with its drawn win probability (lower for stale deals) times
+its exact chance of closing inside the period once won (the time the advances took, given the days already
+spent, timed by the month-of-quarter win calendar); new deals arrive as a Poisson process with the drawn rate,
 take the mix and value of a deal created in the last year, and must pass every stage. A deal books in the
 period when it is won and its close date falls inside; a per-draw period shock carries the error seen in recent
 hindcasts. Everything is vectorised over draws and deals.
@@ -106,13 +106,16 @@ def forecast_bookings(
     ranks = deals["reached"].to_numpy()
     groups = {g: pd.Categorical(_group_labels(deals, g)) for g in by}
 
+    # A deal books when it is won and closes inside: given the parameters the two are independent, so its
+    # booking is one Bernoulli(P(win) x P(close inside | won)) per draw, the latter exact over the timing.
+    closes_inside = model.close_probability(
+        snapshot.as_of, ranks, deals["days_in_stage"].to_numpy(float), start, max(end, start)
+    )
+    p_book_draws = win * closes_inside[None, :]
     booked_open = np.zeros((n_draws, len(deals)), dtype=bool)
     for lo in range(0, n_draws, CHUNK):
         hi = min(n_draws, lo + CHUNK)
-        effort = model.remaining_days(rng, ranks, deals["days_in_stage"].to_numpy(float), hi - lo)
-        close_in = model.calendar_time(snapshot.as_of, np.zeros(1), effort)
-        won = rng.random((hi - lo, len(deals))) < win[lo:hi]
-        booked_open[lo:hi] = won & (close_in >= start) & (close_in < end)
+        booked_open[lo:hi] = rng.random((hi - lo, len(deals)), dtype=np.float32) < p_book_draws[lo:hi]
     open_value = booked_open * amounts[None, :]
     total = open_value.sum(axis=1)
     by_group = {
@@ -156,7 +159,7 @@ def forecast_bookings(
     by_group = {g: frame.mul(shock, axis=0) for g, frame in by_group.items()}
     new_total = new_total * shock
 
-    p_book = booked_open.mean(axis=0)
+    p_book = p_book_draws.mean(axis=0)
     columns = dict.fromkeys(c for g in by for c in g.split("+") if c != "stage")
     out = deals[
         ["opportunity_id", "stage", "amount", "expected_close_date", "days_in_stage", *columns]

@@ -223,6 +223,25 @@ class StageTiming:
         later = (seen * later + STALE_PRIOR_DEALS * ever) / (seen + STALE_PRIOR_DEALS)
         return np.where(elapsed >= self._at_end[0], self.tail_advance_share, later) / ever
 
+    def remaining_pmf(self, elapsed: float, k: int) -> np.ndarray:
+        """P(the remaining days to advance fall in [j, j + 1)), j = 0..k-1, given ``elapsed`` days spent and that
+        the deal advances; past the last exit the tail's Gamma-distributed rate is integrated out (Lomax)."""
+        end, _, s_end = self._at_end
+        f_a = float(self._at(self.cif, np.array([float(elapsed)]), 0.0)[0])
+        pmf = np.zeros(k)
+        after = self.times > elapsed
+        if after.any():
+            steps = np.diff(np.concatenate([[0.0], self.cif]))[after]
+            j = np.floor(self.times[after] - elapsed).astype(np.int64)
+            np.add.at(pmf, j[j < k], steps[j < k])
+        tail_mass = s_end * self.tail_advance_share
+        if tail_mass > 0:
+            shape, exposure = self.tail
+            x = np.clip(np.arange(k + 1) - (max(end, elapsed) - elapsed), 0, None)
+            pmf -= tail_mass * np.diff((1 + x / exposure) ** -shape)
+        rest = self.ever - f_a
+        return pmf / rest if rest > 0 else pmf
+
     def sample(self, rng: np.random.Generator, elapsed: np.ndarray, tail_rate: np.ndarray) -> np.ndarray:
         """Remaining days to advance given ``elapsed`` days in the stage and that the deal advances: (draws,
         deals). ``tail_rate``: drawn exit rates past the last exit seen, (draws, 1).
@@ -533,6 +552,41 @@ class PipelineModel:
             return np.ones(len(deals))
         return deals["amount"].fillna(0.0).to_numpy(float)
 
+    def close_probability(
+        self, as_of: pd.Timestamp, ranks: np.ndarray, elapsed: np.ndarray, start: int, end: int
+    ) -> np.ndarray:
+        """P(a deal that will be won closes from ``start`` to before ``end`` days after ``as_of``), per deal.
+
+        Exact over the stage timing rather than sampled: the remaining stays are convolved on a daily grid (the
+        later stages once per stage) and the closing calendar maps the period to effort. The forecast then
+        needs one uniform per deal and draw: its booking is Bernoulli(P(win) x this).
+        """
+        cum = self._effort_by_day(as_of, max(end, 1))
+        lo, hi = int(np.ceil(cum[start] - 1e-9)), int(np.ceil(cum[end] - 1e-9))  # effort days inside
+        k = max(hi, 1)
+        ranks, elapsed = np.asarray(ranks), np.nan_to_num(np.asarray(elapsed, dtype=float))
+        out = np.zeros(len(ranks))
+        later = np.zeros(k)
+        later[0] = 1.0  # remaining effort after the current stage: none past the last stage
+        for r in range(len(self.stage_timing_) - 1, -1, -1):
+            timing = self.stage_timing_[r]
+            cdf = np.concatenate([[0.0], np.cumsum(later)])  # cdf[v] = P(later effort < v)
+            j = np.arange(k)
+            # P(current stay j + later effort in [lo, hi)) for each current stay j
+            window = cdf[np.clip(hi - j, 0, k)] - cdf[np.clip(lo - j, 0, k)]
+            here = np.flatnonzero(ranks == r)
+            for age in np.unique(elapsed[here]):
+                pick = here[elapsed[here] == age]
+                out[pick] = timing.remaining_pmf(age, k) @ window
+            later = np.convolve(later, timing.remaining_pmf(0.0, k))[:k]
+        return np.clip(out, 0.0, 1.0)
+
+    def _effort_by_day(self, as_of: pd.Timestamp, horizon: int) -> np.ndarray:
+        """Closing effort accrued by the start of each day after ``as_of`` (the calendar's intensity)."""
+        day = as_of + pd.to_timedelta(np.arange(horizon), unit="D")
+        intensity = self.closing_calendar_[(day.month.to_numpy() - 1) % 3]
+        return np.concatenate([[0.0], np.cumsum(intensity)])
+
     def calendar_time(
         self, as_of: pd.Timestamp, start_days: np.ndarray, business_days: np.ndarray
     ) -> np.ndarray:
@@ -542,9 +596,7 @@ class PipelineModel:
         quarter's last month and later in its first when the history shows such a rhythm.
         """
         horizon = 3 * 366
-        day = as_of + pd.to_timedelta(np.arange(horizon), unit="D")
-        intensity = self.closing_calendar_[(day.month.to_numpy() - 1) % 3]
-        cum = np.concatenate([[0.0], np.cumsum(intensity)])  # effort accrued by the start of each day
+        cum = self._effort_by_day(as_of, horizon)
         start_effort = np.interp(start_days, np.arange(horizon + 1), cum)
         target = start_effort + business_days
         # invert effort -> calendar once on a quarter-day grid, then look up (a binary search per draw is slow)

@@ -118,3 +118,21 @@ def test_saved_model_loads_and_forecasts_the_same(demo_model, demo_snapshot, tmp
 
     attrs = az.from_netcdf(str(path)).posterior.attrs
     assert "omnimodel_version" in attrs["omnimodel_pipeline_model"]
+
+
+def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_snapshot):
+    # The forecast books each open deal as Bernoulli(P(win) x P(close inside | won)), the latter exact over the
+    # stage timing and the closing calendar; here it must agree with close dates simulated stay by stay.
+    deals = demo_snapshot.open_deals
+    ranks, age = deals["reached"].to_numpy(), deals["days_in_stage"].to_numpy(float)
+    rng = np.random.default_rng(3)
+    n = 4000
+    close_in = demo_model.calendar_time(
+        demo_snapshot.as_of, np.zeros(1), demo_model.remaining_days(rng, ranks, age, n)
+    )
+    for start, end in [(0, 31), (31, 120)]:
+        exact = demo_model.close_probability(demo_snapshot.as_of, ranks, age, start, end)
+        simulated = ((close_in >= start) & (close_in < end)).mean(axis=0)
+        se = np.sqrt(np.maximum(simulated * (1 - simulated), 1 / n) / n)
+        assert np.all(np.abs(exact - simulated) < 5 * se)
+        assert abs(exact.mean() - simulated.mean()) < 3 * se.mean() / np.sqrt(len(deals)) + 1e-3
