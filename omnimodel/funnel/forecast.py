@@ -3,9 +3,9 @@
 For every posterior draw: each open deal books with its drawn win probability (lower for stale deals) times
 its exact chance of closing inside the period once won (the time the advances took, given the days already
 spent, timed by the month-of-quarter win calendar); new deals arrive as a Poisson process with the drawn rate,
-take the mix and value of a deal created in the last year, and must pass every stage. A deal books in the
-period when it is won and its close date falls inside; a per-draw period shock carries the error seen in recent
-hindcasts. Everything is vectorised over draws and deals.
+take the mix and value of a deal created in the last year, and must pass every stage; since arrivals are
+Poisson, the ones that book are Poisson too (thinned by P(win) x P(close inside)), and only those are drawn. A
+per-draw period shock carries the error seen in recent hindcasts. Everything is vectorised over draws and deals.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from omnimodel.funnel.snapshot import PipelineSnapshot
 #: forecast categories from each open deal's probability of booking in the period
 COMMIT_AT = 0.7
 BEST_CASE_AT = 0.3
-CHUNK = 200  # draws per chunk: bounds memory at CHUNK x deals x stages
+CHUNK = 200  # draws per chunk: bounds memory at CHUNK x deals
 
 
 @dataclass
@@ -111,36 +111,43 @@ def forecast_bookings(
     closes_inside = model.close_probability(
         snapshot.as_of, ranks, deals["days_in_stage"].to_numpy(float), start, max(end, start)
     )
-    p_book_draws = win * closes_inside[None, :]
-    booked_open = np.zeros((n_draws, len(deals)), dtype=bool)
+    # Value booked per draw in total and per group level, as one matrix product per chunk of draws.
+    sizes = [len(groups[g].categories) for g in by]
+    offsets = 1 + np.cumsum([0, *sizes])[:-1]  # column of each group's first level; column 0 is the total
+    value_to = np.zeros((len(deals), 1 + sum(sizes)))
+    value_to[:, 0] = amounts
+    for g, offset in zip(by, offsets, strict=True):
+        value_to[np.arange(len(deals)), offset + groups[g].codes] = amounts
+    sums = np.zeros((n_draws, value_to.shape[1]))
     for lo in range(0, n_draws, CHUNK):
         hi = min(n_draws, lo + CHUNK)
-        booked_open[lo:hi] = rng.random((hi - lo, len(deals)), dtype=np.float32) < p_book_draws[lo:hi]
-    open_value = booked_open * amounts[None, :]
-    total = open_value.sum(axis=1)
+        books = rng.random((hi - lo, len(deals)), dtype=np.float32) < win[lo:hi] * closes_inside
+        sums[lo:hi] = books.astype(np.float64) @ value_to
+    total = sums[:, 0]
     by_group = {
-        g: pd.DataFrame(
-            _sum_by(open_value, groups[g].codes, len(groups[g].categories)),
-            columns=list(groups[g].categories),
-        )
-        for g in by
+        g: pd.DataFrame(sums[:, offset : offset + k], columns=list(groups[g].categories))
+        for g, offset, k in zip(by, offsets, sizes, strict=True)
     }
 
     new_total = np.zeros(n_draws)
     templates = _keep(model.new_deal_templates_, where)
     if include_new_deals and len(templates) and end > 0:
+        # Arrivals are Poisson with independent marks (template, creation time, win, close date), so the ones
+        # that book are Poisson per draw and cell of factor levels, thinned by P(win) x P(close inside): only
+        # those are sampled.
+        cell_of, cells = _cells(model, templates)
+        sizes = np.bincount(cell_of, minlength=len(cells))
+        members = np.argsort(cell_of, kind="stable")  # templates grouped by cell, starting at offsets
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        inside = model.new_deal_close_probability(snapshot.as_of, start, end)
         lam = model.arrival_rates(rng, n_draws) * end
-        counts = rng.poisson(lam)
-        draw_of = np.repeat(np.arange(n_draws), counts)
-        pick = rng.integers(0, len(templates), len(draw_of))
-        created = rng.uniform(0, end, len(draw_of))
-        effort = model.remaining_days(rng, np.zeros(len(draw_of), int), np.zeros(len(draw_of)), 1)[0]
-        close_in = model.calendar_time(snapshot.as_of, created, effort)
-        # Work on the templates' codes, indexed by the draws' picks: no frame of millions of sampled rows.
-        codes = {f: model.level_codes(templates, f)[pick] for f in model.used_factors_}
-        p_win = _win_for_draws(model, codes, draw_of)  # draw_of < n_draws <= the posterior's draws
-        won = rng.random(len(draw_of)) < p_win
-        value = np.where(won & (close_in >= start) & (close_in < end), model.deal_value(templates)[pick], 0.0)
+        booked = rng.poisson(
+            lam[:, None] * (sizes / len(templates)) * _win_for_cells(model, cells)[:n_draws] * inside
+        )
+        draw_of = np.repeat(np.repeat(np.arange(n_draws), len(cells)), booked.ravel())
+        cell = np.repeat(np.tile(np.arange(len(cells)), n_draws), booked.ravel())
+        pick = members[offsets[cell] + (rng.random(len(cell)) * sizes[cell]).astype(np.int64)]
+        value = model.deal_value(templates)[pick]
         new_total = np.bincount(draw_of, weights=value, minlength=n_draws)
         for g in by:
             cats = list(by_group[g].columns)
@@ -159,7 +166,7 @@ def forecast_bookings(
     by_group = {g: frame.mul(shock, axis=0) for g, frame in by_group.items()}
     new_total = new_total * shock
 
-    p_book = p_book_draws.mean(axis=0)
+    p_book = win.mean(axis=0) * closes_inside
     columns = dict.fromkeys(c for g in by for c in g.split("+") if c != "stage")
     out = deals[
         ["opportunity_id", "stage", "amount", "expected_close_date", "days_in_stage", *columns]
@@ -221,21 +228,21 @@ def same_period_last_year(snapshot: PipelineSnapshot, period: str, measure: str 
     return booked_in(snapshot, str(p - {"Q": 4, "M": 12}.get(p.freqstr[0], 1)), measure)
 
 
-def _sum_by(values: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
-    """(draws, deals) values summed into (draws, k) groups, as one matrix product."""
-    onehot = np.zeros((len(codes), k))
-    onehot[np.arange(len(codes)), codes] = 1.0
-    return values @ onehot
+def _cells(model: PipelineModel, templates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each template's cell (its combination of factor level codes) and the distinct cells' codes."""
+    if not model.used_factors_:
+        return np.zeros(len(templates), dtype=np.int64), np.zeros((1, 0), dtype=np.int64)
+    codes = np.stack([model.level_codes(templates, f) for f in model.used_factors_], axis=1)
+    cells, cell_of = np.unique(codes, axis=0, return_inverse=True)
+    return cell_of.ravel(), cells
 
 
-def _win_for_draws(model: PipelineModel, codes: dict[str, np.ndarray], draw_of: np.ndarray) -> np.ndarray:
-    """P(win from the first stage) of each new deal (factor level codes) under its own posterior draw."""
-    if len(draw_of) == 0:
-        return np.zeros(0)
+def _win_for_cells(model: PipelineModel, cells: np.ndarray) -> np.ndarray:
+    """P(win from the first stage) per posterior draw and cell of factor level codes: (draws, cells)."""
     post = model.idata_.posterior.stack(sample=("chain", "draw"))
-    logit = post["stage_logit"].transpose("sample", "stage").to_numpy()[draw_of]  # (M, S)
-    for f in model.used_factors_:
+    logit = post["stage_logit"].transpose("sample", "stage").to_numpy()[:, None, :]  # (D, 1, S)
+    for i, f in enumerate(model.used_factors_):
         effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()
         effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)  # unseen level (-1): 0
-        logit = logit + effect[draw_of, codes[f]][:, None]
-    return (1.0 / (1.0 + np.exp(-logit))).prod(axis=1)
+        logit = logit + effect[:, cells[:, i]][:, :, None]
+    return (1.0 / (1.0 + np.exp(-logit))).prod(axis=2)

@@ -566,20 +566,41 @@ class PipelineModel:
         k = max(hi, 1)
         ranks, elapsed = np.asarray(ranks), np.nan_to_num(np.asarray(elapsed, dtype=float))
         out = np.zeros(len(ranks))
-        later = np.zeros(k)
-        later[0] = 1.0  # remaining effort after the current stage: none past the last stage
-        for r in range(len(self.stage_timing_) - 1, -1, -1):
-            timing = self.stage_timing_[r]
-            cdf = np.concatenate([[0.0], np.cumsum(later)])  # cdf[v] = P(later effort < v)
+        after, _ = self._effort_left(k)
+        for r, timing in enumerate(self.stage_timing_):
+            cdf = np.concatenate([[0.0], np.cumsum(after[r])])  # cdf[v] = P(effort after this stage < v)
             j = np.arange(k)
-            # P(current stay j + later effort in [lo, hi)) for each current stay j
-            window = cdf[np.clip(hi - j, 0, k)] - cdf[np.clip(lo - j, 0, k)]
+            window = cdf[np.clip(hi - j, 0, k)] - cdf[np.clip(lo - j, 0, k)]  # P(stay j + after in [lo, hi))
             here = np.flatnonzero(ranks == r)
             for age in np.unique(elapsed[here]):
                 pick = here[elapsed[here] == age]
                 out[pick] = timing.remaining_pmf(age, k) @ window
-            later = np.convolve(later, timing.remaining_pmf(0.0, k))[:k]
         return np.clip(out, 0.0, 1.0)
+
+    def new_deal_close_probability(self, as_of: pd.Timestamp, start: int, end: int, steps: int = 8) -> float:
+        """P(a deal created at a uniform time before ``end`` days after ``as_of`` and won closes from ``start``
+        to before ``end``): exact over the timing, the creation time on a grid of ``steps`` per day."""
+        if end <= 0:
+            return 0.0
+        cum = self._effort_by_day(as_of, end)
+        created = np.interp((np.arange(end * steps) + 0.5) / steps, np.arange(end + 1), cum)
+        k = max(int(np.ceil(cum[end] - 1e-9)), 1)
+        _, whole = self._effort_left(k)
+        cdf = np.concatenate([[0.0], np.cumsum(whole)])
+        top = np.clip(np.ceil(cum[end] - created - 1e-9).astype(np.int64), 0, k)
+        bottom = np.clip(np.ceil(cum[start] - created - 1e-9).astype(np.int64), 0, k)
+        return float(np.clip(np.mean(cdf[top] - cdf[bottom]), 0.0, 1.0))
+
+    def _effort_left(self, k: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """Daily pmfs (k days) of the effort still needed after each stage (the later stages convolved), and of
+        the whole funnel from the start."""
+        after = [np.zeros(k) for _ in self.stage_timing_]
+        whole = np.zeros(k)
+        whole[0] = 1.0  # nothing left after the last stage
+        for r in range(len(self.stage_timing_) - 1, -1, -1):
+            after[r] = whole
+            whole = np.convolve(whole, self.stage_timing_[r].remaining_pmf(0.0, k))[:k]
+        return after, whole
 
     def _effort_by_day(self, as_of: pd.Timestamp, horizon: int) -> np.ndarray:
         """Closing effort accrued by the start of each day after ``as_of`` (the calendar's intensity)."""
@@ -644,28 +665,28 @@ class PipelineModel:
         """Posterior draws of P(win) for deals in their current stage: array (draws, deals).
 
         Computed once per distinct (stage, attribute combination) and spread to the deals, so 10,000 open
-        deals in a few hundred cells cost what a few hundred do.
+        deals in a few hundred cells cost what a few hundred do. Open deals (with ``days_in_stage``) that have
+        outlived most advances in their stage get the lower chance the history gives them.
         """
         self._check_fitted()
         ranks = deals["reached"].to_numpy() if stage_rank is None else np.asarray(stage_rank)
         keys = pd.DataFrame({f: self.level_codes(deals, f) for f in self.used_factors_})
         keys["rank"] = ranks
         uniq, first, inverse = np.unique(keys.to_numpy(), axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
-        p = 1.0 / (1.0 + np.exp(-self.advance_logits(deals.iloc[first])))
+        inverse, rank = inverse.ravel(), uniq[:, -1]
+        p = 1.0 / (1.0 + np.exp(-self.advance_logits(deals.iloc[first])))  # (draws, keys, stages)
         s = np.arange(len(self.stages_))
-        later = np.where(s[None, None, :] > uniq[:, -1][None, :, None], p, 1.0).prod(axis=2)
-        now = np.take_along_axis(p, uniq[:, -1][None, :, None].repeat(p.shape[0], 0), axis=2)[..., 0]
-        now = now[:, inverse]
-        if stage_rank is None and "days_in_stage" in deals:  # open deals: stale ones advance less often
+        later = np.where(s[None, None, :] > rank[None, :, None], p, 1.0).prod(axis=2)
+        now = p[:, np.arange(len(uniq)), rank]
+        if stage_rank is None and "days_in_stage" in deals:
             age = deals["days_in_stage"].to_numpy(float)
             factor = np.ones(len(deals))
             for r, timing in enumerate(self.stage_timing_):
                 mask = (ranks == r) & np.isfinite(age)
                 if mask.any():
                     factor[mask] = timing.still_advancing(age[mask])
-            now = np.minimum(now * factor[None, :], 1.0)
-        return now * later[:, inverse]
+            return np.minimum(now[:, inverse] * factor, 1.0) * later[:, inverse]
+        return (now * later)[:, inverse]
 
     def arrival_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Posterior draws of new deals per day."""

@@ -136,3 +136,12 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
         se = np.sqrt(np.maximum(simulated * (1 - simulated), 1 / n) / n)
         assert np.all(np.abs(exact - simulated) < 5 * se)
         assert abs(exact.mean() - simulated.mean()) < 3 * se.mean() / np.sqrt(len(deals)) + 1e-3
+    # deals not created yet: created at a uniform time before the period ends, then through every stage
+    for start, end in [(0, 31), (31, 120)]:
+        m = 200_000
+        created = rng.uniform(0, end, m)
+        effort = demo_model.remaining_days(rng, np.zeros(m, int), np.zeros(m), 1)[0]
+        close_new = demo_model.calendar_time(demo_snapshot.as_of, created, effort)
+        simulated = float(((close_new >= start) & (close_new < end)).mean())
+        exact = demo_model.new_deal_close_probability(demo_snapshot.as_of, start, end)
+        assert exact == pytest.approx(simulated, abs=4 * np.sqrt(simulated * (1 - simulated) / m) + 0.002)
