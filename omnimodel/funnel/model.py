@@ -151,7 +151,6 @@ def _competing_risks(
     return times, surv, np.cumsum(before * advances / at_risk), at_risk.astype(float)
 
 
-QUANTILE_GRID = 4096  # resolution of the stay-duration lookup tables (probability steps of 1/4096)
 STALE_PRIOR_DEALS = 10.0  # pseudo-deals pulling an age's chance of still advancing towards a fresh deal's
 
 
@@ -241,33 +240,6 @@ class StageTiming:
             pmf -= tail_mass * np.diff((1 + x / exposure) ** -shape)
         rest = self.ever - f_a
         return pmf / rest if rest > 0 else pmf
-
-    def sample(self, rng: np.random.Generator, elapsed: np.ndarray, tail_rate: np.ndarray) -> np.ndarray:
-        """Remaining days to advance given ``elapsed`` days in the stage and that the deal advances: (draws,
-        deals). ``tail_rate``: drawn exit rates past the last exit seen, (draws, 1).
-
-        The incidence curve is inverted once into a lookup table, so each draw is one index operation.
-        """
-        n, m = tail_rate.shape[0], len(elapsed)
-        end, f_end, _ = self._at_end
-        t = np.full((n, m), np.inf)
-        if f_end > 0:
-            f_a = self._at(self.cif, elapsed, 0.0)
-            levels = (np.arange(QUANTILE_GRID) + 0.5) / QUANTILE_GRID * f_end
-            table = self.times[np.minimum(np.searchsorted(self.cif, levels), len(self.times) - 1)]
-            target = f_a[None, :] + rng.random((n, m)) * (self.ever - f_a)[None, :]
-            t = np.where(
-                target < f_end,
-                table[np.minimum((target / f_end * QUANTILE_GRID).astype(np.int64), QUANTILE_GRID - 1)],
-                np.inf,
-            )
-        beyond = ~np.isfinite(t)
-        out = t - elapsed[None, :]
-        if beyond.any():  # past the last exit seen: constant hazards, so the wait is exponential
-            rows, cols = np.nonzero(beyond)
-            start = np.maximum(end, elapsed[cols])
-            out[rows, cols] = start + rng.exponential(1.0, len(rows)) / tail_rate[rows, 0] - elapsed[cols]
-        return np.maximum(out, 0.0)
 
     def to_json(self) -> list:
         arrays = [a.tolist() for a in (self.times, self.surv, self.cif, self.at_risk)]
@@ -423,24 +395,6 @@ class PipelineModel:
             deal = last_stay.reindex(st["opportunity_id"])
             lost = ((deal["outcome"] == "lost") & (deal["reached"] == r)).to_numpy()
             self.stage_timing_.append(StageTiming.fit(days, exited, exited & ~lost, (a0, b0)))
-
-    def remaining_days(
-        self, rng: np.random.Generator, ranks: np.ndarray, elapsed: np.ndarray, n: int
-    ) -> np.ndarray:
-        """Draws of days until a deal in stage ``ranks`` for ``elapsed`` days is won, given it is won: (n, deals).
-
-        The current stay is drawn given the days already spent, later stages unconditionally.
-        """
-        ranks, elapsed = np.asarray(ranks), np.nan_to_num(np.asarray(elapsed, dtype=float))
-        total = np.zeros((n, len(ranks)))
-        for r, timing in enumerate(self.stage_timing_):
-            shape, exposure = timing.tail
-            tail_rate = rng.gamma(shape, 1.0 / exposure, size=(n, 1))
-            here, later = ranks == r, ranks < r
-            for mask, given in ((here, elapsed), (later, np.zeros(len(ranks)))):
-                if mask.any():
-                    total[:, mask] += timing.sample(rng, given[mask], tail_rate)
-        return total
 
     def _fit_arrivals(self, snapshot: PipelineSnapshot) -> None:
         window = self.model_config["arrival_window_days"]
@@ -607,25 +561,6 @@ class PipelineModel:
         day = as_of + pd.to_timedelta(np.arange(horizon), unit="D")
         intensity = self.closing_calendar_[(day.month.to_numpy() - 1) % 3]
         return np.concatenate([[0.0], np.cumsum(intensity)])
-
-    def calendar_time(
-        self, as_of: pd.Timestamp, start_days: np.ndarray, business_days: np.ndarray
-    ) -> np.ndarray:
-        """Calendar days after ``as_of`` at which ``business_days`` of closing effort, begun at ``start_days``, end.
-
-        Effort accrues at the closing calendar's intensity (1 on average): a deal closes sooner in a
-        quarter's last month and later in its first when the history shows such a rhythm.
-        """
-        horizon = 3 * 366
-        cum = self._effort_by_day(as_of, horizon)
-        start_effort = np.interp(start_days, np.arange(horizon + 1), cum)
-        target = start_effort + business_days
-        # invert effort -> calendar once on a quarter-day grid, then look up (a binary search per draw is slow)
-        step = 0.25
-        inverse = np.interp(np.arange(0.0, cum[-1] + step, step), cum, np.arange(horizon + 1))
-        t = inverse[np.minimum((target / step).astype(np.int64), len(inverse) - 1)]
-        beyond = target > cum[-1]
-        return np.where(beyond, horizon + (target - cum[-1]), t)
 
     # --- using the posterior --------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from omnimodel.data.demo import FUNNEL, STAGES
 from omnimodel.exceptions import NotFittedError
 from omnimodel.funnel.forecast import forecast_bookings
 from omnimodel.funnel.model import PipelineModel
+from tests.funnel.simulate import close_day, remaining_days
 
 pytestmark = pytest.mark.slow
 
@@ -127,8 +128,8 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
     ranks, age = deals["reached"].to_numpy(), deals["days_in_stage"].to_numpy(float)
     rng = np.random.default_rng(3)
     n = 4000
-    close_in = demo_model.calendar_time(
-        demo_snapshot.as_of, np.zeros(1), demo_model.remaining_days(rng, ranks, age, n)
+    close_in = close_day(
+        demo_model, demo_snapshot.as_of, np.zeros(1), remaining_days(demo_model, rng, ranks, age, n)
     )
     for start, end in [(0, 31), (31, 120)]:
         exact = demo_model.close_probability(demo_snapshot.as_of, ranks, age, start, end)
@@ -140,8 +141,8 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
     for start, end in [(0, 31), (31, 120)]:
         m = 200_000
         created = rng.uniform(0, end, m)
-        effort = demo_model.remaining_days(rng, np.zeros(m, int), np.zeros(m), 1)[0]
-        close_new = demo_model.calendar_time(demo_snapshot.as_of, created, effort)
+        effort = remaining_days(demo_model, rng, np.zeros(m, int), np.zeros(m), 1)[0]
+        close_new = close_day(demo_model, demo_snapshot.as_of, created, effort)
         simulated = float(((close_new >= start) & (close_new < end)).mean())
         exact = demo_model.new_deal_close_probability(demo_snapshot.as_of, start, end)
         assert exact == pytest.approx(simulated, abs=4 * np.sqrt(simulated * (1 - simulated) / m) + 0.002)

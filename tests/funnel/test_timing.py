@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from omnimodel.funnel.model import StageTiming, _competing_risks
+from tests.funnel.simulate import sample_stay
 
 ADVANCE, LOSS = 1 / 20, 1 / 60  # daily hazards: P(advance) = 0.75, time to exit ~ Exp(mean 15 days)
 
@@ -38,7 +39,7 @@ def test_time_to_advance_is_drawn_from_the_advances_not_from_the_losses():
     timing = StageTiming.fit(days, np.ones(n, bool), win)
     rng = np.random.default_rng(0)
     tail_rate = rng.gamma(timing.tail[0], 1 / timing.tail[1], size=(20_000, 1))
-    draws = timing.sample(rng, np.zeros(1), tail_rate)[:, 0]
+    draws = sample_stay(timing, rng, np.zeros(1), tail_rate)[:, 0]
     assert np.median(draws) == pytest.approx(10 * np.log(2), abs=1.0)
     assert np.quantile(draws, 0.99) < 60
     # a lead 100 days old has outlived almost every win: it is nearly dead, unlike a fresh one
@@ -57,5 +58,5 @@ def test_memoryless_hazards_leave_the_advance_chance_unchanged_by_age(follow_up)
     # remaining time to advance given 10 days spent: Exp with the total exit rate (mean 15 days)
     rng = np.random.default_rng(1)
     tail_rate = rng.gamma(timing.tail[0], 1 / timing.tail[1], size=(40_000, 1))
-    rest = timing.sample(rng, np.array([10.0]), tail_rate)[:, 0]
+    rest = sample_stay(timing, rng, np.array([10.0]), tail_rate)[:, 0]
     assert rest.mean() == pytest.approx(1 / (ADVANCE + LOSS), rel=0.1)
