@@ -99,16 +99,19 @@ def main() -> None:
     big = type(snap)(
         snap.as_of, snap.funnel, deals, snap.transitions, snap.stays, snap.raw_deals, snap.raw_events
     )
-    t0 = time.perf_counter()
-    forecast_bookings(
-        model,
-        big,
-        "2026Q1",
-        by=("source_channel", "region", "segment"),
-        random_seed=1,
-        include_new_deals=False,
-    )
-    fc_seconds = time.perf_counter() - t0
+    open_seconds = []  # the first call in a process, then two repeats
+    for _ in range(3):
+        t0 = time.perf_counter()
+        forecast_bookings(
+            model,
+            big,
+            "2026Q1",
+            by=("source_channel", "region", "segment"),
+            random_seed=1,
+            include_new_deals=False,
+        )
+        open_seconds.append(time.perf_counter() - t0)
+    fc_seconds = open_seconds[0]
     deal_draws = len(tiled) * model.n_draws()
     t0 = time.perf_counter()
     forecast_bookings(model, big, "2026Q1", by=("source_channel", "region", "segment"), random_seed=1)
@@ -136,17 +139,17 @@ def main() -> None:
         ess = float(s["ess_bulk"].min())
         print(
             f"| per-deal Bernoulli ({rows:,} rows), {setting} | {seconds:.1f} | {ess:,.0f} | "
-            f"{ess / seconds:,.1f} | {float(s['r_hat'].max()):.3f} | {div} |"
+            f"{ess / seconds:,.3f} | {float(s['r_hat'].max()):.3f} | {div} |"
         )
         print(
             f"\nSpeed-up in wall time: {seconds / ours:.1f}x; in ESS per second: {ours_ess / (ess / seconds):.1f}x."
         )
     print(
         f"\nForecast Monte Carlo over open deals: {fc_seconds:.2f} s for {deal_draws:,} deal-draws "
-        f"= {deal_draws / fc_seconds / 1e6:.1f} million deal-draws per second (with breakdowns by channel, "
-        f"region and segment). With the deals not created yet (about {new_draws:,.0f} more deal-draws, each "
-        f"through every stage): {full_seconds:.2f} s, {(deal_draws + new_draws) / full_seconds / 1e6:.1f} million "
-        "deal-draws per second."
+        f"= {deal_draws / fc_seconds / 1e6:.1f} million deal-draws per second on the first call, "
+        f"{deal_draws / min(open_seconds[1:]) / 1e6:.1f} million on a repeat (with breakdowns by channel, "
+        f"region and segment). With the deals not created yet (about {new_draws:,.0f} expected arrivals x "
+        f"draws, of which only those that book are drawn): {full_seconds:.2f} s in all."
     )
 
 

@@ -26,6 +26,7 @@ mix and value of new deals resampled from the deals created in that year.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import warnings
@@ -222,23 +223,26 @@ class StageTiming:
         later = (seen * later + STALE_PRIOR_DEALS * ever) / (seen + STALE_PRIOR_DEALS)
         return np.where(elapsed >= self._at_end[0], self.tail_advance_share, later) / ever
 
-    def remaining_pmf(self, elapsed: float, k: int) -> np.ndarray:
-        """P(the remaining days to advance fall in [j, j + 1)), j = 0..k-1, given ``elapsed`` days spent and that
-        the deal advances; past the last exit the tail's Gamma-distributed rate is integrated out (Lomax)."""
+    def remaining_pmf(self, k: int, elapsed: float | None = None) -> np.ndarray:
+        """P(the remaining days to advance fall in [j, j + 1)), j = 0..k-1, given that the deal advances and
+        has been in the stage for ``elapsed`` days, still there at the end of that day (None: entering it now,
+        so a same-day advance counts). Past the last exit the tail's Gamma-distributed rate is integrated out
+        (Lomax)."""
         end, _, s_end = self._at_end
-        f_a = float(self._at(self.cif, np.array([float(elapsed)]), 0.0)[0])
+        since = 0.0 if elapsed is None else float(elapsed)
+        done = 0.0 if elapsed is None else float(self._at(self.cif, np.array([since]), 0.0)[0])
         pmf = np.zeros(k)
-        after = self.times > elapsed
+        after = self.times >= since if elapsed is None else self.times > since
         if after.any():
             steps = np.diff(np.concatenate([[0.0], self.cif]))[after]
-            j = np.floor(self.times[after] - elapsed).astype(np.int64)
+            j = np.floor(self.times[after] - since).astype(np.int64)
             np.add.at(pmf, j[j < k], steps[j < k])
         tail_mass = s_end * self.tail_advance_share
         if tail_mass > 0:
             shape, exposure = self.tail
-            x = np.clip(np.arange(k + 1) - (max(end, elapsed) - elapsed), 0, None)
+            x = np.clip(np.arange(k + 1) - (max(end, since) - since), 0, None)
             pmf -= tail_mass * np.diff((1 + x / exposure) ** -shape)
-        rest = self.ever - f_a
+        rest = self.ever - done
         return pmf / rest if rest > 0 else pmf
 
     def to_json(self) -> list:
@@ -439,14 +443,15 @@ class PipelineModel:
     def _fit_period_noise(self, snapshot: PipelineSnapshot, random_seed: int) -> None:
         """Forecast error the model's own chance does not cover, from hindcasts of recent months (log-scale sd).
 
-        With the fitted parameters, the model forecasts each of the last few complete months from the pipeline
-        as it stood at the start of that month, and compares with what was booked. The mean squared log error
+        The model forecasts each of the last few complete months from the pipeline as it stood at the start of
+        that month, with stage timing, arrivals and closing calendar refitted on what was known then, and
+        compares with what was booked. The mean squared log error
         beyond the forecast's own log variance is the extra variance of a period (timing of big deals,
         execution, changes the model does not see). That variance gets a scaled inverse-chi-squared posterior
         from a weak prior (``period_noise_prior``: a sd and its weight in months) and the hindcasts, so a
         model with two hindcasts is not taken to know its error; forecasts draw a variance per draw from it and
-        scale the draw by a log-normal factor. The hindcasts reuse parameters fitted on those months, so the
-        data part is a lower bound.
+        scale the draw by a log-normal factor. The hindcasts keep today's advance posterior (a refit per month
+        would cost a sampler run each), so the data part is still a lower bound.
         """
         from omnimodel.funnel.forecast import forecast_bookings
 
@@ -467,8 +472,13 @@ class PipelineModel:
             past = snapshot.rewind(month.start_time - pd.Timedelta(days=1))
             if past.open_deals.empty:
                 continue
+            # Timing, arrivals and calendar as known then (cheap to refit); the advance posterior is today's.
+            then = copy.copy(self)
+            then._fit_durations(past)
+            then._fit_arrivals(past)
+            then._fit_closing_calendar(past)
             fc = forecast_bookings(
-                self, past, str(month), by=(), random_seed=random_seed, n_draws=300, period_noise=False
+                then, past, str(month), by=(), random_seed=random_seed, n_draws=300, period_noise=False
             )
             actual = self.deal_value(won.loc[won["closed_date"].dt.to_period("M") == month]).sum()
             if actual <= 0 or (fc.total <= 0).mean() > 0.1:
@@ -528,7 +538,7 @@ class PipelineModel:
             here = np.flatnonzero(ranks == r)
             for age in np.unique(elapsed[here]):
                 pick = here[elapsed[here] == age]
-                out[pick] = timing.remaining_pmf(age, k) @ window
+                out[pick] = timing.remaining_pmf(k, age) @ window
         return np.clip(out, 0.0, 1.0)
 
     def new_deal_close_probability(self, as_of: pd.Timestamp, start: int, end: int, steps: int = 8) -> float:
@@ -553,7 +563,7 @@ class PipelineModel:
         whole[0] = 1.0  # nothing left after the last stage
         for r in range(len(self.stage_timing_) - 1, -1, -1):
             after[r] = whole
-            whole = np.convolve(whole, self.stage_timing_[r].remaining_pmf(0.0, k))[:k]
+            whole = np.convolve(whole, self.stage_timing_[r].remaining_pmf(k))[:k]
         return after, whole
 
     def _effort_by_day(self, as_of: pd.Timestamp, horizon: int) -> np.ndarray:

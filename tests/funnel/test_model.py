@@ -141,7 +141,7 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
     for start, end in [(0, 31), (31, 120)]:
         m = 200_000
         created = rng.uniform(0, end, m)
-        effort = remaining_days(demo_model, rng, np.zeros(m, int), np.zeros(m), 1)[0]
+        effort = remaining_days(demo_model, rng, np.zeros(m, int), np.zeros(m), 1, entering=True)[0]
         close_new = close_day(demo_model, demo_snapshot.as_of, created, effort)
         simulated = float(((close_new >= start) & (close_new < end)).mean())
         exact = demo_model.new_deal_close_probability(demo_snapshot.as_of, start, end)

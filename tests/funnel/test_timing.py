@@ -39,7 +39,7 @@ def test_time_to_advance_is_drawn_from_the_advances_not_from_the_losses():
     timing = StageTiming.fit(days, np.ones(n, bool), win)
     rng = np.random.default_rng(0)
     tail_rate = rng.gamma(timing.tail[0], 1 / timing.tail[1], size=(20_000, 1))
-    draws = sample_stay(timing, rng, np.zeros(1), tail_rate)[:, 0]
+    draws = sample_stay(timing, rng, np.zeros(1), tail_rate, entering=True)[:, 0]
     assert np.median(draws) == pytest.approx(10 * np.log(2), abs=1.0)
     assert np.quantile(draws, 0.99) < 60
     # a lead 100 days old has outlived almost every win: it is nearly dead, unlike a fresh one
@@ -60,3 +60,13 @@ def test_memoryless_hazards_leave_the_advance_chance_unchanged_by_age(follow_up)
     tail_rate = rng.gamma(timing.tail[0], 1 / timing.tail[1], size=(40_000, 1))
     rest = sample_stay(timing, rng, np.array([10.0]), tail_rate)[:, 0]
     assert rest.mean() == pytest.approx(1 / (ADVANCE + LOSS), rel=0.1)
+
+
+def test_same_day_advances_count_for_deals_entering_a_stage():
+    # Maven's prospecting deals all advance the day they start: a deal entering the stage (a new deal, or
+    # one reaching it later) advances at once, while one still there at the end of its first day waits
+    timing = StageTiming.fit(np.zeros(100), np.ones(100, bool), np.ones(100, bool))
+    entering = timing.remaining_pmf(5)
+    assert entering[0] == pytest.approx(1.0)
+    still_there = timing.remaining_pmf(5, elapsed=0.0)
+    assert still_there[0] == 0.0
