@@ -19,8 +19,9 @@ hazards estimated from the stays past the 90th percentile of the advances: exits
 10 + days exposed) rate, a Beta-smoothed share of them advances (what follows the longest follow-up is
 estimated, not assumed away).
 
-New deals: Poisson arrivals per day, conjugate Gamma(1 + created, days) posterior over the last year, with the
-mix and value of new deals resampled from the deals created in that year.
+New deals: Poisson arrivals per day, conjugate Gamma(1 + created, days) posterior over the last year, times a
+month-to-month swing (a Gamma factor with mean 1 and the coefficient of variation the year's complete months show
+beyond Poisson chance), with the mix and value of new deals resampled from the deals created in that year.
 """
 
 from __future__ import annotations
@@ -254,6 +255,23 @@ class StageTiming:
         return cls(*(np.array(a, dtype=float) for a in v[:4]), float(v[4]), tuple(v[5]), tuple(v[6]))
 
 
+def _month_to_month_cv(created: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    """Coefficient of variation of the daily creation rate between complete months, beyond Poisson chance
+    (method of moments; 0 with fewer than 3 complete months or no excess)."""
+    months = pd.period_range(start, end, freq="M")
+    months = [m for m in months if m.start_time >= start.normalize() and m.end_time.normalize() <= end]
+    if len(months) < 3:
+        return 0.0
+    counts = created.dt.to_period("M").value_counts().reindex(months, fill_value=0).to_numpy(float)
+    days = np.array([m.days_in_month for m in months], dtype=float)
+    rate = counts / days
+    mean = rate.mean()
+    if mean <= 0:
+        return 0.0
+    excess = rate.var(ddof=1) - np.mean(mean / days)  # minus the Poisson part
+    return float(np.sqrt(max(0.0, excess)) / mean)
+
+
 def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
     """Sufficient statistics: per stage and factor combination, deals that left the stage and advanced."""
     t = snapshot.transitions[snapshot.transitions["result"] != "open"]
@@ -406,7 +424,11 @@ class PipelineModel:
         first = snapshot.deals["created_date"].min()
         days = max(1, (snapshot.as_of - max(start, first)).days)
         recent = snapshot.deals[snapshot.deals["created_date"] > start]
-        self.arrival_posterior_ = {"shape": 1.0 + len(recent), "days": float(days)}
+        self.arrival_posterior_ = {
+            "shape": 1.0 + len(recent),
+            "days": float(days),
+            "month_cv": _month_to_month_cv(recent["created_date"], max(start, first), snapshot.as_of),
+        }
         self.new_deal_templates_ = recent[[*self.factors, "amount"]].reset_index(drop=True)
 
     def _fit_closing_calendar(self, snapshot: PipelineSnapshot) -> None:
@@ -634,10 +656,13 @@ class PipelineModel:
         return (now * later)[:, inverse]
 
     def arrival_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Posterior draws of new deals per day."""
+        """Draws of new deals per day in the coming period: the average rate's posterior times the month-to-month
+        swing seen in the window (a Gamma factor with mean 1), since one month's creations can be far off."""
         self._check_fitted()
         a = self.arrival_posterior_
-        return rng.gamma(a["shape"], 1.0 / a["days"], size=n)
+        rate = rng.gamma(a["shape"], 1.0 / a["days"], size=n)
+        cv = a.get("month_cv", 0.0)
+        return rate * rng.gamma(1.0 / cv**2, cv**2, size=n) if cv > 0 else rate
 
     def stage_conversion(self) -> pd.DataFrame:
         """Average advance probability per stage (all cells, weighted as in the data) with 90 % intervals."""

@@ -40,8 +40,9 @@ def test_maven_backtest_beats_both_baselines(tmp_path):
     assert s.loc["model", "crps"] < s.loc["crm_weights", "crps"]
     assert s.loc["model", "crps"] < s.loc["stage_win_rates", "crps"]
     assert s.loc["model", "brier"] < s.loc["crm_weights", "brier"]
-    # P10-P90 should hold 70-90 % of outcomes; on Maven's swings (July 2017: 76 % of the bookings from deals
-    # created that month) it holds 5 of 8 (benchmarks/RESULTS.md), so half is the bar that guards regressions
+    # P10-P90 should hold 70-90 % of outcomes. It holds 6 of 8 here with seeds 0 and 42 (benchmarks/RESULTS.md),
+    # but July 2017 sits 2.5 % inside its P10: Monte Carlo noise that another CPU's arithmetic can shift, so
+    # the test guards regressions at half
     assert s.loc["model", "coverage_p10_p90"] >= 0.5, result.scores
     rel = result.reliability(bins=5)
     assert set(rel["method"]) == {"model", "crm_weights", "stage_win_rates"}

@@ -1,9 +1,10 @@
-"""Stage timing jointly with the outcome (competing risks): planted exponential hazards with censoring."""
+"""Stage timing jointly with the outcome (competing risks) and the swing of new deals: planted truths."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from omnimodel.funnel.model import StageTiming, _competing_risks
+from omnimodel.funnel.model import StageTiming, _competing_risks, _month_to_month_cv
 from tests.funnel.simulate import sample_stay
 
 ADVANCE, LOSS = 1 / 20, 1 / 60  # daily hazards: P(advance) = 0.75, time to exit ~ Exp(mean 15 days)
@@ -70,3 +71,18 @@ def test_same_day_advances_count_for_deals_entering_a_stage():
     assert entering[0] == pytest.approx(1.0)
     still_there = timing.remaining_pmf(5, elapsed=0.0)
     assert still_there[0] == 0.0
+
+
+def test_month_to_month_swing_of_new_deals_is_recovered():
+    # planted: each month's creation rate is 20 a day times a Gamma factor with cv 0.4; a steady Poisson
+    # stream gives (about) no swing beyond chance
+    rng = np.random.default_rng(11)
+    months = pd.period_range("2020-01", periods=36, freq="M")
+    swings, steady = [], []
+    for factor, out in ((rng.gamma(1 / 0.16, 0.16, len(months)), swings), (np.ones(len(months)), steady)):
+        for m, f in zip(months, factor, strict=True):
+            n = rng.poisson(20 * f * m.days_in_month)
+            out.append(m.start_time + pd.to_timedelta(rng.uniform(0, m.days_in_month, n), unit="D"))
+    start, end = months[0].start_time, months[-1].end_time.normalize()
+    assert _month_to_month_cv(pd.Series(np.concatenate(swings)), start, end) == pytest.approx(0.4, abs=0.12)
+    assert _month_to_month_cv(pd.Series(np.concatenate(steady)), start, end) < 0.06
