@@ -39,10 +39,11 @@ def conversion_intervals(
     """Model estimate with its 90 % interval per phase, and the raw observed rate as a dot."""
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(stage_conv) + 1.5))
     y = np.arange(len(stage_conv))[::-1]
-    ax.errorbar(
-        stage_conv["mean"],
+    mean, low, high = (stage_conv[c].to_numpy(float) for c in ("mean", "p05", "p95"))
+    ax.errorbar(  # arrays, not Series: matplotlib warns on a one-phase funnel's single-element Series
+        mean,
         y,
-        xerr=[stage_conv["mean"] - stage_conv["p05"], stage_conv["p95"] - stage_conv["mean"]],
+        xerr=[mean - low, high - mean],
         fmt="o",
         color=BLUE,
         capsize=4,
@@ -87,10 +88,9 @@ def group_intervals(frame: pd.DataFrame, label: str, title: str):
     f = frame.sort_values("p50")
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(f) + 1.3))
     y = np.arange(len(f))
-    ax.barh(y, f["p50"], color=BLUE, alpha=0.8)
-    ax.errorbar(
-        f["p50"], y, xerr=[f["p50"] - f["p10"], f["p90"] - f["p50"]], fmt="none", color="black", capsize=3
-    )
+    p10, p50, p90 = (f[c].to_numpy(float) for c in ("p10", "p50", "p90"))  # arrays: see conversion_intervals
+    ax.barh(y, p50, color=BLUE, alpha=0.8)
+    ax.errorbar(p50, y, xerr=[p50 - p10, p90 - p50], fmt="none", color="black", capsize=3)
     ax.set_yticks(y, f[label].astype(str))
     ax.xaxis.set_major_formatter(_thousands)
     _tidy(ax, title)
