@@ -48,13 +48,13 @@ default_model_config = {
     ),  # Gamma(shape, rate) prior of each factor's spread of log-odds (mean 0.25)
     "parameterisation": "auto",  # centred, non_centred, or auto (centred where the data pin the effects)
     "duration_prior": (1.0, 10.0),  # Gamma(shape, days) prior on exits per day in a stage's slow tail
-    "arrival_window_days": 365,
+    "arrival_window_days": 365,  # new-deal rate and mix come from deals created in this window before as_of
     "closing_calendar": "quarter",  # quarter: learn a month-of-quarter closing rhythm; none: flat
     "calendar_prior_closes": 20.0,  # pseudo-closes pulling each month's closing intensity towards 1
     "calendar_min_quarters": 2,  # complete quarters of wins needed before a month-of-quarter rhythm is learned
     "hindcast_months": 6,  # recent months re-forecast to measure the error the model's own chance misses
     "period_noise_prior": (0.15, 4.0),  # prior sd of a month's extra log error, and its weight in months
-    "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred  # new-deal rate and mix come from deals created in this window before as_of
+    "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred
 }
 default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.95}
 CONVERGED_RHAT = 1.01
