@@ -194,6 +194,8 @@ class StageTiming:
 
     def _at(self, values: np.ndarray, elapsed: np.ndarray, before: float) -> np.ndarray:
         idx = np.searchsorted(self.times, elapsed, side="right") - 1  # last exit time <= elapsed
+        if not len(values):  # no exit seen yet (an early snapshot)
+            return np.full(np.shape(elapsed), before)
         return np.where(idx >= 0, values[np.maximum(idx, 0)], before)
 
     @property
@@ -219,7 +221,7 @@ class StageTiming:
         s_a = self._at(self.surv, elapsed, 1.0)
         rest = ever - self._at(self.cif, elapsed, 0.0)
         idx = np.searchsorted(self.times, elapsed, side="right")
-        seen = np.where(idx < len(self.times), self.at_risk[np.minimum(idx, len(self.times) - 1)], 0.0)
+        seen = np.append(self.at_risk, 0.0)[idx]  # stays at risk at the next exit; none past the last
         later = np.where(s_a > 0, rest / np.maximum(s_a, 1e-12), ever)
         later = (seen * later + STALE_PRIOR_DEALS * ever) / (seen + STALE_PRIOR_DEALS)
         return np.where(elapsed >= self._at_end[0], self.tail_advance_share, later) / ever

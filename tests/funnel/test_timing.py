@@ -86,3 +86,17 @@ def test_month_to_month_swing_of_new_deals_is_recovered():
     start, end = months[0].start_time, months[-1].end_time.normalize()
     assert _month_to_month_cv(pd.Series(np.concatenate(swings)), start, end) == pytest.approx(0.4, abs=0.12)
     assert _month_to_month_cv(pd.Series(np.concatenate(steady)), start, end) < 0.06
+
+
+def test_a_stage_nobody_has_left_yet_falls_back_on_the_prior():
+    # An early snapshot: every stay in the stage is still open, so there is no exit to estimate timing from.
+    days = np.array([3.0, 10.0, 40.0])
+    none = np.zeros(3, dtype=bool)
+    timing = StageTiming.fit(days, none, none, prior=(1.0, 10.0))
+    assert timing.ever == pytest.approx(0.5)  # Beta(1, 1) share of advances among exits
+    assert np.allclose(timing.still_advancing(np.array([0.0, 5.0, 500.0])), 1.0)
+    # Exits at a Gamma(1, 10 + 53 days exposed) rate: a Lomax time, P(T < k) = 1 - (1 + k / 63) ** -1.
+    pmf = timing.remaining_pmf(4000)
+    assert (pmf >= 0).all()
+    assert pmf[:30].sum() == pytest.approx(1 - (1 + 30 / 63) ** -1)
+    assert pmf.sum() == pytest.approx(1 - (1 + 4000 / 63) ** -1)
