@@ -20,7 +20,7 @@ EPILOG = """examples:
   omnimodel validate exports/ --adapter canonical    check a folder of CSV files, change nothing
   omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb
   omnimodel pipeline forecast --workspace data/demo.duckdb --period 2026Q1 --target 1500000
-  omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --snapshots 8
+  omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --snapshots 9
   omnimodel targets backtest --series au-visitor-nights
   omnimodel lab                                      JupyterLab with the omnimodel kernel
 """

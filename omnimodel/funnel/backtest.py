@@ -10,7 +10,8 @@ same snapshots:
 - ``stage_win_rates``: each stage's raw historical win rate (won / closed among deals that reached the stage,
   no pooling) times deal value, for the same deals.
 
-Baselines give one number, so their CRPS is the absolute error. Deals without an expected close date are
+``pit`` is the share of forecast draws below what happened (uniform if the forecasts are calibrated; below 0.1
+or above 0.9 is a miss of P10-P90). Baselines give one number, so their CRPS is the absolute error. Deals without an expected close date are
 expected to close after the median days-to-close from their stage seen so far.
 """
 
@@ -71,6 +72,23 @@ def _expected_close(snapshot: PipelineSnapshot, open_deals: pd.DataFrame) -> pd.
     return open_deals["expected_close_date"].fillna(fallback)
 
 
+def default_snapshots(final: PipelineSnapshot, freq: str, n: int) -> list[str]:
+    """The last ``n`` period ends that have a won deal before them and a completely recorded period after."""
+    # Only periods the data covers completely: closes recorded and new deals still being recorded.
+    data_end = min(final.as_of, final.deals["created_date"].max())
+    ends = pd.period_range(final.deals["created_date"].min(), final.as_of, freq=freq)
+    complete = [p for p in ends if (p + 1).end_time.normalize() <= data_end]
+    # A snapshot before the first win has nothing to learn a win from: it would only score a forecast of 0.
+    first_win = final.deals.loc[final.deals["outcome"] == "won", "closed_date"].min()
+    complete = [p for p in complete if pd.notna(first_win) and p.end_time.normalize() >= first_win]
+    if not complete:
+        raise OmnimodelError(
+            "not enough history for a backtest: no complete period after the first won deal",
+            fix="use a shorter freq (e.g. M)",
+        )
+    return [str(p.end_time.date()) for p in complete[-n:]]
+
+
 @dataclass
 class BacktestResult:
     """Scores per snapshot and method, and deal-level win probabilities for calibration."""
@@ -117,7 +135,7 @@ def backtest(
     measure: str = "amount",
     echo=None,
 ) -> BacktestResult:
-    """Rolling-origin backtest; by default the last ``n_snapshots`` period ends whose next period is complete.
+    """Rolling-origin backtest; by default on :func:`default_snapshots`.
 
     Examples
     --------
@@ -126,13 +144,9 @@ def backtest(
     """
     final = pipeline_snapshot(ws, funnel)  # the latest state: outcomes known by the end of the data
     if snapshots is None:
-        # Only periods the data covers completely: closes recorded and new deals still being recorded.
-        data_end = min(final.as_of, final.deals["created_date"].max())
-        ends = pd.period_range(final.deals["created_date"].min(), final.as_of, freq=freq)
-        complete = [p for p in ends if (p + 1).end_time.normalize() <= data_end]
-        if len(complete) < 1:
-            raise OmnimodelError("not enough history for a backtest", fix="use a shorter freq (e.g. M)")
-        snapshots = [str(p.end_time.date()) for p in complete[-n_snapshots:]]
+        snapshots = default_snapshots(final, freq, n_snapshots)
+        if echo and len(snapshots) < n_snapshots:
+            echo(f"  only {len(snapshots)} snapshots have a won deal before them and a complete period after")
     truth = final.deals.set_index("opportunity_id")
     scores, deal_rows, diags = [], [], []
     weights = crm_stage_weights(funnel)
@@ -151,6 +165,7 @@ def backtest(
         diags.append((as_of, model.diagnostics_))
         fc = forecast_bookings(model, snap, str(period), by=(), random_seed=random_seed)
         q = fc.quantiles()
+        pit = float((fc.total < actual).mean())
         scores.append(
             {
                 "as_of": as_of,
@@ -163,6 +178,7 @@ def backtest(
                 "ape": abs(q["p50"] - actual) / actual if actual else np.nan,
                 "crps": crps_from_draws(fc.total, actual),
                 "covered": q["p10"] <= actual <= q["p90"],
+                "pit": pit,
                 "converged": model.diagnostics_.converged,
             }
         )
@@ -188,6 +204,7 @@ def backtest(
                     "ape": abs(point - actual) / actual if actual else np.nan,
                     "crps": abs(point - actual),
                     "covered": False,
+                    "pit": np.nan,
                     "converged": True,
                 }
             )
@@ -213,6 +230,6 @@ def backtest(
         if echo:
             echo(
                 f"  as of {as_of}: actual {actual:,.0f}, model P50 {q['p50']:,.0f} "
-                f"[{q['p10']:,.0f}, {q['p90']:,.0f}]; {model.diagnostics_.message()[:40]}"
+                f"[{q['p10']:,.0f}, {q['p90']:,.0f}], PIT {pit:.3f}; {model.diagnostics_.message()[:40]}"
             )
     return BacktestResult(pd.DataFrame(scores), pd.concat(deal_rows, ignore_index=True), diags)

@@ -24,6 +24,9 @@ from omnimodel.funnel.snapshot import PipelineSnapshot
 COMMIT_AT = 0.7
 BEST_CASE_AT = 0.3
 CHUNK = 200  # draws per chunk: bounds memory at CHUNK x deals
+#: forecast paths by default; with fewer posterior draws the paths cycle through them, so that P10 and P90 are
+#: not moved by Monte Carlo noise (about 1 % of the spread at 4,000 paths, against 2 % at 1,000)
+FORECAST_PATHS = 4000
 
 
 @dataclass
@@ -83,7 +86,8 @@ def forecast_bookings(
 ) -> BookingsForecast:
     """Forecast bookings in ``period`` (``2026Q1``, ``2026-01`` or ``2026``) from the snapshot's open deals.
 
-    ``where`` keeps only deals with these attribute values (e.g. ``{"region": "North"}``; None values are
+    ``n_draws`` forecast paths cycle through the posterior draws (default: at least :data:`FORECAST_PATHS`,
+    each posterior draw equally often). ``where`` keeps only deals with these attribute values (e.g. ``{"region": "North"}``; None values are
     ignored); the model itself stays fitted on all deals, so small slices still borrow strength. ``by`` names
     group columns of the deals; ``"source_channel+region"`` groups by both, ``"stage+..."`` by the stage the
     deal is in now (``"new"`` for deals not created yet).
@@ -100,9 +104,11 @@ def forecast_bookings(
     end = (p.end_time.normalize() - snapshot.as_of).days + 1  # days after as_of, end exclusive
     where = {k: v for k, v in (where or {}).items() if v is not None}
     deals = _keep(snapshot.open_deals, where).reset_index(drop=True)
-    n_draws = min(n_draws or model.n_draws(), model.n_draws())
+    passes = -(-FORECAST_PATHS // model.n_draws())  # whole passes over the posterior draws
+    n_draws = n_draws or model.n_draws() * passes
+    of = np.arange(n_draws) % model.n_draws()  # the posterior draw behind each path
     amounts = model.deal_value(deals)
-    win = model.win_probability(deals)[:n_draws]  # (D, N)
+    win = model.win_probability(deals)  # (posterior draws, deals)
     ranks = deals["reached"].to_numpy()
     groups = {g: pd.Categorical(_group_labels(deals, g)) for g in by}
 
@@ -121,7 +127,7 @@ def forecast_bookings(
     sums = np.zeros((n_draws, value_to.shape[1]))
     for lo in range(0, n_draws, CHUNK):
         hi = min(n_draws, lo + CHUNK)
-        books = rng.random((hi - lo, len(deals)), dtype=np.float32) < win[lo:hi] * closes_inside
+        books = rng.random((hi - lo, len(deals)), dtype=np.float32) < win[of[lo:hi]] * closes_inside
         sums[lo:hi] = books.astype(np.float64) @ value_to
     total = sums[:, 0]
     by_group = {
@@ -142,7 +148,7 @@ def forecast_bookings(
         inside = model.new_deal_close_probability(snapshot.as_of, start, end)
         lam = model.arrival_rates(rng, n_draws) * end
         booked = rng.poisson(
-            lam[:, None] * (sizes / len(templates)) * _win_for_cells(model, cells)[:n_draws] * inside
+            lam[:, None] * (sizes / len(templates)) * _win_for_cells(model, cells)[of] * inside
         )
         draw_of = np.repeat(np.repeat(np.arange(n_draws), len(cells)), booked.ravel())
         cell = np.repeat(np.tile(np.arange(len(cells)), n_draws), booked.ravel())

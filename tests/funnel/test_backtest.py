@@ -1,12 +1,14 @@
 """Backtest on the real Maven CRM pipeline: the model beats the CRM's stage weights and raw stage win rates."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from omnimodel import Workspace
 from omnimodel.config import load_funnel
 from omnimodel.data.ingest import ingest
-from omnimodel.funnel.backtest import backtest, crps_from_draws
+from omnimodel.funnel.backtest import backtest, crps_from_draws, default_snapshots
+from omnimodel.funnel.snapshot import pipeline_snapshot
 
 from ..conftest import SHARED_DATA
 
@@ -22,6 +24,20 @@ def test_crps_matches_its_closed_form_for_a_normal():
     assert crps_from_draws(np.full(10, 3.0), 5.0) == pytest.approx(2.0)
 
 
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
+def test_snapshots_start_once_a_deal_has_been_won(tmp_path):
+    # Maven's first deals are created in October 2016 but the first is won in March 2017: snapshots before
+    # that would only score a forecast of nothing.
+    ingest(SHARED_DATA / "maven_crm", "maven_crm", tmp_path / "maven.duckdb")
+    with Workspace(tmp_path / "maven.duckdb") as ws:
+        final = pipeline_snapshot(ws, load_funnel("maven_crm"))
+    first_win = final.deals.loc[final.deals["outcome"] == "won", "closed_date"].min()
+    snapshots = default_snapshots(final, "M", 24)
+    assert pd.Timestamp(snapshots[0]) >= first_win > pd.Timestamp(snapshots[0]) - pd.offsets.MonthEnd(1)
+    assert snapshots[-1] == "2017-11-30"  # December 2017 is the last month recorded completely
+    assert default_snapshots(final, "M", 3) == snapshots[-3:]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
 def test_maven_backtest_beats_both_baselines(tmp_path):
@@ -31,19 +47,18 @@ def test_maven_backtest_beats_both_baselines(tmp_path):
             ws,
             load_funnel("maven_crm"),
             freq="M",
-            n_snapshots=8,
+            n_snapshots=12,  # all there are: March to November 2017
             sampler_config={"draws": 500, "tune": 500},
             random_seed=0,
         )
     s = result.summary().set_index("method")
-    assert s.loc["model", "snapshots"] == 8
+    assert s.loc["model", "snapshots"] == 9
     assert s.loc["model", "crps"] < s.loc["crm_weights", "crps"]
     assert s.loc["model", "crps"] < s.loc["stage_win_rates", "crps"]
     assert s.loc["model", "brier"] < s.loc["crm_weights", "brier"]
-    # P10-P90 should hold 70-90 % of outcomes. It holds 6 of 8 here with seeds 0 and 42 (benchmarks/RESULTS.md),
-    # but July 2017 sits 2.5 % inside its P10: Monte Carlo noise that another CPU's arithmetic can shift, so
-    # the test guards regressions at half
-    assert s.loc["model", "coverage_p10_p90"] >= 0.5, result.scores
+    # P10-P90 holds 7 of the 9 months. The month nearest an edge (July 2017, PIT 0.12-0.14 over 4 fit and 4
+    # forecast seeds) is about 5 Monte Carlo standard deviations inside, so another seed or CPU keeps it.
+    assert 0.7 <= s.loc["model", "coverage_p10_p90"] <= 0.9, result.scores
     rel = result.reliability(bins=5)
     assert set(rel["method"]) == {"model", "crm_weights", "stage_win_rates"}
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from omnimodel.data.demo import FUNNEL, STAGES
 from omnimodel.exceptions import NotFittedError
-from omnimodel.funnel.forecast import forecast_bookings
+from omnimodel.funnel.forecast import FORECAST_PATHS, forecast_bookings
 from omnimodel.funnel.model import PipelineModel
 from tests.funnel.simulate import close_day, remaining_days
 
@@ -68,6 +68,9 @@ def test_forecast_is_coherent_and_seeded(demo_model, demo_snapshot):
     fc = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=1)
     again = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=1)
     np.testing.assert_array_equal(fc.total, again.total)
+    # enough paths that P10/P90 barely move with the seed, each posterior draw used equally often
+    assert len(fc.total) >= FORECAST_PATHS and len(fc.total) % demo_model.n_draws() == 0
+    assert len(forecast_bookings(demo_model, demo_snapshot, "2026Q1", n_draws=300).total) == 300
     for g, frame in fc.by_group.items():  # groups add up to the total in every draw
         np.testing.assert_allclose(frame.sum(axis=1).to_numpy(), fc.total, rtol=1e-9, err_msg=g)
     q = fc.quantiles()
