@@ -10,6 +10,10 @@ export PYTENSOR_FLAGS ?= base_compiledir=$(CURDIR)/.cache/pytensor
 export PYTEST_DISABLE_PLUGIN_AUTOLOAD = 1
 # Spark (engine-parity tests) binds to loopback only.
 export SPARK_LOCAL_IP = 127.0.0.1
+# Work runs in parallel processes (pytest workers, report jobs), each on small matrices: OpenBLAS's own threads
+# only spin and steal the other process's core (an ETS backtest ran 3.5x slower beside another worker).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 JOBS ?= 2
 PYTEST_ARGS ?=
 
