@@ -228,8 +228,9 @@ def backtest(
                 )
             )
         if echo:
+            fit = ("converged" if model.diagnostics_.converged else "NOT CONVERGED") + ": "
             echo(
                 f"  as of {as_of}: actual {actual:,.0f}, model P50 {q['p50']:,.0f} "
-                f"[{q['p10']:,.0f}, {q['p90']:,.0f}], PIT {pit:.3f}; {model.diagnostics_.message()[:40]}"
+                f"[{q['p10']:,.0f}, {q['p90']:,.0f}], PIT {pit:.3f}; {fit}{model.diagnostics_.figures}"
             )
     return BacktestResult(pd.DataFrame(scores), pd.concat(deal_rows, ignore_index=True), diags)

@@ -77,11 +77,15 @@ class Diagnostics:
             self.max_rhat <= CONVERGED_RHAT and self.min_ess_bulk >= CONVERGED_ESS and self.divergences == 0
         )
 
-    def message(self) -> str:
-        figures = (
-            f"r-hat max {self.max_rhat:.3f}, effective sample size min {self.min_ess_bulk:,.0f}, "
+    @property
+    def figures(self) -> str:
+        return (
+            f"r-hat max {self.max_rhat:.2f}, effective sample size min {self.min_ess_bulk:,.0f}, "
             f"{self.divergences} divergences ({self.chains} chains x {self.draws} draws)"
         )
+
+    def message(self) -> str:
+        figures = self.figures
         if self.converged:
             return f"Converged: {figures}."
         return (
