@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from omnimodel.targets.series import Hierarchy
 
@@ -129,13 +130,18 @@ class BaselineBacktest:
 
 
 def backtest(
-    hierarchy: Hierarchy, h: int | None = None, n_select: int = 4, n_score: int = 8, choose_by: str = "series"
+    hierarchy: Hierarchy,
+    h: int | None = None,
+    n_select: int = 4,
+    n_score: int = 8,
+    choose_by: str = "series",
+    progress: bool = False,
 ) -> BaselineBacktest:
     """Choose a model per node on the first ``n_select`` origins; score it on the last ``n_score``.
 
     ``choose_by="level"`` chooses one model per hierarchy level (the lowest mean MASE over all the level's
     series, among models every one of them can use): for short series, where a choice made on two or three
-    origins of one series is mostly noise.
+    origins of one series is mostly noise. ``progress`` shows a progress bar over the series (on stderr).
     """
     if choose_by not in ("series", "level"):
         raise ValueError(f"choose_by must be 'series' or 'level', got {choose_by!r}")
@@ -143,7 +149,7 @@ def backtest(
     h = h or m
     series = hierarchy.all_series()
     details = []
-    for node in series.columns:
+    for node in tqdm(series.columns, desc="backtest", unit="series", disable=not progress, leave=False):
         d = rolling_origin(series[node].to_numpy(float), m, h, n_select, n_score)
         d.insert(0, "node", node)
         details.append(d)

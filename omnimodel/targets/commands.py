@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def _hierarchy(args):
@@ -22,7 +23,12 @@ def backtest_command(args) -> int:
 
     hierarchy = _hierarchy(args)
     result = backtest(
-        hierarchy, h=args.horizon, n_select=args.choose, n_score=args.score, choose_by=args.choose_by
+        hierarchy,
+        h=args.horizon,
+        n_select=args.choose,
+        n_score=args.score,
+        choose_by=args.choose_by,
+        progress=sys.stderr.isatty(),  # a terminal watches it; logs and pipes stay clean
     )
     out = {
         "source": args.workspace or args.series,

@@ -87,10 +87,12 @@ def test_mase_against_a_hand_computed_case():
     np.testing.assert_array_equal(baseline.seasonal_naive(y, 4, 3), [12, 22, 32, 12])
 
 
-def test_choosing_per_level_gives_one_model_per_level(demo_workspace):
+def test_choosing_per_level_gives_one_model_per_level(demo_workspace, capsys):
     with Workspace(demo_workspace) as ws:
         h = series.workspace_revenue(ws, ("channel", "region")).until("2025-12")
-    per_series = baseline.backtest(h, h=3, n_select=2, n_score=1)
+    per_series = baseline.backtest(h, h=3, n_select=2, n_score=1, progress=True)
+    n = len(h.all_series().columns)
+    assert f"{n}/{n}" in capsys.readouterr().err  # the progress bar counted every series
     per_level = baseline.backtest(h, h=3, n_select=2, n_score=1, choose_by="level")
     depth = h.nodes().set_index("node")["depth"]
     models = per_level.summary.set_index("node")["model"]
