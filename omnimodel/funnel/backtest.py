@@ -11,8 +11,8 @@ same snapshots:
   no pooling) times deal value, for the same deals.
 
 ``pit`` is the share of forecast draws below what happened (uniform if the forecasts are calibrated; below 0.1
-or above 0.9 is a miss of P10-P90). Baselines give one number, so their CRPS is the absolute error. Deals without an expected close date are
-expected to close after the median days-to-close from their stage seen so far.
+or above 0.9 is a miss of P10-P90). Baselines give one number, so their CRPS is the absolute error. Deals
+without an expected close date are expected to close after the median days-to-close from their stage so far.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """Monte Carlo bookings forecast for a period, from the posterior of a fitted :class:`PipelineModel`.
 
-For every posterior draw: each open deal books with its drawn win probability (lower for stale deals) times
-its exact chance of closing inside the period once won (the time the advances took, given the days already
-spent, timed by the month-of-quarter win calendar); new deals arrive as a Poisson process with the drawn rate,
-take the mix and value of a deal created in the last year, and must pass every stage; since arrivals are
-Poisson, the ones that book are Poisson too (thinned by P(win) x P(close inside)), and only those are drawn. A
-per-draw period shock carries the error seen in recent hindcasts. Everything is vectorised over draws and deals.
+For every forecast path (at least 4,000, cycling through the posterior draws): each open deal books with its
+drawn win probability (lower for stale deals) times its exact chance of closing inside the period once won (the
+time the advances took, given the days already spent, timed by the month-of-quarter win calendar); new deals
+arrive as a Poisson process with the drawn rate, take the mix and value of a deal created in the last year, and
+must pass every stage; since arrivals are Poisson, the ones that book are Poisson too (thinned by P(win) x
+P(close inside)), and only those are drawn. A per-path period shock carries the error seen in recent hindcasts.
+Everything is vectorised over paths and deals.
 """
 
 from __future__ import annotations
@@ -87,8 +88,9 @@ def forecast_bookings(
     """Forecast bookings in ``period`` (``2026Q1``, ``2026-01`` or ``2026``) from the snapshot's open deals.
 
     ``n_draws`` forecast paths cycle through the posterior draws (default: at least :data:`FORECAST_PATHS`,
-    each posterior draw equally often). ``where`` keeps only deals with these attribute values (e.g. ``{"region": "North"}``; None values are
-    ignored); the model itself stays fitted on all deals, so small slices still borrow strength. ``by`` names
+    each posterior draw equally often). ``where`` keeps only deals with these attribute values (e.g.
+    ``{"region": "North"}``; None values are ignored); the model itself stays fitted on all deals, so small
+    slices still borrow strength. ``by`` names
     group columns of the deals; ``"source_channel+region"`` groups by both, ``"stage+..."`` by the stage the
     deal is in now (``"new"`` for deals not created yet).
 
