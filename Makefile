@@ -17,7 +17,7 @@ export OMP_NUM_THREADS ?= 1
 JOBS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: report test lab whatif lint clean
+.PHONY: report test test-fast lab whatif lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ report: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -p xdist.plugin -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
+# The unit tests only: no model sampling, notebook runs, Spark or browser (tests marked slow are left out).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -p xdist.plugin -n $(JOBS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
 lab: $(VENV)/.installed
 	$(BIN)/omnimodel lab
 
@@ -47,6 +51,7 @@ whatif: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check omnimodel tests benchmarks
 	$(BIN)/ruff format --check omnimodel tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf reports/2* reports/.2* reports/latest .cache .pytest_cache .ruff_cache build *.egg-info

@@ -30,7 +30,7 @@ ROOT = HERE.parent
 def series_sets() -> dict:
     from omnimodel import Workspace
     from omnimodel.data import demo
-    from omnimodel.targets import series
+    from omnimodel.forecasting import series
 
     demo_path = ROOT / "data" / "demo.duckdb"
     if not demo_path.exists():
@@ -46,7 +46,7 @@ def series_sets() -> dict:
 
 
 def omnimodel_pick(y: np.ndarray, m: int):
-    from omnimodel.targets import baseline
+    from omnimodel.forecasting import baseline
 
     best, best_aicc = None, np.inf
     for name in baseline._candidates(y, m):
@@ -68,13 +68,13 @@ def statsforecast_pick(y: np.ndarray, m: int):
 
 
 def _mase(train, test, forecast, m) -> float:
-    from omnimodel.targets.baseline import mase_scale
+    from omnimodel.forecasting.baseline import mase_scale
 
     return float(np.mean(np.abs(test - forecast)) / mase_scale(train, m))
 
 
 def main() -> None:
-    from omnimodel.targets import baseline
+    from omnimodel.forecasting import baseline
 
     warnings.simplefilter("ignore")
     rows = []

@@ -2,7 +2,7 @@
 
 On the default demo workspace (built when missing), with the goals in goals.yaml:
 
-- ``engine``: ``whatif.engine.evaluate`` for one changed scenario (targets, forecast quantiles, P(hit) and
+- ``engine``: ``targets.scenario.evaluate`` for one changed scenario (targets, forecast quantiles, P(hit) and
   profit at 28 nodes), over many random scenarios;
 - ``panel``: one slider change in ``WhatIfPanel`` (evaluate + the PNG chart + the HTML table), which is what a
   manager waits for;
@@ -38,9 +38,10 @@ def main() -> None:
     from omnimodel import Workspace
     from omnimodel.config import load_strategy_goals
     from omnimodel.data import demo
+    from omnimodel.forecasting import baseline, series
     from omnimodel.funnel.forecast import forecast_bookings
-    from omnimodel.targets import baseline, plan, series
-    from omnimodel.whatif.engine import Scenario, evaluate
+    from omnimodel.targets import plan
+    from omnimodel.targets.scenario import Scenario, evaluate
     from omnimodel.whatif.widgets import WhatIfPanel
 
     path = ROOT / "data" / "demo.duckdb"

@@ -12,8 +12,7 @@ from omnimodel.exceptions import (
     ValidationError,
     WorkspaceError,
 )
-
-__version__ = "0.1.0"
+from omnimodel.version import __version__
 
 __all__ = [
     "ConfigError",

@@ -169,6 +169,7 @@ class FunnelDefinition:
 
     @property
     def stage_names(self) -> list[str]:
+        """The phases' names in funnel order."""
         return [s.name for s in self.stages]
 
     def rank(self, stage: str) -> int:

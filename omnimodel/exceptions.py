@@ -74,6 +74,7 @@ class Problem:
         return text + (f". Fix: {self.fix}" if self.fix else "")
 
     def to_dict(self) -> dict:
+        """The error as plain data (message, table, column, rows, fix) for ``--json``."""
         return {
             "table": self.table,
             "column": self.column,

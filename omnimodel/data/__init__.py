@@ -1,0 +1,27 @@
+"""Canonical tables: schema, validation, readers, adapters, the workspace and the demo company."""
+
+from omnimodel.lazy import exports
+
+_PUBLIC = {
+    "Workspace": "workspace",
+    "write_workspace": "workspace",
+    "copy_workspace": "workspace",
+    "validate_source": "ingest",
+    "ingest": "ingest",
+    "IngestReport": "ingest",
+    "TABLES": "schema",
+    "CHANNELS": "schema",
+    "data_model_markdown": "schema",
+    "workspace_summary": "overview",
+    "sales_by_month": "overview",
+    "redact": "overview",
+    "parse_period": "overview",
+    "sales_lines": "queries",
+    "line_revenue": "queries",
+    "QUERY_SET": "queries",
+    "load_indicators": "indicators",
+    "to_iso2": "countries",
+    "read_table_file": "readers",
+}
+__getattr__, __dir__ = exports(__name__, _PUBLIC)
+__all__ = sorted(_PUBLIC)

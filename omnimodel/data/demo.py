@@ -19,6 +19,7 @@ Everything is vectorised numpy: the ``large`` size (over 10 million order lines)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,8 @@ STAGES = ["lead", "qualified", "proposal", "negotiation"]  # then "won"; "lost" 
 
 @dataclass(frozen=True)
 class DemoSize:
+    """How big a demo company to build: customers, products per category, deals and touchpoints per year."""
+
     customers: int
     products_per_category: int
     opportunities: int
@@ -133,7 +136,7 @@ BUSINESS_SEASON = [0.85, 0.90, 1.30, 0.85, 0.90, 1.30, 0.70, 0.85, 1.30, 0.90, 0
 ACQUISITION_GROWTH = 0.15  # new customers per year grow by this share
 PRICE_INFLATION = 0.03  # list prices rise by this share per year
 
-FUNNEL = {
+FUNNEL: dict[str, Any] = {
     "stages": STAGES,
     "base_advance_logit": [0.2, 0.4, 0.6, 0.85],  # lead->qualified, ..., negotiation->won
     "segment_effect": {"enterprise": -0.3, "mid_market": 0.1, "small_business": 0.35, "public_sector": -0.15},

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnimodel.data.workspace import resolve_path
+from omnimodel.environment import resolve_path
 from omnimodel.exceptions import OmnimodelError
 
 DEFAULT_FOLDER = "../shared/data/country_indicators"

@@ -27,9 +27,11 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
+        """True when no problem stopped the load."""
         return not self.problems
 
     def to_dict(self) -> dict:
+        """The report as plain data (for ``--json``)."""
         return {
             "source": self.source,
             "adapter": self.adapter,
@@ -43,6 +45,7 @@ class IngestReport:
         }
 
     def text(self) -> str:
+        """The report in words, one line per table and problem."""
         lines = [f"Source {self.source} (adapter {self.adapter})", "Rows loaded:"]
         lines += [f"  {name:<16} {n:>12,}" for name, n in self.rows.items()]
         if self.quirks:

@@ -5,9 +5,9 @@ All queries are Ibis expressions, so they run in the engine (DuckDB, Spark, ...)
 
 from __future__ import annotations
 
-import ibis
 import pandas as pd
 
+from omnimodel.data.queries import sales_lines
 from omnimodel.data.schema import PERSONAL_COLUMNS, TABLES
 from omnimodel.data.workspace import Workspace
 
@@ -48,12 +48,6 @@ def workspace_summary(ws: Workspace) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def line_revenue(lines: ibis.Table) -> ibis.Value:
-    """Net revenue of an order line: quantity x unit price x (1 - discount)."""
-    discount = lines.discount.fill_null(0) if "discount" in lines.columns else 0
-    return lines.quantity * lines.unit_price * (1 - discount)
-
-
 def sales_by_month(
     ws: Workspace,
     by: str = "channel",
@@ -72,32 +66,21 @@ def sales_by_month(
     region : str, optional
         Keep only customers of this region.
     """
-    orders, lines = ws.table("orders"), ws.table("order_lines")
-    t = lines.join(orders, "order_id")
-    needs_customers = by not in orders.columns or region is not None
+    t = sales_lines(ws, start, end)
+    needs_customers = by not in ws.table("orders").columns or region is not None
     if needs_customers:
         customers = ws.table("customers").select("customer_id", "region", "segment", "is_business")
         t = t.left_join(customers, "customer_id")
-    if start:
-        t = t.filter(t.order_date >= ibis.timestamp(pd.Timestamp(start)))
-    if end:
-        t = t.filter(t.order_date < ibis.timestamp(pd.Timestamp(end) + pd.Timedelta(days=1)))
     if region:
         t = t.filter(t.region == region)
     cost = (t.quantity * t.unit_cost.fill_null(0)) if "unit_cost" in t.columns else 0
-    t = t.mutate(month=t.order_date.truncate("M"), revenue=line_revenue(t), cost=cost)
+    t = t.mutate(month=t.order_date.truncate("M"), cost=cost)
     agg = t.group_by(["month", by]).aggregate(
         orders=t.order_id.nunique(), revenue=t.revenue.sum(), margin=(t.revenue - t.cost).sum()
     )
     out = agg.order_by(["month", by]).execute()
     out["month"] = pd.to_datetime(out["month"])
     return out
-
-
-def count_by(ws: Workspace, table: str, columns: list[str]) -> pd.DataFrame:
-    """Row counts of a table by the given columns, largest first."""
-    t = ws.table(table)
-    return t.group_by(columns).aggregate(rows=t.count()).order_by(ibis.desc("rows")).execute()
 
 
 def parse_period(period: str) -> pd.Period:
@@ -112,45 +95,3 @@ def parse_period(period: str) -> pd.Period:
         raise ParameterError(
             f"period {period!r} is not a quarter, month or year", fix="write e.g. 2026Q1, 2026-01 or 2026"
         ) from exc
-
-
-def _opportunities(ws: Workspace, as_of: str | None, region: str | None, channel: str | None) -> ibis.Table:
-    t = ws.table("opportunities")
-    if as_of:
-        t = t.filter(t.created_date <= ibis.date(pd.Timestamp(as_of).date()))
-    if region:
-        t = t.filter(t.region == region)
-    if channel:
-        t = t.filter(t.source_channel == channel)
-    return t
-
-
-def pipeline_snapshot(
-    ws: Workspace, as_of: str | None = None, region: str | None = None, channel: str | None = None
-) -> pd.DataFrame:
-    """Opportunities by current stage and outcome: count, total and median amount."""
-    t = _opportunities(ws, as_of, region, channel)
-    return (
-        t.group_by(["stage", "outcome"])
-        .aggregate(opportunities=t.count(), amount=t.amount.sum(), median_amount=t.amount.median())
-        .order_by(["outcome", ibis.desc("opportunities")])
-        .execute()
-    )
-
-
-def open_deals_closing_in(
-    ws: Workspace,
-    period: str,
-    as_of: str | None = None,
-    region: str | None = None,
-    channel: str | None = None,
-) -> pd.DataFrame:
-    """Open opportunities whose expected close date falls in ``period``, by stage (the CRM's view)."""
-    p = parse_period(period)
-    t = _opportunities(ws, as_of, region, channel)
-    t = t.filter(
-        (t.outcome == "open")
-        & (t.expected_close_date >= ibis.date(p.start_time.date()))
-        & (t.expected_close_date <= ibis.date(p.end_time.date()))
-    )
-    return t.group_by("stage").aggregate(opportunities=t.count(), amount=t.amount.sum()).execute()

@@ -8,16 +8,44 @@ engine-parity test and the benchmark run on every backend.
 from __future__ import annotations
 
 import ibis
+import pandas as pd
 
-from omnimodel.data.overview import line_revenue
 from omnimodel.data.workspace import Workspace
 
 
-def _sales_lines(ws: Workspace) -> ibis.Table:
+def line_revenue(lines: ibis.Table) -> ibis.Value:
+    """Net revenue of an order line: quantity x unit price x (1 - discount)."""
+    discount = lines.discount.fill_null(0) if "discount" in lines.columns else 0
+    return lines.quantity * lines.unit_price * (1 - discount)
+
+
+def sales_lines(
+    ws: Workspace, start: str | None = None, end: str | None = None, known_customers: bool = False
+) -> ibis.Table:
+    """Order lines with their order's columns and net ``revenue``, ordered from ``start`` to ``end``.
+
+    The one query behind every revenue figure. ``start`` and ``end`` are ISO dates (both days included);
+    ``known_customers`` keeps only orders with a customer id.
+
+    Examples
+    --------
+    >>> sales_lines(ws, "2025-01-01", "2025-12-31").revenue.sum().execute()  # doctest: +SKIP
+    """
     lines, orders = ws.table("order_lines"), ws.table("orders")
     t = lines.join(orders, "order_id")
+    if known_customers:
+        t = t.filter(t.customer_id.notnull())
+    if start:
+        t = t.filter(t.order_date >= ibis.timestamp(pd.Timestamp(start)))
+    if end:
+        t = t.filter(t.order_date < ibis.timestamp(pd.Timestamp(end) + pd.Timedelta(days=1)))
+    return t.mutate(revenue=line_revenue(t))
+
+
+def _sales_lines(ws: Workspace) -> ibis.Table:
+    t = sales_lines(ws)
     cost = t.quantity * t.unit_cost.fill_null(0) if "unit_cost" in t.columns else ibis.literal(0.0)
-    return t.mutate(revenue=line_revenue(t), cost=cost)
+    return t.mutate(cost=cost)
 
 
 def customer_orders(ws: Workspace) -> ibis.Table:

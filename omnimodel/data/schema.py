@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from omnimodel.exceptions import ConfigError
+
 CHANNELS = ("webshop", "app", "stores", "marketplace", "call_centre", "field_sales")
 ONLINE_CHANNELS = ("webshop", "app", "marketplace")
 TOUCHPOINT_KINDS = (
@@ -42,6 +44,8 @@ PERSONAL_COLUMNS = frozenset(
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a canonical table: type, whether required, personal, and what it means."""
+
     name: str
     dtype: str  # one of: string, int, float, bool, date, timestamp
     meaning: str
@@ -56,11 +60,14 @@ class Column:
 
     @property
     def personal(self) -> bool:
+        """Whether the column holds personal data (left out of reports unless allowed)."""
         return self.name in PERSONAL_COLUMNS
 
 
 @dataclass(frozen=True)
 class Table:
+    """One canonical table: its columns, key and what it serves."""
+
     name: str
     meaning: str
     key: tuple[str, ...]
@@ -70,17 +77,22 @@ class Table:
     date_order: tuple[tuple[str, str], ...] = field(default=())
 
     def column(self, name: str) -> Column:
+        """The column called ``name``."""
         for c in self.columns:
             if c.name == name:
                 return c
-        raise KeyError(name)
+        raise ConfigError(
+            f"the data model has no column {name!r} here", fix=f"use one of {', '.join(self.column_names)}"
+        )
 
     @property
     def required_columns(self) -> list[str]:
+        """Names of the columns a source must provide."""
         return [c.name for c in self.columns if c.required]
 
     @property
     def column_names(self) -> list[str]:
+        """Names of all columns, in data-model order."""
         return [c.name for c in self.columns]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.data.schema import TABLES, Table
-from omnimodel.exceptions import Problem, ValidationError
+from omnimodel.exceptions import OmnimodelError, Problem, ValidationError
 
 MAX_EXAMPLES = 5
 _FORMULA_PREFIXES = (
@@ -65,7 +65,10 @@ def _coerce_column(series: pd.Series, dtype: str) -> pd.Series:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert("UTC").dt.tz_localize(None)
         return out.dt.normalize() if dtype == "date" else out
-    raise ValueError(f"unknown type {dtype}")
+    raise OmnimodelError(
+        f"unknown column type {dtype!r} in the data model",
+        fix="use string, int, float, bool, date or timestamp",
+    )
 
 
 def coerce(name: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from omnimodel.data.schema import TABLES
+from omnimodel.environment import resolve_path
 from omnimodel.exceptions import WorkspaceError
 
 META_TABLE = "_omnimodel_meta"
@@ -30,23 +31,6 @@ SQL_TYPES = {
     "date": "DATE",
     "timestamp": "TIMESTAMP",
 }
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The checkout folder (the nearest parent with ``reports.yaml`` or ``pyproject.toml``), else the cwd."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "reports.yaml").exists() or (folder / "pyproject.toml").exists():
-            return folder
-    return Path.cwd().resolve()
-
-
-def resolve_path(path: str | os.PathLike) -> Path:
-    """A workspace path as given, or relative to the project root when it does not exist from the cwd."""
-    p = Path(path).expanduser()
-    if p.is_absolute() or p.exists():
-        return p.resolve()
-    return (project_root() / p).resolve()
 
 
 class Workspace:
@@ -66,7 +50,7 @@ class Workspace:
     def __init__(self, path: str | os.PathLike):
         import ibis
 
-        self.path = resolve_path(path)
+        self.path: Path | None = resolve_path(path)
         if not self.path.exists():
             raise WorkspaceError(
                 f"no workspace at {self.path}",
@@ -93,6 +77,7 @@ class Workspace:
         return [t for t in TABLES if t in present]
 
     def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the workspace holds ``table`` (and, when given, its ``column``)."""
         if table not in self.tables():
             return False
         return column is None or column in self.con.table(table).columns
@@ -106,6 +91,23 @@ class Workspace:
                 fix="load it with `omnimodel ingest`, or skip the analysis that needs it",
             )
         return self.con.table(name)
+
+    def channels(self) -> list[str]:
+        """Every channel the data names (orders, touchpoints, deals' source channels), sorted.
+
+        Charts give each its own colour from this list, so a channel looks the same in every report.
+        """
+        names: set[str] = set()
+        for table, column in (
+            ("orders", "channel"),
+            ("touchpoints", "channel"),
+            ("opportunities", "source_channel"),
+        ):
+            if self.has(table, column):
+                t = self.table(table)
+                values = t.select(t[column]).distinct().execute()[column]
+                names.update(str(v) for v in values.dropna())
+        return sorted(names)
 
     def meta(self) -> dict:
         """What built this workspace: source, adapter, quirks handled, time, package version."""
@@ -125,6 +127,7 @@ class Workspace:
         return file_fingerprint(self.path)
 
     def close(self) -> None:
+        """Release the engine connection."""
         with contextlib.suppress(Exception):
             self.con.disconnect()
 
@@ -139,6 +142,7 @@ class Workspace:
 
 
 def file_fingerprint(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -156,8 +160,8 @@ def write_workspace(
     """
     import duckdb
 
-    from omnimodel import __version__
     from omnimodel.data.validation import coerce
+    from omnimodel.version import __version__
 
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)

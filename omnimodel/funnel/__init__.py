@@ -1,23 +1,22 @@
-"""Checklist 2: funnel definition, pipeline snapshots, the Bayesian pipeline model, forecast and backtest."""
+"""Checklist 2, funnel steering: funnel definitions, pipeline snapshots and metrics, the Bayesian pipeline model
+(advance probabilities, stage timing, arrivals, period noise), the bookings forecast and its backtest."""
 
-from omnimodel.funnel import backtest, charts, forecast, metrics
-from omnimodel.funnel.snapshot import PipelineSnapshot, pipeline_snapshot
+from omnimodel.lazy import exports
 
-__all__ = ["PipelineSnapshot", "backtest", "charts", "forecast", "funnel_for", "metrics", "pipeline_snapshot"]
-
-
-def funnel_for(ws, name: str | None = None):
-    """The funnel definition to use for a workspace: the one named, else the one its adapter implies."""
-    from omnimodel.config import FUNNEL_DEFINITIONS, load_funnel
-    from omnimodel.exceptions import ConfigError
-
-    if name:
-        return load_funnel(name)
-    adapter = ws.meta().get("adapter", "")
-    if (FUNNEL_DEFINITIONS / f"{adapter}.yaml").exists():
-        return load_funnel(adapter)
-    raise ConfigError(
-        f"no funnel definition known for this workspace (adapter {adapter or 'unknown'})",
-        fix="name a funnel definition or YAML file (notebook parameter `funnel`, or --funnel); "
-        "see omnimodel/funnel/definitions/demo.yaml",
-    )
+_PUBLIC = {
+    "PipelineSnapshot": "snapshot",
+    "pipeline_snapshot": "snapshot",
+    "funnel_for": "snapshot",
+    "PipelineModel": "model",
+    "default_model_config": "model",
+    "default_sampler_config": "model",
+    "StageTiming": "timing",
+    "BookingsForecast": "forecast",
+    "forecast_bookings": "forecast",
+    "same_period_last_year": "forecast",
+    "BacktestResult": "backtest",
+    "save_model": "persistence",
+    "load_model": "persistence",
+}
+__getattr__, __dir__ = exports(__name__, _PUBLIC)
+__all__ = sorted(_PUBLIC)

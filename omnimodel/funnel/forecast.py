@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from omnimodel.data.overview import parse_period
-from omnimodel.funnel.model import PipelineModel
 from omnimodel.funnel.snapshot import PipelineSnapshot
+
+if TYPE_CHECKING:  # the model imports this module (its hindcasts forecast), so only for type hints here
+    from omnimodel.funnel.model import PipelineModel
 
 #: forecast categories from each open deal's probability of booking in the period
 COMMIT_AT = 0.7
@@ -42,6 +45,7 @@ class BookingsForecast:
     new_deals_share: float  # share of the expected bookings coming from deals not yet created
 
     def quantiles(self, draws: np.ndarray | None = None) -> dict[str, float]:
+        """P10, P50, P90 and mean of the total (or of ``draws``)."""
         x = self.total if draws is None else draws
         return {
             "p10": float(np.quantile(x, 0.1)),
@@ -63,6 +67,7 @@ class BookingsForecast:
         return pd.DataFrame(rows).sort_values("p50", ascending=False, ignore_index=True).round(0)
 
     def as_html(self) -> str:
+        """The headline sentence of the forecast as HTML."""
         q = self.quantiles()
         return (
             f"<p>Bookings in <b>{html.escape(str(self.period))}</b> (as of {self.as_of.date()}): "
@@ -137,24 +142,24 @@ def forecast_bookings(
         for g, offset, k in zip(by, offsets, sizes, strict=True)
     }
 
-    new_total = np.zeros(n_draws)
+    new_total: np.ndarray = np.zeros(n_draws)
     templates = _keep(model.new_deal_templates_, where)
     if include_new_deals and len(templates) and end > 0:
         # Arrivals are Poisson with independent marks (template, creation time, win, close date), so the ones
         # that book are Poisson per draw and cell of factor levels, thinned by P(win) x P(close inside): only
         # those are sampled.
         cell_of, cells = _cells(model, templates)
-        sizes = np.bincount(cell_of, minlength=len(cells))
-        members = np.argsort(cell_of, kind="stable")  # templates grouped by cell, starting at offsets
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        cell_sizes = np.bincount(cell_of, minlength=len(cells))
+        members = np.argsort(cell_of, kind="stable")  # templates grouped by cell, starting at cell_start
+        cell_start = np.concatenate([[0], np.cumsum(cell_sizes)[:-1]])
         inside = model.new_deal_close_probability(snapshot.as_of, start, end)
         lam = model.arrival_rates(rng, n_draws) * end
         booked = rng.poisson(
-            lam[:, None] * (sizes / len(templates)) * _win_for_cells(model, cells)[of] * inside
+            lam[:, None] * (cell_sizes / len(templates)) * _win_for_cells(model, cells)[of] * inside
         )
         draw_of = np.repeat(np.repeat(np.arange(n_draws), len(cells)), booked.ravel())
         cell = np.repeat(np.tile(np.arange(len(cells)), n_draws), booked.ravel())
-        pick = members[offsets[cell] + (rng.random(len(cell)) * sizes[cell]).astype(np.int64)]
+        pick = members[cell_start[cell] + (rng.random(len(cell)) * cell_sizes[cell]).astype(np.int64)]
         value = model.deal_value(templates)[pick]
         new_total = np.bincount(draw_of, weights=value, minlength=n_draws)
         for g in by:

@@ -121,7 +121,7 @@ def waterfall(before: PipelineSnapshot, after: PipelineSnapshot, by: str | None 
         ("slipped", still[(expected < after.as_of).to_numpy()], 1, False),
         ("end", after.open_deals, 1, True),
     ]
-    rows = []
+    rows: list[tuple] = []
     for step, deals, sign, counts in steps:
         value = deals["amount"].fillna(0) * sign
         if by is None:

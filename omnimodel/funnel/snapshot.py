@@ -14,9 +14,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from omnimodel.config import FunnelDefinition
+from omnimodel.config import FUNNEL_DEFINITIONS, FunnelDefinition, load_funnel
 from omnimodel.data.workspace import Workspace
-from omnimodel.exceptions import OmnimodelError
+from omnimodel.exceptions import ConfigError, OmnimodelError
 
 FACTORS = ("segment", "region", "source_channel", "product")
 UNKNOWN = "unknown"
@@ -36,6 +36,7 @@ class PipelineSnapshot:
 
     @property
     def open_deals(self) -> pd.DataFrame:
+        """Deals still open at the as-of date."""
         return self.deals[self.deals["outcome"] == "open"]
 
     def rewind(self, as_of: str | pd.Timestamp) -> PipelineSnapshot:
@@ -62,10 +63,8 @@ def pipeline_snapshot(
     >>> snap.open_deals["stage"].value_counts()  # doctest: +SKIP
     """
     opp, ev = ws.table("opportunities"), ws.table("stage_events")
-    if as_of is None:
-        as_of = pd.Timestamp(ev.entered_at.max().execute())
-    as_of = pd.Timestamp(as_of).normalize()
-    day = ibis.date(as_of.date())
+    when: pd.Timestamp = pd.Timestamp(ev.entered_at.max().execute() if as_of is None else as_of).normalize()
+    day = ibis.date(when.date())
     # Row-level filtering and the join run in the engine; the frames handed to pandas are as-of slices.
     cols = [
         "opportunity_id",
@@ -80,7 +79,7 @@ def pipeline_snapshot(
     events = ev.filter(ev.entered_at <= day).select("opportunity_id", "stage", "entered_at").execute()
     if deals.empty:
         raise OmnimodelError(
-            f"no opportunities created on or before {as_of.date()}",
+            f"no opportunities created on or before {when.date()}",
             table="opportunities",
             fix="choose a later as-of date",
         )
@@ -98,7 +97,7 @@ def pipeline_snapshot(
             column="stage",
             fix="map them in the adapter or extend the funnel",
         )
-    return _build(deals, events, funnel, as_of)
+    return _build(deals, events, funnel, when)
 
 
 def _build(
@@ -179,3 +178,17 @@ def _build(
     )
     stays["stage_rank"] = stays["stage_rank"].astype(int)
     return PipelineSnapshot(as_of, funnel, deals, transitions, stays, raw_deals, raw_events)
+
+
+def funnel_for(ws: Workspace, name: str | None = None) -> FunnelDefinition:
+    """The funnel definition to use for a workspace: the one named, else the one its adapter implies."""
+    if name:
+        return load_funnel(name)
+    adapter = ws.meta().get("adapter", "")
+    if (FUNNEL_DEFINITIONS / f"{adapter}.yaml").exists():
+        return load_funnel(adapter)
+    raise ConfigError(
+        f"no funnel definition known for this workspace (adapter {adapter or 'unknown'})",
+        fix="name a funnel definition or YAML file (notebook parameter `funnel`, or --funnel); "
+        "see omnimodel/funnel/definitions/demo.yaml",
+    )

@@ -12,13 +12,16 @@ import pandas as pd
 
 from omnimodel.data.schema import CHANNELS
 from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import ParameterError
 
 SOURCES = {"orders": ("orders", "order_date"), "touchpoints": ("touchpoints", "touched_at")}
 
 
 def _events(ws: Workspace, source: str, by: str | None):
     if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(SOURCES)}")
+        raise ParameterError(
+            f"source {source!r} is not one of {', '.join(SOURCES)}", fix="use orders or touchpoints"
+        )
     table, when = SOURCES[source]
     t = ws.table(table).filter(lambda t: t.customer_id.notnull())
     cols = ["customer_id", "channel", when]
@@ -67,13 +70,11 @@ def channel_transition_matrix(
 
 def channel_mix(ws: Workspace, by: str | None = None) -> pd.DataFrame:
     """Share of orders and revenue per channel (optionally within each value of a customers column)."""
-    from omnimodel.data.overview import line_revenue
+    from omnimodel.data.queries import sales_lines
 
-    o, lines = ws.table("orders"), ws.table("order_lines")
-    t = lines.join(o, "order_id")
+    t = sales_lines(ws)
     if by:
         t = t.join(ws.table("customers").select("customer_id", by), "customer_id")
-    t = t.mutate(revenue=line_revenue(t))
     keys = ([by] if by else []) + ["channel"]
     out = t.group_by(keys).aggregate(orders=t.order_id.nunique(), revenue=t.revenue.sum()).execute()
     group = out.groupby(by) if by else out.assign(_all=1).groupby("_all")

@@ -13,20 +13,44 @@ customers the easy way" (BG/NBD); Batislam, Denizel and Filiztekin (2007) (MBG/N
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import ibis
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from omnimodel.data.overview import line_revenue
+from omnimodel.data.queries import sales_lines
 from omnimodel.data.workspace import Workspace
+from omnimodel.diagnostics import Diagnostics, quiet_sampler
 from omnimodel.exceptions import NotFittedError, OmnimodelError
-from omnimodel.funnel.model import Diagnostics, quiet_sampler
+from omnimodel.saved import load_fit, save_fit
 
 YEAR = 365.25
+#: priors (weakly informative): LogNormal ones as (median, log-scale sd), Beta as (alpha, beta); the spend's
+#: median is the data's median repeat order value, so only its spread is set here
+default_model_config = {
+    "r": (1.0, 1.0),  # shape of the purchase rates across customers
+    "mean_purchase_rate": (2.0, 1.0),  # purchases per year of an active customer
+    "mean_dropout": (1.0, 4.0),  # Beta: chance of dropping out after a purchase (mean 0.2)
+    "dropout_concentration": (5.0, 1.5),  # how alike customers' dropout chances are
+    "p": (np.e, 1.0),  # Gamma-Gamma shape of a customer's spend per order
+    "q_minus_1": (np.e, 1.0),  # Gamma-Gamma shape of the spread of mean spend across customers, minus 1
+    "mean_spend_sd": 1.0,  # log-scale sd of the mean spend around the data's median repeat order value
+}
 default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.9}
+#: the sampled parameters, over which convergence is judged
+PARAMETERS = (
+    "r",
+    "mean_purchase_rate",
+    "mean_dropout",
+    "dropout_concentration",
+    "p",
+    "q_minus_1",
+    "mean_spend",
+)
 
 
 def purchase_summary(
@@ -42,9 +66,9 @@ def purchase_summary(
     is on or after it (their first purchase is really their first, which BG/NBD assumes).
     """
     cal = pd.Timestamp(calibration_end)
-    lines, orders = ws.table("order_lines"), ws.table("orders")
-    t = lines.join(orders, "order_id").filter(lambda t: t.customer_id.notnull())
-    t = t.mutate(revenue=line_revenue(t), day=t.order_date.cast("date"))
+    lines = ws.table("order_lines")
+    t = sales_lines(ws, known_customers=True)
+    t = t.mutate(day=t.order_date.cast("date"))
     value = t.group_by(["customer_id", "order_id"]).aggregate(value=t.revenue.sum(), day=t.day.min())
     if ws.has("returns"):
         r = ws.table("returns").join(lines, ["order_id", "line_no"])
@@ -140,6 +164,7 @@ class HoldoutCheck:
 
     @property
     def relative_error(self) -> float:
+        """(predicted - actual) / actual holdout purchases in total."""
         return (self.total_predicted - self.total_actual) / self.total_actual
 
 
@@ -153,14 +178,16 @@ class CLVModel:
     >>> model.check_holdout(summary).relative_error  # doctest: +SKIP
     """
 
-    def __init__(self, by: str = "segment", sampler_config: dict | None = None):
+    def __init__(
+        self, by: str = "segment", sampler_config: dict | None = None, model_config: dict | None = None
+    ):
         self.by = by
+        self.model_config = {**default_model_config, **(model_config or {})}
         self.sampler_config = {**default_sampler_config, **(sampler_config or {})}
 
     def fit(self, summary: pd.DataFrame, random_seed: int = 0, max_customers: int | None = None) -> CLVModel:
         """Fit on the summary; ``max_customers`` fits on a seeded random sample (every customer can still be
         scored): a few thousand customers pin per-segment parameters, and sampling time grows with rows."""
-        import arviz as az
         import pymc as pm
         import pytensor.tensor as pt
 
@@ -174,22 +201,27 @@ class CLVModel:
         spenders = summary[(summary["x"] > 0) & (summary["repeat_value"] > 0)]
         sidx = pd.Categorical(spenders[self.by], categories=groups).codes
         median_spend = max(float(spenders["repeat_value"].median()), 1.0) if len(spenders) else 1.0
+        cfg = self.model_config
+
+        def lognormal(name: str, median_sd: tuple[float, float]):
+            return pm.LogNormal(name, np.log(median_sd[0]), median_sd[1], dims="group")
+
         with pm.Model(coords={"group": groups}):
             # (r, alpha), (a, b) and (p, q, gamma) are strongly correlated in their natural form; sampling their
-            # means and shapes instead keeps the posterior round and NUTS fast. Priors are weakly informative.
-            r = pm.LogNormal("r", 0.0, 1.0, dims="group")
-            mean_rate = pm.LogNormal("mean_purchase_rate", np.log(2.0), 1.0, dims="group")  # per year
+            # means and shapes instead keeps the posterior round and NUTS fast.
+            r = lognormal("r", cfg["r"])
+            mean_rate = lognormal("mean_purchase_rate", cfg["mean_purchase_rate"])  # per year
             alpha = pm.Deterministic("alpha", r / mean_rate, dims="group")
-            mean_dropout = pm.Beta("mean_dropout", 1.0, 4.0, dims="group")  # after each purchase
-            concentration = pm.LogNormal("dropout_concentration", np.log(5.0), 1.5, dims="group")
+            mean_dropout = pm.Beta("mean_dropout", *cfg["mean_dropout"], dims="group")  # after each purchase
+            concentration = lognormal("dropout_concentration", cfg["dropout_concentration"])
             a = pm.Deterministic("a", mean_dropout * concentration, dims="group")
             b = pm.Deterministic("b", (1 - mean_dropout) * concentration, dims="group")
             pm.Potential(
                 "purchases", mbgnbd_loglik(r[idx], alpha[idx], a[idx], b[idx], x, t_x, T, xp=pt).sum()
             )
-            p = pm.LogNormal("p", 1.0, 1.0, dims="group")
-            q = pm.Deterministic("q", 1.0 + pm.LogNormal("q_minus_1", 1.0, 1.0, dims="group"), dims="group")
-            mean_spend = pm.LogNormal("mean_spend", np.log(median_spend), 1.0, dims="group")
+            p = lognormal("p", cfg["p"])
+            q = pm.Deterministic("q", 1.0 + lognormal("q_minus_1", cfg["q_minus_1"]), dims="group")
+            mean_spend = lognormal("mean_spend", (median_spend, cfg["mean_spend_sd"]))
             gamma = pm.Deterministic("gamma", mean_spend * (q - 1) / p, dims="group")
             pm.Potential(
                 "spend",
@@ -210,31 +242,41 @@ class CLVModel:
                     **self.sampler_config,
                 )
         self.groups_ = groups
-        s = az.summary(
-            self.idata_,
-            var_names=[
-                "r",
-                "mean_purchase_rate",
-                "mean_dropout",
-                "dropout_concentration",
-                "p",
-                "q_minus_1",
-                "mean_spend",
-            ],
-            kind="diagnostics",
-        )
-        self.diagnostics_ = Diagnostics(
-            float(s["r_hat"].max()),
-            float(s["ess_bulk"].min()),
-            int(self.idata_.sample_stats["diverging"].sum()),
-            int(self.idata_.posterior.sizes["draw"]),
-            int(self.idata_.posterior.sizes["chain"]),
-        )
+        self.diagnostics_ = Diagnostics.from_idata(self.idata_, var_names=PARAMETERS)
         return self
 
-    def _params(self, summary: pd.DataFrame, n_draws: int | None, seed: int) -> dict[str, np.ndarray]:
+    def save(self, path: str | os.PathLike) -> Path:
+        """Save the fitted model as NetCDF (posterior, configuration, groups and diagnostics; no pickle).
+
+        Examples
+        --------
+        >>> model.save("clv.nc"); CLVModel.load("clv.nc").groups_  # doctest: +SKIP
+        """
+        self._check_fitted()
+        state = {
+            "by": self.by,
+            "model_config": self.model_config,
+            "sampler_config": self.sampler_config,
+            "groups": self.groups_,
+            "diagnostics": self.diagnostics_.__dict__,
+        }
+        return save_fit(self.idata_, path, "clv_model", state)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> CLVModel:
+        """Load a model saved by :meth:`save`; it predicts exactly as the saved one did."""
+        idata, state = load_fit(path, "clv_model")
+        model = cls(state["by"], state["sampler_config"], state["model_config"])
+        model.idata_, model.groups_ = idata, state["groups"]
+        model.diagnostics_ = Diagnostics(**state["diagnostics"])
+        return model
+
+    def _check_fitted(self) -> None:
         if not hasattr(self, "idata_"):
             raise NotFittedError("the CLV model is not fitted yet", fix="call fit(summary) first")
+
+    def _params(self, summary: pd.DataFrame, n_draws: int | None, seed: int) -> dict[str, np.ndarray]:
+        self._check_fitted()
         post = self.idata_.posterior.stack(sample=("chain", "draw"))
         total = post.sizes["sample"]
         take = np.random.default_rng(seed).choice(total, size=min(n_draws or total, total), replace=False)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import ibis
 import pandas as pd
 
-from omnimodel.data.overview import line_revenue, redact
+from omnimodel.data.overview import redact
+from omnimodel.data.queries import sales_lines
 from omnimodel.data.workspace import Workspace
 from omnimodel.profile.channels import hopping_affinity
 
@@ -85,11 +86,8 @@ class CustomerProfile:
 
 
 def _sales(ws: Workspace, as_of) -> ibis.Table:
-    lines, orders = ws.table("order_lines"), ws.table("orders")
-    t = lines.join(orders, "order_id").filter(lambda t: t.customer_id.notnull())
-    if as_of is not None:
-        t = t.filter(t.order_date <= ibis.timestamp(as_of))
-    return t.mutate(revenue=line_revenue(t))
+    t = sales_lines(ws, known_customers=True)
+    return t if as_of is None else t.filter(t.order_date <= ibis.timestamp(as_of))
 
 
 def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile:

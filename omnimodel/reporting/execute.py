@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 
 def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
@@ -23,7 +24,13 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
     started = time.time()
     ipynb = out_dir / f"{name}.ipynb"
     html = out_dir / f"{name}.html"
-    result = {"name": name, "status": "OK", "error": None, "ipynb": ipynb.name, "html": html.name}
+    result: dict[str, Any] = {
+        "name": name,
+        "status": "OK",
+        "error": None,
+        "ipynb": ipynb.name,
+        "html": html.name,
+    }
     try:
         pm.execute_notebook(
             str(notebook),
@@ -54,6 +61,7 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one notebook into its report (the worker behind each report of a run); returns the exit code."""
     job = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     result = run_notebook(
         Path(job["notebook"]),

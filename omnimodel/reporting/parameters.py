@@ -31,6 +31,8 @@ _NONE = {"none", "null", ""}
 
 @dataclass(frozen=True)
 class NotebookParameter:
+    """One parameter of a notebook's ``parameters`` cell: name, type, default and help."""
+
     name: str
     type: str  # the annotation as written, e.g. "int", "str | None"
     default: str  # source text of the default

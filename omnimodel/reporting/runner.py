@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from omnimodel.config import ReportSuite
-from omnimodel.data.workspace import Workspace, project_root
+from omnimodel.data.workspace import Workspace
+from omnimodel.environment import project_root, pytensor_environment
 from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
 from omnimodel.reporting.html import index_html
 from omnimodel.reporting.parameters import check_parameters, notebook_parameters
@@ -48,29 +49,21 @@ HEARTBEAT_S = 30.0
 
 @dataclass
 class RunResult:
+    """A finished report run: its folder and manifest."""
+
     run_dir: Path
     status: str  # "OK" or "FAILED"
     manifest: dict
 
     @property
     def ok(self) -> bool:
+        """True when every report of the run succeeded."""
         return self.status == "OK"
 
     @property
     def index(self) -> Path:
+        """The run's ``index.html``."""
         return self.run_dir / "index.html"
-
-
-def pytensor_environment(root: Path | None = None) -> dict[str, str]:
-    """Environment for kernels: one PyTensor compile cache in the project, shared by every kernel and run."""
-    env = dict(os.environ)
-    flags = env.get("PYTENSOR_FLAGS", "")
-    if "base_compiledir" not in flags:
-        cache = (root or project_root()) / ".cache" / "pytensor"
-        cache.mkdir(parents=True, exist_ok=True)
-        env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"base_compiledir={cache}") if f)
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    return env
 
 
 def plan_runs(suite: ReportSuite, only: list[str] | None, cli_params: dict[str, str]) -> list[tuple]:
@@ -215,7 +208,7 @@ def run_reports(
     tmp.mkdir()
     root = suite.source.parent if suite.source else project_root()
     env = pytensor_environment(root)
-    manifest = {
+    manifest: dict[str, Any] = {
         "run_id": run_id,
         "status": "RUNNING",
         "started_at": _now(),

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnimodel.data.overview import line_revenue
+from omnimodel.data.queries import sales_lines
 from omnimodel.data.schema import ONLINE_CHANNELS
 from omnimodel.data.workspace import Workspace
 
 
 def _sold(ws: Workspace, by: str | None):
-    lines, orders = ws.table("order_lines"), ws.table("orders")
-    t = lines.join(orders, "order_id").join(
-        ws.table("products").select("product_id", "category"), "product_id"
-    )
+    t = sales_lines(ws).join(ws.table("products").select("product_id", "category"), "product_id")
     if by and by not in t.columns:
         t = t.join(ws.table("customers").select("customer_id", by), "customer_id")
-    return t.mutate(revenue=line_revenue(t))
+    return t
 
 
 def breadth_and_depth(ws: Workspace, by: str = "channel") -> pd.DataFrame:

@@ -26,8 +26,9 @@ import pandas as pd
 
 from omnimodel.data.countries import ALIASES, ISO2
 from omnimodel.data.indicators import load_indicators
-from omnimodel.data.overview import line_revenue
+from omnimodel.data.queries import sales_lines
 from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import ParameterError
 
 #: criterion -> (label in reasons, default weight)
 CRITERIA = {
@@ -60,12 +61,7 @@ def country_performance(
     Revenue is net of discounts; ``value`` is the CLV column ``value`` of ``clv`` (one row per customer) when
     given, else revenue. Aggregated in the engine to first and second moments per country.
     """
-    lines, orders = ws.table("order_lines"), ws.table("orders")
-    t = lines.join(orders, "order_id").filter(lambda t: t.customer_id.notnull())
-    if start:
-        t = t.filter(t.order_date >= ibis.timestamp(pd.Timestamp(start)))
-    if end:
-        t = t.filter(t.order_date < ibis.timestamp(pd.Timestamp(end) + pd.Timedelta(days=1)))
+    t = sales_lines(ws, start, end, known_customers=True)
     span = t.aggregate(first=t.order_date.min(), last=t.order_date.max()).execute().iloc[0]
     last_day = pd.Timestamp(span["last"])
     has_cost = "unit_cost" in t.columns
@@ -73,7 +69,6 @@ def country_performance(
     prior = (t.order_date <= ibis.timestamp(last_day - pd.Timedelta(days=365))) & (
         t.order_date > ibis.timestamp(last_day - pd.Timedelta(days=730))
     )
-    t = t.mutate(revenue=line_revenue(t))
     per_customer = t.group_by("customer_id").aggregate(
         revenue=t.revenue.sum(),
         last=t.revenue.sum(where=recent),
@@ -153,7 +148,9 @@ def _weights(weights: dict[str, float] | None, usable: list[str]) -> dict[str, f
     w = {c: CRITERIA[c][1] for c in CRITERIA} if weights is None else dict(weights)
     unknown = set(w) - set(CRITERIA)
     if unknown:
-        raise ValueError(f"Unknown criteria {sorted(unknown)}; choose from {list(CRITERIA)}.")
+        raise ParameterError(
+            f"unknown criteria {', '.join(sorted(unknown))}", fix=f"choose from {', '.join(CRITERIA)}"
+        )
     w = {c: v for c, v in w.items() if c in usable and v > 0}
     total = sum(w.values())
     return {c: v / total for c, v in w.items()}

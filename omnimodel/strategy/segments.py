@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.vq import kmeans2
 
-from omnimodel.data.overview import line_revenue
+from omnimodel.data.queries import sales_lines
 from omnimodel.data.workspace import Workspace
 
 RFM_LABELS = {  # (R, F+M band) -> label, the usual RFM vocabulary
@@ -90,18 +90,10 @@ def segment_matrix(ws: Workspace, start: str | None = None, end: str | None = No
     """
     import ibis
 
-    lines, orders = ws.table("order_lines"), ws.table("orders")
-    t = lines.join(orders, "order_id").join(
-        ws.table("products").select("product_id", "category"), "product_id"
-    )
+    t = sales_lines(ws, start, end).join(ws.table("products").select("product_id", "category"), "product_id")
     t = t.join(ws.table("customers").select("customer_id", "segment", "region"), "customer_id")
-    if start:
-        t = t.filter(t.order_date >= ibis.timestamp(pd.Timestamp(start)))
-    if end:
-        t = t.filter(t.order_date < ibis.timestamp(pd.Timestamp(end) + pd.Timedelta(days=1)))
     last = t.order_date.max().over()
     t = t.mutate(
-        revenue=line_revenue(t),
         # no unit cost in the data: margin is unknown, not equal to revenue
         cost=t.quantity * t.unit_cost.fill_null(0)
         if "unit_cost" in t.columns

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnimodel.data.overview import line_revenue
+from omnimodel.data.queries import line_revenue
 from omnimodel.data.workspace import Workspace
 
 

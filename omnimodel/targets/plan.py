@@ -1,5 +1,5 @@
 """From strategy goals to targets: build the what-if inputs (forecast draws and unit economics per channel x
-region) from a workspace, then targets, bottom-up view, gap and P(hit) are :mod:`omnimodel.whatif.engine`
+region) from a workspace, then targets, bottom-up view, gap and P(hit) are :mod:`omnimodel.targets.scenario`
 functions of them, so notebook 04's plan and notebook 05's sliders are the same arithmetic.
 
 Bottom-up = the baseline forecast of order revenue plus, when ``goals.pipeline`` is ``added``, the pipeline
@@ -16,9 +16,9 @@ import pandas as pd
 from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ConfigError
-from omnimodel.targets import baseline, series
+from omnimodel.forecasting import baseline, series
 from omnimodel.targets.economics import cell_economics
-from omnimodel.whatif.engine import PlanInputs, Scenario, evaluate
+from omnimodel.targets.scenario import PlanInputs, Scenario, evaluate
 
 CELL = ("channel", "region")
 

@@ -24,13 +24,15 @@ from scipy.optimize import linprog
 from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
 from omnimodel.targets.economics import cell_economics
-from omnimodel.whatif.engine import PlanInputs, Scenario, revenue_targets
+from omnimodel.targets.scenario import PlanInputs, Scenario, revenue_targets
 
 SPLIT = ("category", "segment")
 
 
 @dataclass
 class TargetSplit:
+    """Each channel's target split over category x segment cells, proportional and optimised."""
+
     cells: (
         pd.DataFrame
     )  # channel, category, segment, last_year, proportional, optimised, profit rates, reason

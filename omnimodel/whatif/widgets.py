@@ -1,4 +1,4 @@
-"""The what-if panel: ipywidgets sliders and dropdowns wired to :func:`omnimodel.whatif.engine.evaluate`.
+"""The what-if panel: ipywidgets sliders and dropdowns wired to :func:`omnimodel.targets.scenario.evaluate`.
 
 Every change re-evaluates the scenario on the stored draws (no refit) and redraws one chart (forecast
 P10-P90 against the target, with P(hit)) and one table. The chart is a PNG in an ``Image`` widget, so it
@@ -14,8 +14,8 @@ import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from omnimodel.reporting import charts
-from omnimodel.whatif.engine import Outcome, PlanInputs, Scenario, evaluate
+from omnimodel import charts
+from omnimodel.targets.scenario import Outcome, PlanInputs, Scenario, evaluate
 
 SHOWN = [
     "node",

@@ -18,7 +18,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from omnimodel.reporting.runner import pytensor_environment
+from omnimodel.environment import pytensor_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -110,7 +110,7 @@ def test_forecast_brackets_what_happened(demo_default_workspace):
 
 
 def test_saved_model_loads_and_forecasts_the_same(demo_model, demo_snapshot, tmp_path):
-    from omnimodel.funnel.model import load_model, save_model
+    from omnimodel.funnel.persistence import load_model, save_model
 
     path = save_model(demo_model, tmp_path / "pipeline.nc")
     loaded = load_model(path)

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnimodel.funnel.model import StageTiming, _competing_risks, _month_to_month_cv
+from omnimodel.funnel.arrivals import month_to_month_cv as _month_to_month_cv
+from omnimodel.funnel.timing import StageTiming, _competing_risks
 from tests.funnel.simulate import sample_stay
 
 ADVANCE, LOSS = 1 / 20, 1 / 60  # daily hazards: P(advance) = 0.75, time to exit ~ Exp(mean 15 days)

@@ -4,9 +4,9 @@ engine says it should."""
 import numpy as np
 import pytest
 
-from omnimodel.whatif.engine import PlanInputs, Scenario, evaluate
+from omnimodel.targets.scenario import PlanInputs, Scenario, evaluate
 from omnimodel.whatif.widgets import WhatIfPanel
-from tests.whatif.test_engine import inputs  # noqa: F401  (the synthetic plan fixture)
+from tests.targets.test_scenario import inputs  # noqa: F401  (the synthetic plan fixture)
 
 
 def test_growth_slider_moves_targets_chart_and_table(inputs):  # noqa: F811

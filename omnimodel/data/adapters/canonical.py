@@ -16,6 +16,7 @@ from omnimodel.exceptions import OmnimodelError
 
 
 def load(source: Path) -> LoadedData:
+    """Read a folder with one file per canonical table (CSV or Parquet) and an optional ``funnel.yaml``."""
     if not source.is_dir():
         raise OmnimodelError(
             f"{source} is not a folder",

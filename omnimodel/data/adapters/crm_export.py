@@ -21,6 +21,7 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 
 
 def read_mapping(source: Path) -> tuple[dict, Path]:
+    """The export's ``mapping.yaml`` (else the bundled default) and the path it was read from."""
     path = source / "mapping.yaml" if (source / "mapping.yaml").exists() else DEFAULT_MAPPING
     try:
         mapping = yaml.safe_load(path.read_text())
@@ -50,6 +51,7 @@ def _rename(frame: pd.DataFrame, columns: dict, table: str, path: Path) -> pd.Da
 
 
 def load(source: Path) -> LoadedData:
+    """Read a Salesforce-style opportunity export into opportunities and stage events."""
     if source.is_file():
         source = source.parent
     mapping, mapping_path = read_mapping(source)

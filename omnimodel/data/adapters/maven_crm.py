@@ -29,6 +29,7 @@ def _product_key(names: pd.Series) -> pd.Series:
 
 
 def load(source: Path) -> LoadedData:
+    """Read Maven Analytics' CRM export into the canonical tables."""
     from omnimodel.exceptions import OmnimodelError
 
     if source.is_file():

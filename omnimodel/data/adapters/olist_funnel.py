@@ -30,6 +30,7 @@ FILES = {
 
 
 def load(source: Path) -> LoadedData:
+    """Read Olist's marketing funnel (leads and closed deals) into opportunities and stage events."""
     if source.is_file():
         source = source.parent
     missing = [f for f in FILES.values() if not (source / f).exists()]

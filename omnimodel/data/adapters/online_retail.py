@@ -95,6 +95,7 @@ def _category(descriptions: pd.Series) -> pd.Series:
 
 
 def load(source: Path) -> LoadedData:
+    """Read UCI Online Retail's invoice lines into customers, products, orders, order lines and returns."""
     path = source / "online_retail_lines.parquet" if source.is_dir() else source
     raw = read_table_file(path, "online_retail_lines")
     quirks = []

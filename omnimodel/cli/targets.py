@@ -8,7 +8,7 @@ import sys
 
 
 def _hierarchy(args):
-    from omnimodel.targets import series
+    from omnimodel.forecasting import series
 
     if args.workspace:
         from omnimodel.data.workspace import Workspace
@@ -19,7 +19,8 @@ def _hierarchy(args):
 
 
 def backtest_command(args) -> int:
-    from omnimodel.targets.baseline import backtest
+    """``omnimodel targets backtest``: MASE of the chosen baseline models against seasonal naive."""
+    from omnimodel.forecasting.baseline import backtest
 
     hierarchy = _hierarchy(args)
     result = backtest(
@@ -54,10 +55,16 @@ def backtest_command(args) -> int:
         f"Mean MASE: chosen models {o['mase_model']:.3f}, seasonal naive {o['mase_seasonal_naive']:.3f}; "
         f"{o['series_beating_seasonal_naive']} of {o['series']} series beat seasonal naive. Lower is better."
     )
+    if o["fits_not_converged"]:
+        print(
+            f"Note: {o['fits_not_converged']} of the ETS fits did not converge (column fits_not_converged); "
+            "their forecasts still count, so read those series' MASE with care."
+        )
     return 0
 
 
 def add_targets_parser(sub) -> None:
+    """Register ``omnimodel targets backtest`` on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "targets",
         help="baseline revenue forecasts and their backtest",

@@ -7,8 +7,8 @@ import pytest
 from omnimodel import ConfigError, Workspace
 from omnimodel.data import demo
 from omnimodel.data.workspace import write_workspace
-from omnimodel.targets import baseline, series
-from omnimodel.targets.reconcile import reconcile, reconciliation_matrix
+from omnimodel.forecasting import baseline, series
+from omnimodel.forecasting.reconcile import reconcile, reconciliation_matrix
 from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.slow

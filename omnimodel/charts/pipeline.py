@@ -1,19 +1,13 @@
-"""Charts for notebook 03: funnel, conversion with intervals, forecast fan, calibration, waterfall."""
+"""Pipeline charts (notebook 03): funnel, conversion with intervals, forecast distribution, calibration, waterfall."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
-_thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
-BLUE, GREY, RED, GREEN = "#2f6f9f", "#9aa5b1", "#b00020", "#176b2c"
-
-
-def _tidy(ax, title):
-    ax.set_title(title, loc="left", fontsize=12)
-    ax.spines[["top", "right"]].set_visible(False)
+from omnimodel.charts.style import BLUE, GREEN, GREY, RED, percent, thousands
+from omnimodel.charts.style import tidy as _tidy
 
 
 def funnel_chart(conv: pd.DataFrame, title: str = "Deals entering each phase"):
@@ -52,14 +46,14 @@ def conversion_intervals(
     ax.scatter(stage_conv["observed_rate"], y, color=GREY, marker="x", label="observed", zorder=3)
     ax.set_yticks(y, stage_conv["stage"])
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.xaxis.set_major_formatter(percent)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     _tidy(ax, title)
     fig.tight_layout()
     return fig
 
 
-def forecast_fan(total: np.ndarray, title: str, target: float | None = None):
+def forecast_distribution(total: np.ndarray, title: str, target: float | None = None):
     """Distribution of forecast bookings with P10, P50, P90 (and the target, when given)."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.hist(total, bins=50, color=BLUE, alpha=0.8)
@@ -76,7 +70,7 @@ def forecast_fan(total: np.ndarray, title: str, target: float | None = None):
             color=RED,
             fontsize=9,
         )
-    ax.xaxis.set_major_formatter(_thousands)
+    ax.xaxis.set_major_formatter(thousands)
     ax.set_yticks([])
     _tidy(ax, title)
     fig.tight_layout()
@@ -92,7 +86,7 @@ def group_intervals(frame: pd.DataFrame, label: str, title: str):
     ax.barh(y, p50, color=BLUE, alpha=0.8)
     ax.errorbar(p50, y, xerr=[p50 - p10, p90 - p50], fmt="none", color="black", capsize=3)
     ax.set_yticks(y, f[label].astype(str))
-    ax.xaxis.set_major_formatter(_thousands)
+    ax.xaxis.set_major_formatter(thousands)
     _tidy(ax, title)
     fig.tight_layout()
     return fig
@@ -129,7 +123,7 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it mo
             ax.bar(i, row["value"], color=GREY)
         ax.text(i, max(level, row["value"]) * 1.01, f"{row['deals']:,}", ha="center", fontsize=8)
     ax.set_xticks(range(len(steps)), steps["step"])
-    ax.yaxis.set_major_formatter(_thousands)
+    ax.yaxis.set_major_formatter(thousands)
     _tidy(ax, title)
     fig.tight_layout()
     return fig

@@ -27,6 +27,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from omnimodel.exceptions import OmnimodelError, ParameterError
+
 LEVELS = ("total", "region", "channel", "cell")
 
 
@@ -44,7 +46,7 @@ class PlanInputs:
     def __post_init__(self):
         n = len(self.cells)
         if self.baseline.shape[0] != n or self.pipeline.shape[1:] != self.baseline.shape:
-            raise ValueError(
+            raise OmnimodelError(
                 f"draw arrays do not match the {n} cells: baseline {self.baseline.shape}, "
                 f"pipeline {self.pipeline.shape}"
             )
@@ -106,6 +108,7 @@ class Scenario:
         )
 
     def replace(self, **changes) -> Scenario:
+        """A copy with ``changes`` applied (the scenario itself is never changed)."""
         return replace(self, **changes)
 
 
@@ -169,6 +172,7 @@ class Outcome:
     profit: np.ndarray  # (nodes x draws)
 
     def level(self, level: str) -> pd.DataFrame:
+        """The rows of one level: ``total``, ``region``, ``channel`` or ``cell``."""
         return self.table[self.table["level"] == level].reset_index(drop=True)
 
 
@@ -204,7 +208,7 @@ def bridge(inputs: PlanInputs, scenario: Scenario, node: str = "total") -> pd.Da
     """
     row = inputs.nodes.index[inputs.nodes["node"] == node]
     if len(row) != 1:
-        raise ValueError(f"no node {node!r}; use one of {', '.join(inputs.nodes['node'])}")
+        raise ParameterError(f"no node {node!r}", fix=f"use one of {', '.join(inputs.nodes['node'])}")
     s = inputs.summing[row[0]]
     last = inputs.cells["last_year"].to_numpy(float)
     target = revenue_targets(inputs, scenario)

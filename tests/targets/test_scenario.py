@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnimodel.whatif.engine import PlanInputs, Scenario, bridge, evaluate, phase_factors, revenue_targets
+from omnimodel.targets.scenario import PlanInputs, Scenario, bridge, evaluate, phase_factors, revenue_targets
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Baseline forecasts per series: ETS models (statsmodels) chosen by a rolling-origin backtest.
 
-For every node of a :class:`~omnimodel.targets.series.Hierarchy`, candidate models (ETS with additive or
+For every node of a :class:`~omnimodel.forecasting.series.Hierarchy`, candidate models (ETS with additive or
 multiplicative error and seasonality, a damped, undamped or no trend, and seasonal naive itself) are compared on rolling
 origins. The origins are split in two: the earlier ones **choose** the model (lowest mean MASE), the later ones
 **score** the chosen model against seasonal naive, so the reported MASE is not flattered by the choice.
@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from omnimodel.targets.series import Hierarchy
+from omnimodel.exceptions import OmnimodelError, ParameterError
+from omnimodel.forecasting.series import Hierarchy
 
 #: name -> ETSModel settings; "s" marks seasonal models, "m" models that need positive data
-CANDIDATES = {
+CANDIDATES: dict[str, tuple[dict[str, Any], str]] = {
     "ETS(A,N,A)": ({"error": "add", "seasonal": "add"}, "s"),
     "ETS(A,A,A)": ({"error": "add", "trend": "add", "seasonal": "add"}, "s"),
     "ETS(A,Ad,A)": ({"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}, "s"),
@@ -50,6 +52,7 @@ def mase_scale(train: np.ndarray, m: int) -> float:
 
 
 def seasonal_naive(train: np.ndarray, h: int, m: int) -> np.ndarray:
+    """The benchmark: each of the next ``h`` periods repeats the same period one season (``m``) before."""
     m = m if len(train) >= m else 1
     last = train[-m:]
     return np.array([last[i % m] for i in range(h)])
@@ -67,31 +70,46 @@ def _candidates(train: np.ndarray, m: int) -> list[str]:
 
 
 def _fit(name: str, train: np.ndarray, m: int):
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     settings, flags = CANDIDATES[name]
     kw = {"seasonal_periods": m} if "s" in flags else {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # Not hidden: whether the optimiser converged is read from the result (converged()) and reported.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
         return ETSModel(train, **settings, **kw).fit(disp=False, maxiter=200)
 
 
-def point_forecast(name: str, train: np.ndarray, h: int, m: int) -> np.ndarray:
+def converged(result) -> bool:
+    """Whether an ETS fit's likelihood optimiser converged (statsmodels' ``mle_retvals``)."""
+    return bool((getattr(result, "mle_retvals", None) or {}).get("converged", True))
+
+
+def _forecast(name: str, train: np.ndarray, h: int, m: int) -> tuple[np.ndarray, bool]:
     if name == SNAIVE:
-        return seasonal_naive(train, h, _usable_season(len(train), m))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.asarray(_fit(name, train, m).forecast(h))
+        return seasonal_naive(train, h, _usable_season(len(train), m)), True
+    result = _fit(name, train, m)
+    return np.asarray(result.forecast(h)), converged(result)
+
+
+def point_forecast(name: str, train: np.ndarray, h: int, m: int) -> np.ndarray:
+    """The ``h``-step point forecast of candidate model ``name`` fitted on ``train``."""
+    return _forecast(name, train, h, m)[0]
 
 
 def rolling_origin(
     y: np.ndarray, m: int, h: int, n_select: int, n_score: int, candidates: list[str] | None = None
 ) -> pd.DataFrame:
-    """MASE of each candidate at each origin; ``phase`` says whether an origin chooses or scores."""
+    """MASE of each candidate at each origin; ``phase`` says whether an origin chooses or scores, ``converged``
+    whether the model's fit converged there."""
     n = len(y)
     origins = list(range(n - h - n_select - n_score + 1, n - h + 1))
     if origins[0] < 4:
-        raise ValueError(f"{n} periods are too few for {n_select + n_score} origins of horizon {h}.")
+        raise OmnimodelError(
+            f"{n} periods are too few for {n_select + n_score} origins of horizon {h}",
+            fix="use fewer choosing or scoring origins, a shorter horizon, or a longer history",
+        )
     rows = []
     for i, o in enumerate(origins):
         train, test = y[:o], y[o : o + h]
@@ -100,32 +118,34 @@ def rolling_origin(
             if name != SNAIVE and name not in _candidates(train, m):
                 continue
             try:
-                f = point_forecast(name, train, h, m)
+                f, ok = _forecast(name, train, h, m)
             except Exception:  # a model that cannot be fitted at this origin simply does not compete
                 continue
             err = float(np.mean(np.abs(test - f))) / scale
             if np.isfinite(err):
-                rows.append(
-                    {"origin": o, "phase": "choose" if i < n_select else "score", "model": name, "mase": err}
-                )
+                phase = "choose" if i < n_select else "score"
+                rows.append({"origin": o, "phase": phase, "model": name, "mase": err, "converged": ok})
     return pd.DataFrame(rows)
 
 
 @dataclass
 class BaselineBacktest:
-    """Per node: the chosen model and its MASE against seasonal naive on the scoring origins."""
+    """Per node: the chosen model and its MASE against seasonal naive on the scoring origins, and how many of
+    the node's fits (every candidate at every origin) did not converge."""
 
     summary: pd.DataFrame
     detail: pd.DataFrame = field(repr=False)
 
     @property
     def overall(self) -> dict:
+        """Mean MASE of the chosen models and of seasonal naive, and how many series beat it."""
         s = self.summary
         return {
             "series": len(s),
             "mase_model": float(s["mase_model"].mean()),
             "mase_seasonal_naive": float(s["mase_seasonal_naive"].mean()),
             "series_beating_seasonal_naive": int((s["mase_model"] < s["mase_seasonal_naive"]).sum()),
+            "fits_not_converged": int(s["fits_not_converged"].sum()),
         }
 
 
@@ -144,7 +164,9 @@ def backtest(
     origins of one series is mostly noise. ``progress`` shows a progress bar over the series (on stderr).
     """
     if choose_by not in ("series", "level"):
-        raise ValueError(f"choose_by must be 'series' or 'level', got {choose_by!r}")
+        raise ParameterError(
+            f"choose_by must be 'series' or 'level', got {choose_by!r}", fix="use series or level"
+        )
     m = hierarchy.season_length
     h = h or m
     series = hierarchy.all_series()
@@ -173,6 +195,8 @@ def backtest(
     ]
     summary["mase_seasonal_naive"] = score[SNAIVE].reindex(summary["node"]).to_numpy()
     summary["relative"] = summary["mase_model"] / summary["mase_seasonal_naive"]
+    failed = (~detail["converged"].astype(bool)).groupby(detail["node"]).sum()
+    summary["fits_not_converged"] = failed.reindex(summary["node"]).fillna(0).astype(int).to_numpy()
     return BaselineBacktest(summary, detail)
 
 
@@ -192,7 +216,15 @@ def forecast_draws(
     y: np.ndarray, model: str, h: int, m: int, n_draws: int = 1000, seed: int = 0
 ) -> np.ndarray:
     """Sample paths (h x n_draws) of one series' future under the given model, clipped at zero."""
+    return _forecast_draws(y, model, h, m, n_draws, seed)[0]
+
+
+def _forecast_draws(
+    y: np.ndarray, model: str, h: int, m: int, n_draws: int, seed: int
+) -> tuple[np.ndarray, bool]:
+    """The sample paths and whether the model's fit converged."""
     rng = np.random.default_rng(seed)
+    ok = True
     if model == SNAIVE:
         mm = _usable_season(len(y), m)
         point = seasonal_naive(y, h, mm)
@@ -202,22 +234,21 @@ def forecast_draws(
         paths = point[:, None] + rng.normal(0, 1, (h, n_draws)) * sd * np.sqrt(steps)[:, None]
     else:
         res = _fit(model, y, m)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            paths = np.asarray(res.simulate(h, repetitions=n_draws, anchor="end", rng=rng)).reshape(
-                h, n_draws
-            )
-    return np.clip(np.nan_to_num(paths, nan=0.0), 0, None)
+        paths = np.asarray(res.simulate(h, repetitions=n_draws, anchor="end", rng=rng)).reshape(h, n_draws)
+        ok = converged(res)
+    return np.clip(np.nan_to_num(paths, nan=0.0), 0, None), ok
 
 
 @dataclass
 class HierarchyForecast:
-    """Reconciled forecast draws of every node: ``draws[node, period, draw]``."""
+    """Reconciled forecast draws of every node: ``draws[node, period, draw]``; ``not_converged`` names the
+    nodes whose model fit did not converge (their draws are used, and said so)."""
 
     nodes: pd.DataFrame
     periods: pd.PeriodIndex
     draws: np.ndarray
     models: dict[str, str]
+    not_converged: list[str] = field(default_factory=list)
 
     def quantiles(self, q=(0.1, 0.5, 0.9)) -> pd.DataFrame:
         """Long frame: node, period, and one column per quantile."""
@@ -252,18 +283,19 @@ def forecast_hierarchy(
     seed: int = 0,
 ) -> HierarchyForecast:
     """Draws for every node with its model (from a backtest; default ETS(A,Ad,A)/ETS(A,Ad,N)), reconciled."""
-    from omnimodel.targets.reconcile import reconcile
+    from omnimodel.forecasting.reconcile import reconcile
 
     m = hierarchy.season_length
     series = hierarchy.all_series()
     default = "ETS(A,Ad,A)" if _usable_season(len(series), m) > 1 else "ETS(A,Ad,N)"
     models = {node: (models or {}).get(node, default) for node in series.columns}
-    base = np.stack(
-        [
-            forecast_draws(series[node].to_numpy(float), models[node], h, m, n_draws, seed + i)
-            for i, node in enumerate(series.columns)
-        ]
-    )
+    draws_per_node, not_converged = [], []
+    for i, node in enumerate(series.columns):
+        paths, ok = _forecast_draws(series[node].to_numpy(float), models[node], h, m, n_draws, seed + i)
+        draws_per_node.append(paths)
+        if not ok:
+            not_converged.append(node)
+    base = np.stack(draws_per_node)
     # Reconciled bottom draws can dip below zero for small series; revenue cannot, so clip the bottom
     # series and add them up again, which keeps every draw coherent.
     s = hierarchy.summing_matrix()
@@ -272,7 +304,7 @@ def forecast_hierarchy(
     draws = np.einsum("nb,bhd->nhd", s, bottom)
     last = series.index[-1]
     periods = pd.period_range(last + 1, periods=h, freq=series.index.freq)
-    return HierarchyForecast(hierarchy.nodes(), periods, draws, models)
+    return HierarchyForecast(hierarchy.nodes(), periods, draws, models, not_converged)
 
 
 def seasonal_profile(y: pd.Series, model: str = "ETS(M,Ad,M)") -> pd.Series:

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from omnimodel.cli.pipeline import add_pipeline_parser
+from omnimodel.cli.targets import add_targets_parser
 from omnimodel.exceptions import OmnimodelError
-from omnimodel.funnel.commands import add_pipeline_parser
-from omnimodel.targets.commands import add_targets_parser
 
 EPILOG = """examples:
   omnimodel report                                   run every report of reports.yaml on the demo data
@@ -105,8 +105,7 @@ def register_kernel() -> str:
 
 
 def _cmd_lab(args) -> int:
-    from omnimodel.data.workspace import project_root
-    from omnimodel.reporting.runner import pytensor_environment
+    from omnimodel.environment import project_root, pytensor_environment
 
     root = project_root()
     register_kernel()
@@ -129,6 +128,7 @@ def _cmd_lab(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every ``omnimodel`` command, with help and examples."""
     parser = argparse.ArgumentParser(
         prog="omnimodel",
         description="Notebook-first workbench for omnichannel sales strategy and forecasting.",
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``omnimodel`` command with ``argv`` (default: the command line); returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

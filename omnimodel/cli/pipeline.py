@@ -9,8 +9,8 @@ import os
 
 def _setup(args):
     from omnimodel.data.workspace import Workspace
+    from omnimodel.environment import pytensor_environment
     from omnimodel.funnel import funnel_for
-    from omnimodel.reporting.runner import pytensor_environment
 
     os.environ["PYTENSOR_FLAGS"] = pytensor_environment()["PYTENSOR_FLAGS"]
     ws = Workspace(args.workspace)
@@ -21,6 +21,7 @@ def _setup(args):
 
 
 def forecast_command(args) -> int:
+    """``omnimodel pipeline forecast``: fit on the snapshot, forecast the period, print text or JSON."""
     from omnimodel.funnel.forecast import forecast_bookings
     from omnimodel.funnel.model import PipelineModel
     from omnimodel.funnel.snapshot import pipeline_snapshot
@@ -71,6 +72,7 @@ def forecast_command(args) -> int:
 
 
 def backtest_command(args) -> int:
+    """``omnimodel pipeline backtest``: rolling as-of snapshots scored against the CRM's baselines."""
     from omnimodel.funnel.backtest import backtest
 
     ws, funnel, measure, sampler = _setup(args)
@@ -108,6 +110,7 @@ def backtest_command(args) -> int:
 
 
 def add_pipeline_parser(sub) -> None:
+    """Register ``omnimodel pipeline forecast|backtest`` on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "pipeline",
         help="pipeline forecast and backtest (Bayesian win probabilities)",

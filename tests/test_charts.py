@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from omnimodel.funnel import charts  # noqa: E402
+from omnimodel import charts  # noqa: E402
 
 
 def test_single_row_charts_draw_without_warnings():

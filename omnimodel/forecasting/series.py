@@ -3,7 +3,7 @@
 A :class:`Hierarchy` holds one column per bottom series over complete periods and a frame naming each bottom
 series' level values. Every node (the total, each value of a level, each bottom series) is a sum of bottom
 series, given by the summing matrix ``S``; forecasts are made for all nodes and then reconciled
-(:mod:`omnimodel.targets.reconcile`) so they add up again.
+(:mod:`omnimodel.forecasting.reconcile`) so they add up again.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.overview import line_revenue
-from omnimodel.data.workspace import Workspace, resolve_path
+from omnimodel.data.queries import line_revenue
+from omnimodel.data.workspace import Workspace
+from omnimodel.environment import resolve_path
 from omnimodel.exceptions import OmnimodelError
 
 SEASON = {"M": 12, "Q": 4}
@@ -31,10 +32,12 @@ class Hierarchy:
 
     @property
     def levels(self) -> list[str]:
+        """The hierarchy's level columns, top first."""
         return list(self.keys.columns)
 
     @property
     def season_length(self) -> int:
+        """Periods per season: 12 for months, 4 for quarters, 1 otherwise."""
         return SEASON.get(self.bottom.index.freqstr[0], 1)
 
     def until(self, end) -> Hierarchy:
@@ -53,6 +56,7 @@ class Hierarchy:
         return pd.DataFrame(rows)
 
     def summing_matrix(self) -> np.ndarray:
+        """(nodes x bottom series) 0/1 matrix: which bottom series add up to each node."""
         nodes = self.nodes()
         s = np.ones((len(nodes), len(self.keys)), dtype=bool)
         for i, node in nodes.iterrows():

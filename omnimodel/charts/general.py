@@ -1,15 +1,16 @@
-"""Charts a consultant would put in a deck: consistent look, labelled axes, thousands separators.
+"""Charts of revenue, segments, countries and targets: lines, bars, heat maps, rankings, fans and bridges.
 
 Each function takes a tidy frame and returns a matplotlib Figure, so notebooks stay one call per chart.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
-_thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
+from omnimodel.charts.style import BLUE, DARK, GREEN, LIGHT_BLUE, RED, colour_for, thousands
 
 
 def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None):
@@ -17,10 +18,10 @@ def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, 
     fig, ax = plt.subplots(figsize=(9, 4))
     wide = frame.pivot_table(index=x, columns=group, values=y, aggfunc="sum").sort_index()
     for col in wide.columns:
-        ax.plot(wide.index, wide[col], label=str(col), linewidth=1.8)
+        ax.plot(wide.index, wide[col], label=str(col), linewidth=1.8, color=colour_for(col))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel or y)
-    ax.yaxis.set_major_formatter(_thousands)
+    ax.yaxis.set_major_formatter(thousands)
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, ncol=min(len(wide.columns), 6), fontsize=8, loc="upper left")
@@ -43,15 +44,15 @@ def bars(
         wide = wide.loc[wide.sum(axis=1).sort_values().index]
         left = pd.Series(0.0, index=wide.index)
         for col in wide.columns:
-            ax.barh(wide.index.astype(str), wide[col], left=left, label=str(col))
+            ax.barh(wide.index.astype(str), wide[col], left=left, label=str(col), color=colour_for(col))
             left += wide[col]
         ax.legend(frameon=False, fontsize=8)
     else:
         s = frame.groupby(label)[value].sum().sort_values()
-        ax.barh(s.index.astype(str), s.values, color="#2f6f9f")
+        ax.barh(s.index.astype(str), s.values, color=BLUE)
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_xlabel(xlabel or value)
-    ax.xaxis.set_major_formatter(_thousands)
+    ax.xaxis.set_major_formatter(thousands)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -82,8 +83,8 @@ def ranking(frame: pd.DataFrame, label: str, value: str, low: str, high: str, ti
     f = frame.sort_values(value)
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.32 * len(f) + 1)))
     y = range(len(f))
-    ax.hlines(y, f[low], f[high], color="#9dbad3", linewidth=3)
-    ax.plot(f[value], y, "o", color="#2f6f9f")
+    ax.hlines(y, f[low], f[high], color=LIGHT_BLUE, linewidth=3)
+    ax.plot(f[value], y, "o", color=BLUE)
     ax.set_yticks(list(y), f[label].astype(str))
     ax.axvline(0, color="grey", linewidth=0.8, linestyle=":")
     ax.set_title(title, loc="left", fontsize=12)
@@ -100,7 +101,7 @@ def distribution(frame: pd.DataFrame, value: str, group: str, title: str, xlabel
     fig, ax = plt.subplots(figsize=(8, 3.8))
     v = frame[value].clip(lower=0)
     top = float(v.quantile(0.99)) or 1.0
-    bins = np.geomspace(max(float(v[v > 0].min()), top / 1e4), top, 40) if log and (v > 0).any() else 40
+    bins: Any = np.geomspace(max(float(v[v > 0].min()), top / 1e4), top, 40) if log and (v > 0).any() else 40
     for name, part in frame.groupby(group):
         ax.hist(part[value].clip(upper=top), bins=bins, histtype="step", linewidth=1.6, label=str(name))
     if log:
@@ -120,15 +121,15 @@ def fan(
     """History as a line and the forecast as a P10-P90 band with its median (columns p10, p50, p90)."""
     fig, ax = plt.subplots(figsize=(9, 3.6))
     hx = history.index.to_timestamp() if hasattr(history.index, "to_timestamp") else history.index
-    ax.plot(hx, history.to_numpy(), color="#333333", linewidth=1.6, label="actual")
+    ax.plot(hx, history.to_numpy(), color=DARK, linewidth=1.6, label="actual")
     fx = pd.PeriodIndex(quantiles["period"]).to_timestamp()
-    ax.fill_between(fx, quantiles["p10"], quantiles["p90"], color="#9dbad3", alpha=0.6, label="P10-P90")
-    ax.plot(fx, quantiles["p50"], color="#2f6f9f", linewidth=1.8, label="median forecast")
+    ax.fill_between(fx, quantiles["p10"], quantiles["p90"], color=LIGHT_BLUE, alpha=0.6, label="P10-P90")
+    ax.plot(fx, quantiles["p50"], color=BLUE, linewidth=1.8, label="median forecast")
     if target is not None:
-        ax.axhline(target, color="#c0504d", linestyle="--", linewidth=1, label="target per period")
+        ax.axhline(target, color=RED, linestyle="--", linewidth=1, label="target per period")
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(_thousands)
+    ax.yaxis.set_major_formatter(thousands)
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -146,11 +147,11 @@ def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
     for v in values[1:-1]:
         bottoms.append(level if v >= 0 else level + v)
         heights.append(abs(v))
-        colours.append("#4f9d69" if v >= 0 else "#c0504d")
+        colours.append(GREEN if v >= 0 else RED)
         level += v
     bottoms.append(0.0)
     heights.append(values[-1])
-    colours.append("#2f6f9f")
+    colours.append(BLUE)
     x = range(len(values))
     ax.bar(x, heights, bottom=bottoms, color=colours, width=0.6)
     for i, v in enumerate(values):
@@ -159,7 +160,7 @@ def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
     ax.set_xticks(list(x), steps["step"].astype(str))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(_thousands)
+    ax.yaxis.set_major_formatter(thousands)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -176,12 +177,12 @@ def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str
         y,
         table["forecast_p10"],
         table["forecast_p90"],
-        color="#9dbad3",
+        color=LIGHT_BLUE,
         linewidth=8,
         label="forecast P10-P90",
     )
-    ax.plot(table["forecast_p50"], y, "o", color="#2f6f9f", label="forecast median")
-    ax.plot(table["target"], y, "|", color="#c0504d", markersize=18, markeredgewidth=2.5, label="target")
+    ax.plot(table["forecast_p50"], y, "o", color=BLUE, label="forecast median")
+    ax.plot(table["target"], y, "|", color=RED, markersize=18, markeredgewidth=2.5, label="target")
     right = float(max(table["forecast_p90"].max(), table["target"].max()))
     for yi, p in zip(y, table["p_hit"], strict=True):
         ax.text(right * 1.02, yi, f"P(hit) {p:.0%}", va="center", fontsize=8)
@@ -189,7 +190,7 @@ def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str
     ax.set_yticks(y, table[label].astype(str))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_xlabel(xlabel)
-    ax.xaxis.set_major_formatter(_thousands)
+    ax.xaxis.set_major_formatter(thousands)
     ax.grid(alpha=0.3, axis="x")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8, loc="lower right")

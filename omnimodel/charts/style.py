@@ -1,0 +1,60 @@
+"""One look for every chart: colours, a stable colour per channel, money and percent formatters.
+
+Channel colours come from one palette in the order of :func:`use_channels` (notebooks call it with the
+workspace's channels), so a channel keeps its colour in every chart of every report of a workspace. Names not
+registered take the next free colour in the order they are first drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+BLUE, LIGHT_BLUE, GREY, DARK, RED, GREEN = "#2f6f9f", "#9dbad3", "#9aa5b1", "#333333", "#b00020", "#176b2c"
+#: Tableau 10 then its lighter tones: distinct for up to 20 channels
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+    "#bab0ac", "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d", "#f1ce63", "#d4a6c8", "#fabfd2",
+    "#d7b5a6", "#79706e",
+)  # fmt: skip
+_assigned: dict[str, str] = {}
+
+
+def use_channels(names: Iterable[str]) -> None:
+    """Fix the colour of each channel (sorted by name) for every chart drawn after this call."""
+    _assigned.clear()
+    for name in sorted({str(n) for n in names}):
+        colour_for(name)
+
+
+def colour_for(name: str) -> str:
+    """The colour of a channel (or any group label): the same for the same name within a process."""
+    key = str(name)
+    if key not in _assigned:
+        _assigned[key] = PALETTE[len(_assigned) % len(PALETTE)]
+    return _assigned[key]
+
+
+def format_money(value: float, decimals: int = 0) -> str:
+    """Money for people: thousands separators, M for millions (``1,234``, ``1.85 M``)."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f} M"
+    return f"{value:,.{decimals}f}"
+
+
+def format_percent(value: float, decimals: int = 0) -> str:
+    """A share as a percentage (``0.183`` gives ``18 %``)."""
+    return f"{value * 100:.{decimals}f} %"
+
+
+#: axis formatters: thousands separators, and shares as percentages
+thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
+percent = FuncFormatter(lambda v, _: f"{v:.0%}")
+
+
+def tidy(ax: Axes, title: str) -> None:
+    """Title on the left, no top and right spines."""
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.spines[["top", "right"]].set_visible(False)

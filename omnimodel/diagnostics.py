@@ -1,0 +1,98 @@
+"""Convergence of every Bayesian fit (r-hat, effective sample size, divergences): one card for all reports.
+
+Every model that samples with PyMC (the pipeline model, CLV) reports its fit through :class:`Diagnostics`, and
+the reports say plainly when a fit has not converged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: a fit converged when every parameter's r-hat is at most this ...
+CONVERGED_RHAT = 1.01
+#: ... every bulk effective sample size at least this, and no transition diverged
+CONVERGED_ESS = 400
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Convergence of a fit: the report says plainly when it has not converged."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    divergences: int
+    draws: int
+    chains: int
+
+    @classmethod
+    def from_idata(cls, idata: Any, var_names: Sequence[str] | None = None) -> Diagnostics:
+        """The diagnostics of an ArviZ ``InferenceData`` (over ``var_names``, default every variable).
+
+        Examples
+        --------
+        >>> Diagnostics.from_idata(model.idata_).converged  # doctest: +SKIP
+        True
+        """
+        import arviz as az
+
+        summary = az.summary(idata, var_names=list(var_names) if var_names else None, kind="diagnostics")
+        return cls(
+            max_rhat=float(summary["r_hat"].max()),
+            min_ess_bulk=float(summary["ess_bulk"].min()),
+            divergences=int(idata.sample_stats["diverging"].sum()),
+            draws=int(idata.posterior.sizes["draw"]),
+            chains=int(idata.posterior.sizes["chain"]),
+        )
+
+    @property
+    def converged(self) -> bool:
+        """r-hat, effective sample size and divergences all within :data:`CONVERGED_RHAT` and
+        :data:`CONVERGED_ESS`."""
+        return (
+            self.max_rhat <= CONVERGED_RHAT and self.min_ess_bulk >= CONVERGED_ESS and self.divergences == 0
+        )
+
+    @property
+    def figures(self) -> str:
+        """The figures in words: r-hat, ESS, divergences, chains and draws."""
+        return (
+            f"r-hat max {self.max_rhat:.2f}, effective sample size min {self.min_ess_bulk:,.0f}, "
+            f"{self.divergences} divergences ({self.chains} chains x {self.draws} draws)"
+        )
+
+    def message(self) -> str:
+        """One sentence: converged or not, with the figures and, if not, what to do."""
+        figures = self.figures
+        if self.converged:
+            return f"Converged: {figures}."
+        return (
+            f"NOT CONVERGED: {figures}. Needs r-hat <= {CONVERGED_RHAT}, ESS >= {CONVERGED_ESS} and no "
+            "divergences; treat the numbers below with caution and refit with more draws."
+        )
+
+    def _repr_html_(self) -> str:
+        colour = "#176b2c" if self.converged else "#b00020"
+        return f'<p style="color:{colour};font-weight:600">{html.escape(self.message())}</p>'
+
+
+@contextlib.contextmanager
+def quiet_sampler() -> Iterator[None]:
+    """Keep PyMC's progress chatter and PyTensor's BLAS notice out of notebooks and reports.
+
+    Diagnostics are reported by :class:`Diagnostics` instead.
+    """
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+            yield
+    finally:
+        logger.setLevel(level)

@@ -1,0 +1,35 @@
+"""Where the project is, and the environment its processes run in (one PyTensor compile cache per project)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The checkout folder (the nearest parent with ``reports.yaml`` or ``pyproject.toml``), else the cwd."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "reports.yaml").exists() or (folder / "pyproject.toml").exists():
+            return folder
+    return Path.cwd().resolve()
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """A workspace path as given, or relative to the project root when it does not exist from the cwd."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    return (project_root() / p).resolve()
+
+
+def pytensor_environment(root: Path | None = None) -> dict[str, str]:
+    """Environment for kernels: one PyTensor compile cache in the project, shared by every kernel and run."""
+    env = dict(os.environ)
+    flags = env.get("PYTENSOR_FLAGS", "")
+    if "base_compiledir" not in flags:
+        cache = (root or project_root()) / ".cache" / "pytensor"
+        cache.mkdir(parents=True, exist_ok=True)
+        env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"base_compiledir={cache}") if f)
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env

@@ -1,0 +1,61 @@
+"""Fitted models on disk: ArviZ InferenceData as NetCDF, with the model's type, its state as JSON, the package
+version and a format number in the posterior's attributes. No pickle, so a saved file runs no code when read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from omnimodel.exceptions import OmnimodelError
+from omnimodel.version import __version__
+
+#: raised when what is saved changes shape, so a file from an older layout is refused with a clear fix
+FORMAT = 2
+
+
+def _attr(kind: str) -> str:
+    return f"omnimodel_{kind}"  # one attribute per kind of model, e.g. omnimodel_pipeline_model
+
+
+def save_fit(idata: Any, path: str | os.PathLike, kind: str, state: dict[str, Any]) -> Path:
+    """Write ``idata`` with ``state`` to ``path`` atomically (a half-written file never replaces a good one).
+
+    ``kind`` names the model (``pipeline_model``, ``clv_model``); :func:`load_fit` refuses another kind.
+    """
+    record = {"model_type": kind, "format": FORMAT, "omnimodel_version": __version__, **state}
+    idata = idata.copy()
+    idata.posterior.attrs[_attr(kind)] = json.dumps(record, default=float)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    idata.to_netcdf(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def load_fit(path: str | os.PathLike, kind: str) -> tuple[Any, dict[str, Any]]:
+    """The InferenceData and state saved by :func:`save_fit`, after checking the model type and format."""
+    import arviz as az
+
+    try:
+        idata = az.from_netcdf(str(path))
+    except (OSError, ValueError) as exc:
+        raise OmnimodelError(
+            f"cannot read {path} as a saved model: {exc}", fix="save the model again"
+        ) from exc
+    saved = [k.removeprefix("omnimodel_") for k in idata.posterior.attrs if k.startswith("omnimodel_")]
+    if _attr(kind) not in idata.posterior.attrs:
+        what = f"a saved {saved[0].replace('_', ' ')}" if saved else "no saved omnimodel model"
+        raise OmnimodelError(
+            f"{path} holds {what}, not a {kind.replace('_', ' ')}",
+            fix="load it with its own model's load, or fit and save this model again",
+        )
+    state = json.loads(idata.posterior.attrs[_attr(kind)])
+    if state.get("format") != FORMAT:
+        raise OmnimodelError(
+            f"{path} was saved by omnimodel {state.get('omnimodel_version', '?')} in an older layout",
+            fix="fit the model again and save it",
+        )
+    return idata, state

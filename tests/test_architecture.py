@@ -1,0 +1,169 @@
+"""The package's shape: layers that run one way, no import cycles, modules of a readable size, a public face.
+
+Layers, bottom up: data -> analyses (profile, funnel, strategy, forecasting; they never import each other) ->
+targets -> whatif -> reporting -> cli. The base modules (exceptions, config, diagnostics, charts, ...) serve
+every layer and import none of them. Imports only for type hints (``if TYPE_CHECKING:``) do not count.
+"""
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "omnimodel"
+LAYERS = {"data": 1, "profile": 2, "funnel": 2, "strategy": 2, "forecasting": 2, "targets": 3, "whatif": 4}
+LAYERS |= {"reporting": 5, "cli": 6}
+ANALYSES = {"profile", "funnel", "strategy", "forecasting"}
+LONG_ALLOWED = {"data/schema.py", "data/demo.py"}  # the declarative schema and the demo simulator
+MAX_LINES = 450
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(tree: ast.AST, this: str, is_package: bool) -> set[str]:
+    """omnimodel modules imported anywhere in the module (functions included), not under TYPE_CHECKING."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("omnimodel"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative import
+                base = this.split(".")[: len(this.split(".")) - node.level + (1 if is_package else 0)]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            if module.startswith("omnimodel"):
+                found.add(module)
+                found.update(f"{module}.{a.name}" for a in node.names)  # `from pkg import submodule`
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        imports = _runtime_imports(ast.parse(path.read_text()), name, path.name == "__init__.py")
+        graph[name] = {m for m in imports if m in modules and m != name}
+    return graph
+
+
+def _layer(module: str) -> tuple[str, int]:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else ""
+    return top, LAYERS.get(top, 0)  # 0: a base module (exceptions, config, diagnostics, charts, ...)
+
+
+def _against_layers(graph: dict[str, set[str]]) -> list[str]:
+    wrong = []
+    for module, imports in graph.items():
+        if module == "omnimodel":  # the package's public face re-exports from every layer
+            continue
+        top, layer = _layer(module)
+        for target in imports:
+            other, other_layer = _layer(target)
+            if other == top or target == "omnimodel":
+                continue
+            if other_layer > layer or (top in ANALYSES and other in ANALYSES):
+                wrong.append(f"{module} imports {target}")
+    return sorted(wrong)
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[str]:
+    colour: dict[str, str] = {}
+    found = []
+
+    def walk(node: str, stack: list[str]) -> None:
+        colour[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if colour.get(target) == "open":
+                found.append(" -> ".join([*stack[stack.index(target) :], target]))
+            elif target not in colour:
+                walk(target, [*stack, target])
+        colour[node] = "done"
+
+    for module in sorted(graph):
+        if module not in colour:
+            walk(module, [module])
+    return found
+
+
+def test_imports_run_one_way_through_the_layers():
+    wrong = _against_layers(_graph())
+    assert not wrong, "imports against the layer order:\n" + "\n".join(wrong)
+
+
+def test_no_import_cycles():
+    cycles = _cycles(_graph())
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_the_checks_can_fail():
+    # A planted cycle, an upward import and an import between analyses are found; type-only imports are not.
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a -> b -> c -> a"]
+    planted = {"omnimodel.data.x": {"omnimodel.funnel.y"}, "omnimodel.profile.z": {"omnimodel.strategy.w"}}
+    assert len(_against_layers(planted)) == 2
+    tree = ast.parse(
+        "from omnimodel.funnel.forecast import x\nif TYPE_CHECKING:\n    from omnimodel.cli import y\n"
+    )
+    assert _runtime_imports(tree, "omnimodel.funnel.model", False) == {
+        "omnimodel.funnel.forecast",
+        "omnimodel.funnel.forecast.x",
+    }
+
+
+def test_modules_stay_readable():
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+        and str(p.relative_to(PACKAGE)) not in LONG_ALLOWED
+    }
+    assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_no_utils_module():
+    assert not [p for p in PACKAGE.rglob("*.py") if p.stem in ("utils", "helpers", "misc")]
+
+
+@pytest.mark.parametrize(
+    "package",
+    ["data", "profile", "funnel", "strategy", "forecasting", "targets", "whatif", "charts", "reporting"],
+)
+def test_every_subpackage_exports_its_public_api(package):
+    module = importlib.import_module(f"omnimodel.{package}")
+    assert module.__all__, f"omnimodel.{package} exports nothing"
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"omnimodel.{package}.{name}"
+
+
+def test_importing_a_subpackage_stays_cheap():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, omnimodel.funnel, omnimodel.targets, omnimodel.profile, omnimodel.data; "
+        "print(','.join(m for m in ('pymc', 'ibis', 'matplotlib', 'statsmodels') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"importing the packages pulled in {out.stdout.strip()}"
+
+
+def test_version_comes_from_the_installed_metadata():
+    from importlib.metadata import version
+
+    import omnimodel
+
+    assert omnimodel.__version__ == version("omnimodel")
