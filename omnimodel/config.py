@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from omnimodel.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEMO_SIZES = ("small", "default", "large")
 
@@ -279,8 +282,20 @@ class StrategyGoals:
         table = getattr(self, key)
         return float(table.get(name, table.get("default", default)))
 
+    def to_frame(self) -> pd.DataFrame:
+        """Every goal as a row: which goal, what it applies to (a region, channel, segment or default), value."""
+        import pandas as pd  # here: the CLI reads configs and should not pay for pandas
 
-_GOAL_MAPS = (
+        rows = [
+            {"goal": key, "applies to": name, "value": value}
+            for key in GOAL_MAPS
+            for name, value in getattr(self, key).items()
+        ]
+        return pd.DataFrame(rows, columns=["goal", "applies to", "value"])
+
+
+#: the goals that map a region, channel or segment (or `default`) to a rate
+GOAL_MAPS = (
     "growth",
     "channel_shift",
     "focus_segments",
@@ -295,14 +310,14 @@ def load_strategy_goals(path: str | Path) -> StrategyGoals:
     """Read and check a strategy goals YAML (see ``goals.yaml`` for the demo company's)."""
     path = Path(path).resolve()
     raw = _read_yaml(path, "strategy goals", "copy goals.yaml from the project root")
-    known = {"year", *_GOAL_MAPS, "max_decline", "pipeline"}
+    known = {"year", *GOAL_MAPS, "max_decline", "pipeline"}
     if not isinstance(raw, dict) or set(raw) - known:
         extra = sorted(set(raw) - known) if isinstance(raw, dict) else ["(not a mapping)"]
         raise ConfigError(f"{path}: unknown key(s) {', '.join(extra)}", fix=f"use {', '.join(sorted(known))}")
     if not isinstance(raw.get("year"), int):
         raise ConfigError(f"{path}: `year` must be the target year, e.g. 2026")
     maps = {}
-    for key in _GOAL_MAPS:
+    for key in GOAL_MAPS:
         value = raw.get(key) or {}
         if isinstance(value, (int, float)):
             value = {"default": value}

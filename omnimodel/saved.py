@@ -35,6 +35,11 @@ def save_fit(idata: Any, path: str | os.PathLike, kind: str, state: dict[str, An
     return path
 
 
+def config_from_json(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved configuration with its pairs as tuples again (JSON writes them as lists)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+
+
 def load_fit(path: str | os.PathLike, kind: str) -> tuple[Any, dict[str, Any]]:
     """The InferenceData and state saved by :func:`save_fit`, after checking the model type and format."""
     import arviz as az

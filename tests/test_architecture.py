@@ -167,3 +167,24 @@ def test_version_comes_from_the_installed_metadata():
     import omnimodel
 
     assert omnimodel.__version__ == version("omnimodel")
+
+
+def test_every_error_raised_is_an_omnimodel_error():
+    builtin = {
+        "ValueError",
+        "KeyError",
+        "TypeError",
+        "RuntimeError",
+        "Exception",
+        "IndexError",
+        "LookupError",
+    }
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                name = call.id if isinstance(call, ast.Name) else getattr(call, "attr", "")
+                if name in builtin:
+                    found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} raises {name}")
+    assert not found, "raise an OmnimodelError subclass instead:\n" + "\n".join(found)

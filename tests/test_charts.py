@@ -21,3 +21,25 @@ def test_single_row_charts_draw_without_warnings():
         assert fig.axes[0].get_yticklabels()[0].get_text() == "mql"
         fig = charts.group_intervals(groups, "source_channel", "By source channel")
         assert fig.axes[0].patches[0].get_width() == 100.0
+
+
+def test_a_channel_keeps_its_colour_whichever_channels_a_chart_shows():
+    from omnimodel.charts.style import PALETTE, colour_for, use_channels
+
+    use_channels(["webshop", "Filiale", "B2B portal", "webshop"])
+    assert colour_for("B2B portal") == PALETTE[0] and colour_for("webshop") == PALETTE[2]
+    frame = pd.DataFrame(
+        {"month": [1, 2, 1, 2], "channel": ["webshop"] * 2 + ["Filiale"] * 2, "revenue": [1.0] * 4}
+    )
+    only_web = charts.lines_by_group(frame[frame["channel"] == "webshop"], "month", "revenue", "channel", "t")
+    both = charts.lines_by_group(frame, "month", "revenue", "channel", "t")
+    colour = {line.get_label(): line.get_color() for line in both.axes[0].get_lines()}
+    assert only_web.axes[0].get_lines()[0].get_color() == colour["webshop"] == PALETTE[2]
+    assert colour_for("a channel not registered") not in (PALETTE[0], PALETTE[1], PALETTE[2])
+
+
+def test_money_and_percent_for_people():
+    from omnimodel.charts import format_money, format_percent
+
+    assert format_money(1_234.4) == "1,234" and format_money(1_850_000) == "1.85 M"
+    assert format_percent(0.183) == "18 %" and format_percent(0.1834, 1) == "18.3 %"

@@ -137,6 +137,11 @@ class BaselineBacktest:
     detail: pd.DataFrame = field(repr=False)
 
     @property
+    def models(self) -> dict[str, str]:
+        """The chosen model of each node, as :func:`forecast_hierarchy` takes them."""
+        return dict(zip(self.summary["node"], self.summary["model"], strict=True))
+
+    @property
     def overall(self) -> dict:
         """Mean MASE of the chosen models and of seasonal naive, and how many series beat it."""
         s = self.summary
@@ -250,6 +255,21 @@ class HierarchyForecast:
     models: dict[str, str]
     not_converged: list[str] = field(default_factory=list)
 
+    def nodes_to_show(self, top: str | None = None, second: str | None = None) -> list[str]:
+        """Node labels for one fan each: the total and every node of the first level (or only ``top``); with
+        ``second``, the second level's nodes with that value (within ``top`` when given)."""
+        levels = [c for c in self.nodes.columns if c not in ("node", "depth")]
+        n = self.nodes
+        if second is not None and len(levels) > 1:
+            keep = (n["depth"] == 2) & (n[levels[1]] == second)
+            if top is not None:
+                keep &= n[levels[0]] == top
+        else:
+            keep = n["depth"] == 0
+            if levels:
+                keep |= (n["depth"] == 1) & (n[levels[0]] == top if top is not None else n["depth"] == 1)
+        return n.loc[keep, "node"].tolist()
+
     def quantiles(self, q=(0.1, 0.5, 0.9)) -> pd.DataFrame:
         """Long frame: node, period, and one column per quantile."""
         qs = np.quantile(self.draws, q, axis=2)
@@ -299,8 +319,12 @@ def forecast_hierarchy(
     # Reconciled bottom draws can dip below zero for small series; revenue cannot, so clip the bottom
     # series and add them up again, which keeps every draw coherent.
     s = hierarchy.summing_matrix()
-    is_bottom = (hierarchy.nodes()["depth"] == len(hierarchy.levels)).to_numpy()
-    bottom = np.clip(reconcile(base, s)[is_bottom], 0, None)
+    # The reconciled bottom nodes, in the order of the bottom series (the columns of S): the nodes are sorted by
+    # their level values, the series are in whatever order they were given.
+    nodes = hierarchy.nodes().reset_index()
+    bottom_nodes = nodes[nodes["depth"] == len(hierarchy.levels)]
+    row_of = hierarchy.keys.merge(bottom_nodes, on=hierarchy.levels, how="left")["index"].to_numpy()
+    bottom = np.clip(reconcile(base, s)[row_of], 0, None)
     draws = np.einsum("nb,bhd->nhd", s, bottom)
     last = series.index[-1]
     periods = pd.period_range(last + 1, periods=h, freq=series.index.freq)

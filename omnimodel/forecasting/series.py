@@ -40,6 +40,11 @@ class Hierarchy:
         """Periods per season: 12 for months, 4 for quarters, 1 otherwise."""
         return SEASON.get(self.bottom.index.freqstr[0], 1)
 
+    def periods_until(self, end: str) -> int:
+        """Periods from the last one in the history to ``end`` (e.g. ``2026-12``): a forecast's horizon."""
+        last = self.bottom.index[-1]
+        return int((pd.Period(end, last.freq) - last).n)
+
     def until(self, end) -> Hierarchy:
         """The same hierarchy with periods up to ``end`` (inclusive) only: e.g. history before a target year."""
         keep = self.bottom.index <= pd.Period(end, self.bottom.index.freq)

@@ -40,7 +40,7 @@ class BookingsForecast:
     period: pd.Period
     as_of: pd.Timestamp
     total: np.ndarray  # (draws,)
-    by_group: dict[str, pd.DataFrame]  # group column -> draws (rows) x levels (columns)
+    by_group: dict[str, pd.DataFrame]  # group -> draws (rows) x levels (columns; a MultiIndex for "a+b")
     deals: pd.DataFrame  # open deals with win probability, P(book in period), category
     new_deals_share: float  # share of the expected bookings coming from deals not yet created
 
@@ -63,7 +63,14 @@ class BookingsForecast:
         if by is None:
             return pd.DataFrame([{"period": str(self.period), **self.quantiles()}]).round(0)
         draws = self.by_group[by]
-        rows = [{by: level, **self.quantiles(draws[level].to_numpy())} for level in draws.columns]
+        parts = by.split("+")
+        rows = [
+            {
+                **dict(zip(parts, level if len(parts) > 1 else (level,), strict=True)),
+                **self.quantiles(draws[level].to_numpy()),
+            }
+            for level in draws.columns
+        ]
         return pd.DataFrame(rows).sort_values("p50", ascending=False, ignore_index=True).round(0)
 
     def as_html(self) -> str:
@@ -138,7 +145,7 @@ def forecast_bookings(
         sums[lo:hi] = books.astype(np.float64) @ value_to
     total = sums[:, 0]
     by_group = {
-        g: pd.DataFrame(sums[:, offset : offset + k], columns=list(groups[g].categories))
+        g: pd.DataFrame(sums[:, offset : offset + k], columns=_columns(g, list(groups[g].categories)))
         for g, offset, k in zip(by, offsets, sizes, strict=True)
     }
 
@@ -207,18 +214,29 @@ def _labels(values: pd.Series) -> np.ndarray:
 
 
 def _group_labels(deals: pd.DataFrame, group: str) -> np.ndarray:
-    """Labels of a group column, or of columns joined by ``+`` (``source_channel+region`` gives
-    ``"webshop / North"``). Deals not created yet have no stage: theirs is ``"new"``."""
+    """Labels of a group column, or of columns joined by ``+`` (``source_channel+region`` gives tuples such as
+    ``("webshop", "North")``). Deals not created yet have no stage: theirs is ``"new"``."""
     parts = []
     for column in group.split("+"):
         if column == "stage" and column not in deals.columns:
             parts.append(np.full(len(deals), "new", dtype=object))
         else:
             parts.append(_labels(deals[column]))
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + " / " + part
+    if len(parts) == 1:
+        return parts[0]
+    out = np.empty(len(deals), dtype=object)
+    out[:] = list(zip(*parts, strict=True))
     return out
+
+
+def _columns(group: str, levels: list) -> pd.Index:
+    """Column index of a group's draws: its levels, or for ``a+b`` a MultiIndex named a, b."""
+    if "+" not in group:
+        return pd.Index(levels)
+    names = group.split("+")
+    if not levels:
+        return pd.MultiIndex.from_arrays([[] for _ in names], names=names)
+    return pd.MultiIndex.from_tuples(levels, names=names)
 
 
 def _keep(deals: pd.DataFrame, where: dict) -> pd.DataFrame:

@@ -132,3 +132,53 @@ def waterfall(before: PipelineSnapshot, after: PipelineSnapshot, by: str | None 
     if by is None:
         return pd.DataFrame(rows, columns=["step", "deals", "value", "counts_in_total"])
     return pd.DataFrame(rows, columns=["step", by, "deals", "value", "counts_in_total"])
+
+
+DIMENSIONS = ("segment", "region", "source_channel", "product")
+
+
+def dimensions(snapshot: PipelineSnapshot, open_only: bool = False) -> list[str]:
+    """The deal attributes this snapshot can be broken down by (present, and known for some deals)."""
+    deals = snapshot.open_deals if open_only else snapshot.deals
+    return [d for d in DIMENSIONS if d in deals and deals[d].notna().any()]
+
+
+def slippage_by_dimension(snapshot: PipelineSnapshot) -> pd.DataFrame:
+    """Slippage per level of every dimension in one table (``dimension``, ``level``), most overdue value first
+    within each dimension: where slipped deals pile up."""
+    frames = [
+        slippage(snapshot, by=d).rename(columns={d: "level"}).assign(dimension=d)
+        for d in dimensions(snapshot, open_only=True)
+    ]
+    if not frames:
+        return pd.DataFrame(
+            columns=["dimension", "level", "open_deals", "overdue", "overdue_value", "overdue_share"]
+        )
+    out = pd.concat(frames, ignore_index=True)
+    order = {d: i for i, d in enumerate(DIMENSIONS)}
+    out = out.sort_values(
+        ["dimension", "overdue_value"],
+        ascending=[True, False],
+        key=lambda c: c.map(order) if c.name == "dimension" else c,
+    )
+    return out[
+        ["dimension", "level", *[c for c in out.columns if c not in ("dimension", "level")]]
+    ].reset_index(drop=True)
+
+
+WATERFALL_STEPS = ["start", "new", "won", "lost", "end", "advanced", "slipped"]
+
+
+def waterfall_by_dimension(before: PipelineSnapshot, after: PipelineSnapshot) -> pd.DataFrame:
+    """How each dimension's pipeline value moved between two snapshots: one row per dimension and level, one
+    column per step (start, new, won, lost, end add up; advanced and slipped are shown beside)."""
+    frames = []
+    for d in dimensions(after):
+        moved = waterfall(before, after, by=d)
+        wide = moved.pivot_table(index=d, columns="step", values="value", aggfunc="sum")
+        wide = wide.reindex(columns=WATERFALL_STEPS).fillna(0.0).round(0)
+        frames.append(wide.rename_axis("level").reset_index().assign(dimension=d))
+    if not frames:
+        return pd.DataFrame(columns=["dimension", "level", *WATERFALL_STEPS])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["dimension", "level", *WATERFALL_STEPS]]

@@ -12,7 +12,7 @@ import pandas as pd
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.funnel.model import PipelineModel
 from omnimodel.funnel.timing import StageTiming
-from omnimodel.saved import load_fit, save_fit
+from omnimodel.saved import config_from_json, load_fit, save_fit
 
 
 def save_model(model: PipelineModel, path: str | os.PathLike) -> Path:
@@ -56,7 +56,7 @@ def load_model(path: str | os.PathLike) -> PipelineModel:
     idata, state = load_fit(path, "pipeline_model")
     model = PipelineModel(
         state["pooling"],
-        state["model_config"],
+        config_from_json(state["model_config"]),
         state["sampler_config"],
         tuple(state["factors"]),
         state["measure"],

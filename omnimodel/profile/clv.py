@@ -26,9 +26,10 @@ from omnimodel.data.queries import sales_lines
 from omnimodel.data.workspace import Workspace
 from omnimodel.diagnostics import Diagnostics, quiet_sampler
 from omnimodel.exceptions import NotFittedError, OmnimodelError
-from omnimodel.saved import load_fit, save_fit
+from omnimodel.saved import config_from_json, load_fit, save_fit
 
 YEAR = 365.25
+MONEY = "decimal(38, 6)"  # exact sums of money, whatever order the engine adds them in
 #: priors (weakly informative): LogNormal ones as (median, log-scale sd), Beta as (alpha, beta); the spend's
 #: median is the data's median repeat order value, so only its spread is set here
 default_model_config = {
@@ -69,11 +70,15 @@ def purchase_summary(
     lines = ws.table("order_lines")
     t = sales_lines(ws, known_customers=True)
     t = t.mutate(day=t.order_date.cast("date"))
-    value = t.group_by(["customer_id", "order_id"]).aggregate(value=t.revenue.sum(), day=t.day.min())
+    # Money is summed as exact decimals: floating-point sums run in parallel in the engine and differ in the
+    # last bits from run to run, which moved repeat values across a rounding step and so the seeded posterior.
+    value = t.group_by(["customer_id", "order_id"]).aggregate(
+        value=t.revenue.cast(MONEY).sum(), day=t.day.min()
+    )
     if ws.has("returns"):
         r = ws.table("returns").join(lines, ["order_id", "line_no"])
         r = r.group_by("order_id").aggregate(
-            returned=(r.quantity * r.unit_price * (1 - r.discount.fill_null(0))).sum()
+            returned=(r.quantity * r.unit_price * (1 - r.discount.fill_null(0))).cast(MONEY).sum()
         )
         value = value.left_join(r, "order_id").drop("order_id_right")
         value = value.mutate(value=value.value - value.returned.fill_null(0))
@@ -85,14 +90,14 @@ def purchase_summary(
     stats = joined.group_by("customer_id").aggregate(
         first=joined.first.min(), last=joined.day.max(), purchases=joined.count()
     )
-    spend = repeat.group_by("customer_id").aggregate(repeat_value=repeat.value.mean())
+    spend = repeat.group_by("customer_id").aggregate(repeat_value=repeat.value.mean().cast("float64"))
     out = stats.left_join(spend, "customer_id").drop("customer_id_right")
     if holdout_end:
         hold = days.filter(
             (days.day > ibis.date(cal.date())) & (days.day <= ibis.date(pd.Timestamp(holdout_end).date()))
         )
         hold = hold.group_by("customer_id").aggregate(
-            holdout_purchases=hold.count(), holdout_value=hold.value.sum()
+            holdout_purchases=hold.count(), holdout_value=hold.value.sum().cast("float64")
         )
         out = out.left_join(hold, "customer_id").drop("customer_id_right")
     cols = ["customer_id", by] + (["acquisition_date"] if ws.has("customers", "acquisition_date") else [])
@@ -107,8 +112,7 @@ def purchase_summary(
             acquired = pd.to_datetime(frame["acquisition_date"])
             keep &= acquired.isna() | (acquired >= start)
         frame = frame[keep]
-    # Parallel sums in the engine differ in the last bits from run to run; rounding to a thousandth of a unit
-    # keeps the model input, and so the seeded posterior, identical between runs.
+    # Rounded to a thousandth of a unit: the model needs no more, and Spark and DuckDB then agree exactly.
     frame["repeat_value"] = frame["repeat_value"].astype(float).round(3)
     frame["x"] = frame["purchases"] - 1
     frame["t_x"] = (frame["last"] - frame["first"]).dt.days / YEAR
@@ -266,7 +270,7 @@ class CLVModel:
     def load(cls, path: str | os.PathLike) -> CLVModel:
         """Load a model saved by :meth:`save`; it predicts exactly as the saved one did."""
         idata, state = load_fit(path, "clv_model")
-        model = cls(state["by"], state["sampler_config"], state["model_config"])
+        model = cls(state["by"], state["sampler_config"], config_from_json(state["model_config"]))
         model.idata_, model.groups_ = idata, state["groups"]
         model.diagnostics_ = Diagnostics(**state["diagnostics"])
         return model

@@ -102,7 +102,7 @@ def build_plan_inputs(
 
     cells = orders[list(CELL)].copy()
     if stage_draws is not None:
-        keys = [tuple(c.split(" / ")[1:]) for c in stage_draws.columns]
+        keys = [tuple(c[1:]) for c in stage_draws.columns]  # (phase, channel, region) -> (channel, region)
         extra = sorted(set(keys) - set(map(tuple, cells.to_numpy())))
         cells = pd.concat([cells, pd.DataFrame(extra, columns=list(CELL))], ignore_index=True)
     index = pd.MultiIndex.from_frame(cells)
@@ -128,7 +128,7 @@ def build_plan_inputs(
     pipeline = np.zeros((len(phases), len(cells), len(base)))
     if stage_draws is not None:
         for column in stage_draws.columns:
-            phase, channel, region = column.split(" / ")
+            phase, channel, region = column
             pipeline[phases.index(phase), index.get_loc((channel, region))] += stage_draws[column].to_numpy()
     return PlanInputs(year, cells, baseline_draws, pipeline, tuple(phases), goals.pipeline)
 

@@ -53,13 +53,23 @@ class PlanInputs:
 
     @cached_property
     def nodes(self) -> pd.DataFrame:
-        """Every total a target is set on: the company, each region, each channel, each cell."""
+        """Every total a target is set on: the company, each region, each channel, each cell.
+
+        ``channel`` and ``region`` say which cells a node adds up (None: all); ``node`` is its label for
+        people (``"webshop / North"`` for a cell), never parsed.
+        """
         c = self.cells
-        rows = [{"level": "total", "node": "total"}]
-        rows += [{"level": "region", "node": r} for r in sorted(c["region"].unique())]
-        rows += [{"level": "channel", "node": ch} for ch in sorted(c["channel"].unique())]
+        rows = [{"level": "total", "node": "total", "channel": None, "region": None}]
         rows += [
-            {"level": "cell", "node": f"{a} / {b}"} for a, b in zip(c["channel"], c["region"], strict=True)
+            {"level": "region", "node": r, "channel": None, "region": r} for r in sorted(c["region"].unique())
+        ]
+        rows += [
+            {"level": "channel", "node": ch, "channel": ch, "region": None}
+            for ch in sorted(c["channel"].unique())
+        ]
+        rows += [
+            {"level": "cell", "node": f"{a} / {b}", "channel": a, "region": b}
+            for a, b in zip(c["channel"], c["region"], strict=True)
         ]
         return pd.DataFrame(rows)
 
@@ -67,16 +77,30 @@ class PlanInputs:
     def summing(self) -> np.ndarray:
         """(nodes x cells) 0/1 matrix: which cells add up to each node."""
         c, nodes = self.cells, self.nodes
-        s = np.zeros((len(nodes), len(c)))
-        labels = (c["channel"] + " / " + c["region"]).to_numpy()
-        for i, (level, node) in enumerate(zip(nodes["level"], nodes["node"], strict=True)):
-            s[i] = {
-                "total": np.ones(len(c), bool),
-                "region": (c["region"] == node).to_numpy(),
-                "channel": (c["channel"] == node).to_numpy(),
-                "cell": labels == node,
-            }[level]
-        return s
+        s = np.ones((len(nodes), len(c)), dtype=bool)
+        for key in ("channel", "region"):
+            wanted = nodes[key].to_numpy(dtype=object)
+            given = np.array([w is not None for w in wanted])
+            s[given] &= wanted[given][:, None] == c[key].to_numpy(dtype=object)[None, :]
+        return s.astype(float)
+
+    def node_index(self, channel: str | None = None, region: str | None = None) -> int:
+        """Row of the node for a channel, a region, both (a cell) or neither (the total)."""
+        level = {(False, False): "total", (False, True): "region", (True, False): "channel"}.get(
+            (channel is not None, region is not None), "cell"
+        )
+        n = self.nodes
+        hit = (n["level"] == level) & (n["channel"].isna() if channel is None else n["channel"] == channel)
+        hit &= n["region"].isna() if region is None else n["region"] == region
+        rows = n.index[hit]
+        if len(rows) != 1:
+            what = " / ".join(v for v in (channel, region) if v is not None)
+            raise ParameterError(
+                f"no target node for {what}",
+                fix=f"use a channel of {', '.join(sorted(self.cells['channel'].unique()))} and a region of "
+                f"{', '.join(sorted(self.cells['region'].unique()))}",
+            )
+        return int(rows[0])
 
 
 @dataclass(frozen=True)
@@ -171,6 +195,20 @@ class Outcome:
     revenue: np.ndarray  # (nodes x draws)
     profit: np.ndarray  # (nodes x draws)
 
+    def view(self, channel: str | None = None, region: str | None = None) -> pd.DataFrame:
+        """The rows a reader of one channel or region wants: that channel's (or region's) total and its cells;
+        with both, that cell; with neither, every total above the cells."""
+        t = self.table
+        if channel is not None and region is not None:
+            keep = (t["channel"] == channel) & (t["region"] == region)
+        elif channel is not None:
+            keep = t["channel"] == channel
+        elif region is not None:
+            keep = t["region"] == region
+        else:
+            keep = t["level"] != "cell"
+        return t[keep.fillna(False).astype(bool)].reset_index(drop=True)
+
     def level(self, level: str) -> pd.DataFrame:
         """The rows of one level: ``total``, ``region``, ``channel`` or ``cell``."""
         return self.table[self.table["level"] == level].reset_index(drop=True)
@@ -200,16 +238,27 @@ def evaluate(inputs: PlanInputs, scenario: Scenario) -> Outcome:
     return Outcome(table, revenue, profit)
 
 
-def bridge(inputs: PlanInputs, scenario: Scenario, node: str = "total") -> pd.DataFrame:
+def bridge(
+    inputs: PlanInputs,
+    scenario: Scenario,
+    node: str | None = None,
+    *,
+    channel: str | None = None,
+    region: str | None = None,
+) -> pd.DataFrame:
     """Steps from last year to the target at one node, for revenue and for profit.
 
+    The node is given by its label (``node``) or by ``channel`` and/or ``region`` (neither: the company).
     Revenue: last year, + growth goals, + channel shift, = target. Profit: last year at today's rates,
     + growth and mix at today's rates, + margin floors, = profit target.
     """
-    row = inputs.nodes.index[inputs.nodes["node"] == node]
-    if len(row) != 1:
-        raise ParameterError(f"no node {node!r}", fix=f"use one of {', '.join(inputs.nodes['node'])}")
-    s = inputs.summing[row[0]]
+    if node is None:
+        s = inputs.summing[inputs.node_index(channel, region)]
+    else:
+        row = inputs.nodes.index[inputs.nodes["node"] == node]
+        if len(row) != 1:
+            raise ParameterError(f"no node {node!r}", fix=f"use one of {', '.join(inputs.nodes['node'])}")
+        s = inputs.summing[row[0]]
     last = inputs.cells["last_year"].to_numpy(float)
     target = revenue_targets(inputs, scenario)
     no_shift = revenue_targets(inputs, scenario.replace(channel_shift={}))

@@ -38,6 +38,11 @@ class TargetSplit:
     )  # channel, category, segment, last_year, proportional, optimised, profit rates, reason
     channels: pd.DataFrame  # per channel: target, profit and margin rate of both splits, status
 
+    def largest_changes(self, channel: str | None = None, n: int = 20) -> pd.DataFrame:
+        """The ``n`` cells the optimised split moves most from the proportional one (of one channel, if given)."""
+        cells = self.cells if channel is None else self.cells[self.cells["channel"] == channel]
+        return cells.reindex(cells["change"].abs().sort_values(ascending=False).index).head(n)
+
 
 def split_targets(
     ws: Workspace, inputs: PlanInputs, goals: StrategyGoals, scenario: Scenario | None = None

@@ -149,3 +149,18 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
         simulated = float(((close_new >= start) & (close_new < end)).mean())
         exact = demo_model.new_deal_close_probability(demo_snapshot.as_of, start, end)
         assert exact == pytest.approx(simulated, abs=4 * np.sqrt(simulated * (1 - simulated) / m) + 0.002)
+
+
+def test_forecast_by_a_combination_of_columns_keeps_structured_keys(demo_model, demo_snapshot):
+    group = "stage+source_channel+region"
+    fc = forecast_bookings(demo_model, demo_snapshot, "2026", by=(group, "region"), random_seed=3)
+    draws = fc.by_group[group]
+    assert list(draws.columns.names) == ["stage", "source_channel", "region"]
+    assert ("new", "field_sales", "North") in draws.columns  # deals not created yet are the "new" stage
+    np.testing.assert_allclose(draws.sum(axis=1).to_numpy(), fc.total)
+    by_region = draws.T.groupby(level="region").sum().T
+    np.testing.assert_allclose(
+        by_region[fc.by_group["region"].columns].to_numpy(), fc.by_group["region"].to_numpy()
+    )
+    table = fc.to_frame(group)
+    assert {"stage", "source_channel", "region", "p50"} <= set(table.columns)

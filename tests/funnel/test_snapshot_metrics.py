@@ -97,3 +97,20 @@ def test_slippage_by_dimension_adds_up(demo_workspace):
 def test_unknown_funnel_is_a_clear_error():
     with pytest.raises(ConfigError, match="not found"):
         load_funnel("no_such_funnel")
+
+
+def test_the_tables_by_every_dimension_add_up_per_dimension(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        snap = pipeline_snapshot(ws, load_funnel("demo"), "2025-06-30")
+    before = snap.rewind("2025-03-31")
+    total = metrics.slippage(snap)
+    slipped = metrics.slippage_by_dimension(snap)
+    assert list(dict.fromkeys(slipped["dimension"])) == metrics.dimensions(snap, open_only=True)
+    for _, part in slipped.groupby("dimension"):
+        assert part["overdue_value"].sum() == pytest.approx(total["overdue_value"].sum())
+        assert part["overdue_value"].is_monotonic_decreasing
+    steps = metrics.waterfall(before, snap).set_index("step")["value"]
+    moved = metrics.waterfall_by_dimension(before, snap)
+    for _, part in moved.groupby("dimension"):
+        for step in ("start", "new", "won", "lost", "end"):
+            assert part[step].sum() == pytest.approx(steps.get(step, 0.0), abs=len(part))  # rounded to units

@@ -163,3 +163,17 @@ def test_a_typo_in_the_goals_fails_before_any_fitting(demo_workspace):
     goals = dataclasses.replace(load_strategy_goals(GOALS), channel_cost={"webshp": 0.1})
     with Workspace(demo_workspace) as ws, pytest.raises(ConfigError, match="webshp.*webshop"):
         plan.build_plan_inputs(ws, goals)
+
+
+def test_goals_as_a_table_and_the_largest_split_changes(planned):
+    from omnimodel.config import GOAL_MAPS
+
+    goals, inputs, split = planned
+    table = goals.to_frame()
+    assert len(table) == sum(len(getattr(goals, k)) for k in GOAL_MAPS) > 0
+    assert table.loc[table["goal"] == "growth", "applies to"].tolist() == list(goals.growth)
+    top = split.largest_changes(n=5)
+    assert len(top) == 5 and top["change"].abs().is_monotonic_decreasing
+    assert top["change"].abs().iloc[0] == split.cells["change"].abs().max()
+    channel = split.cells["channel"].iloc[0]
+    assert set(split.largest_changes(channel)["channel"]) == {channel}

@@ -106,3 +106,33 @@ def test_bridge_steps_add_up_to_the_target(inputs):
     assert bridge(inputs, s)["value"][2] == pytest.approx(0, abs=1e-9)  # a shift moves no revenue in total
     with pytest.raises(ValueError, match="no node"):
         bridge(inputs, s, "nowhere")
+
+
+def test_nodes_are_structured_and_sum_their_own_cells(inputs):
+    n, c = inputs.nodes, inputs.cells
+    for i, row in n.iterrows():
+        want = np.ones(len(c), bool)
+        if row["channel"] is not None:
+            want &= (c["channel"] == row["channel"]).to_numpy()
+        if row["region"] is not None:
+            want &= (c["region"] == row["region"]).to_numpy()
+        assert (inputs.summing[i] == want).all(), row["node"]
+    assert inputs.nodes.loc[inputs.node_index("web", "N"), "node"] == "web / N"
+    assert inputs.nodes.loc[inputs.node_index(region="S"), "level"] == "region"
+    with pytest.raises(ValueError, match="no target node"):
+        inputs.node_index("web", "nowhere")
+
+
+def test_a_bridge_by_channel_and_region_is_the_bridge_of_that_cell(inputs):
+    s = Scenario(growth={"default": 0.07}, channel_shift={"web": 0.05, "store": -0.05})
+    pd.testing.assert_frame_equal(bridge(inputs, s, channel="web", region="N"), bridge(inputs, s, "web / N"))
+    pd.testing.assert_frame_equal(bridge(inputs, s, channel="store"), bridge(inputs, s, "store"))
+    pd.testing.assert_frame_equal(bridge(inputs, s), bridge(inputs, s, "total"))
+
+
+def test_outcome_view_keeps_what_a_reader_of_one_channel_or_region_wants(inputs):
+    out = evaluate(inputs, Scenario())
+    assert list(out.view()["level"].unique()) == ["total", "region", "channel"]
+    assert out.view("web")["node"].tolist() == ["web", "web / N", "web / S"]
+    assert out.view(region="S")["node"].tolist() == ["S", "web / S", "store / S", "field / S"]
+    assert out.view("field", "S")["node"].tolist() == ["field / S"]
