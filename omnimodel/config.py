@@ -181,6 +181,21 @@ class FunnelDefinition:
             return len(self.stages)
         return self.stage_names.index(stage)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The definition as plain data, the same shape as its YAML (:func:`parse_funnel` reads it back)."""
+        stages = [
+            {
+                "name": s.name,
+                "entry": s.entry,
+                "exit": s.exit,
+                "activities": list(s.activities),
+                "measurements": list(s.measurements),
+                "probability": s.probability,
+            }
+            for s in self.stages
+        ]
+        return {"name": self.name, "stages": stages, "won": self.won, "lost": self.lost}
+
     def to_frame(self):
         """The definition as a table: phase, entry and exit criteria, activities, measurement points."""
         import pandas as pd
@@ -211,11 +226,23 @@ def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
         raise ConfigError(
             f"funnel definition {name_or_path} not found", fix=f"use a YAML path or one of {bundled}"
         )
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    return parse_funnel(raw, str(path), default_name=path.stem)
+
+
+def parse_funnel(raw: Any, path: str = "funnel definition", default_name: str = "funnel") -> FunnelDefinition:
+    """A funnel definition from its YAML content (a mapping with ``stages``, optional ``name``, ``won``,
+    ``lost``); ``path`` names where it came from in errors. Stages are names or mappings."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with `stages`", fix="see funnel/definitions/demo.yaml")
     stages = raw.get("stages")
     if not isinstance(stages, list) or not stages:
         raise ConfigError(
-            f"{path}: `stages` must list the open phases in order", fix="see funnel/definitions/demo.yaml"
+            f"{path} needs a list `stages:` of the open phases in order",
+            fix="e.g. stages: [lead, qualified, proposal]; see funnel/definitions/demo.yaml",
         )
     parsed = []
     for s in stages:
@@ -243,7 +270,7 @@ def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
     won, lost = str(raw.get("won", "won")), str(raw.get("lost", "lost"))
     if len(set(names)) != len(names) or {won, lost} & set(names):
         raise ConfigError(f"{path}: stage names must be distinct and differ from the won/lost states")
-    return FunnelDefinition(str(raw.get("name", path.stem)), tuple(parsed), won, lost)
+    return FunnelDefinition(str(raw.get("name", default_name)), tuple(parsed), won, lost)
 
 
 # --- strategy goals ------------------------------------------------------------------------------------

@@ -79,7 +79,9 @@ def _cmd_validate(args) -> int:
 def _cmd_ingest(args) -> int:
     from omnimodel.data.ingest import ingest
 
-    report = ingest(args.source, args.adapter, args.workspace, quarantine=args.quarantine)
+    report = ingest(
+        args.source, args.adapter, args.workspace, quarantine=args.quarantine, data_through=args.data_through
+    )
     print(report.text())
     return 0
 
@@ -208,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--quarantine",
         action="store_true",
         help="write rejected rows to WORKSPACE.rejected.csv and load the rest",
+    )
+    p.add_argument(
+        "--data-through",
+        metavar="DATE",
+        help="the day the exports are complete to (ISO date; default: the last order day seen); "
+        "a year, quarter or month counts as complete when the data reaches its end",
     )
     p.set_defaults(func=_cmd_ingest)
 

@@ -29,7 +29,9 @@ def forecast_command(args) -> int:
     ws, funnel, measure, sampler = _setup(args)
     snap = pipeline_snapshot(ws, funnel, args.as_of)
     model = PipelineModel(sampler_config=sampler, measure=measure).fit(snap, random_seed=args.seed)
-    fc = forecast_bookings(model, snap, args.period, random_seed=args.seed)
+    from omnimodel.data.periods import next_quarter
+
+    fc = forecast_bookings(model, snap, args.period or next_quarter(snap.as_of), random_seed=args.seed)
     categories = fc.deals.groupby("category")["expected_value"].agg(deals="size", expected_value="sum")
     out = {
         "as_of": str(snap.as_of.date()),
@@ -147,7 +149,10 @@ def add_pipeline_parser(sub) -> None:
         q.add_argument("--json", action="store_true", help="machine-readable output")
         q.set_defaults(func=func)
         if action == "forecast":
-            q.add_argument("--period", required=True, help="quarter (2026Q1), month (2026-01) or year (2026)")
+            q.add_argument(
+                "--period",
+                help="quarter (2026Q1), month (2026-01) or year (2026); default: the quarter after the as-of date",
+            )
             q.add_argument("--as-of", dest="as_of", help="snapshot date (default: the last date in the data)")
             q.add_argument("--target", type=float, help="also report P(bookings reach this target)")
         else:

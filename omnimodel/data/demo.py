@@ -46,6 +46,15 @@ SEGMENTS = ["digital_natives", "families", "premium", "business"]
 SEGMENT_SHARES = [0.36, 0.30, 0.20, 0.14]
 CATEGORIES = ["apparel", "shoes", "accessories", "home", "electronics", "beauty", "sports", "office"]
 OPP_SEGMENTS = ["enterprise", "mid_market", "small_business", "public_sector"]
+#: what kind each of the demo's channels is (its channels table)
+CHANNEL_KIND = {
+    "webshop": "online",
+    "app": "online",
+    "marketplace": "online",
+    "stores": "offline",
+    "call_centre": "assisted",
+    "field_sales": "assisted",
+}
 OPP_CHANNELS = ["field_sales", "call_centre", "webshop"]
 OPP_PRODUCTS = ["office", "it_hardware", "workwear", "facility"]
 STAGES = ["lead", "qualified", "proposal", "negotiation"]  # then "won"; "lost" from any stage
@@ -224,6 +233,9 @@ def generate(
     tables["touchpoints"] = _touchpoints(rng, cust, spec, horizon)
     tables["wishlist"] = _wishlist(rng, cust, products)
     tables["opportunities"], tables["stage_events"] = _opportunities(rng, spec, cust, horizon)
+    tables["channels"] = pd.DataFrame(
+        {"channel": list(CHANNELS), "kind": [CHANNEL_KIND[c] for c in CHANNELS]}
+    )
 
     truth = {
         "company": "Nordwind Supply (demo)",

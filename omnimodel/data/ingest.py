@@ -9,7 +9,7 @@ import pandas as pd
 
 from omnimodel.data import adapters, validation
 from omnimodel.data.workspace import write_workspace
-from omnimodel.exceptions import Problem, ValidationError
+from omnimodel.exceptions import ParameterError, Problem, ValidationError
 
 
 @dataclass
@@ -72,10 +72,24 @@ def validate_source(source: str | Path, adapter: str) -> IngestReport:
     )
 
 
-def ingest(source: str | Path, adapter: str, workspace: str | Path, quarantine: bool = False) -> IngestReport:
+def ingest(
+    source: str | Path,
+    adapter: str,
+    workspace: str | Path,
+    quarantine: bool = False,
+    data_through: str | None = None,
+) -> IngestReport:
     """Build a workspace from a source. Any problem stops it (nothing written) unless ``quarantine`` is set:
     then rejected rows go with their reason to ``<workspace>.rejected.csv`` and the rest is loaded.
+    ``data_through`` records the day the exports are complete to (default: the last order day seen).
     """
+    if data_through is not None:
+        try:
+            data_through = str(pd.Timestamp(data_through).date())
+        except (ValueError, TypeError) as exc:
+            raise ParameterError(
+                f"--data-through {data_through!r} is not a date", fix="write it as YYYY-MM-DD"
+            ) from exc
     data = adapters.load(source, adapter)
     tables = data.tables
     report = IngestReport(str(source), adapter, {k: len(v) for k, v in tables.items()}, data.quirks)
@@ -103,6 +117,8 @@ def ingest(source: str | Path, adapter: str, workspace: str | Path, quarantine: 
         "quirks": data.quirks,
         "rows": report.rows,
         "stages": data.stages,
+        "funnel": data.funnel,
+        "data_through": data_through,
         "rejected_rows": report.rejected_rows,
     }
     report.workspace = str(write_workspace(workspace, tables, meta))

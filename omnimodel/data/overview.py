@@ -81,17 +81,3 @@ def sales_by_month(
     out = agg.order_by(["month", by]).execute()
     out["month"] = pd.to_datetime(out["month"])
     return out
-
-
-def parse_period(period: str) -> pd.Period:
-    """A forecast period as text: a quarter ``2026Q1``, a month ``2026-01`` or a year ``2026``."""
-    from omnimodel.exceptions import ParameterError
-
-    text = str(period).strip().upper()
-    freq = "Q" if "Q" in text else ("M" if "-" in text else "Y")
-    try:
-        return pd.Period(text, freq=freq)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(
-            f"period {period!r} is not a quarter, month or year", fix="write e.g. 2026Q1, 2026-01 or 2026"
-        ) from exc

@@ -42,6 +42,20 @@ def sales_lines(
     return t.mutate(revenue=line_revenue(t))
 
 
+def channel_kinds(ws: Workspace) -> dict[str, str] | None:
+    """What kind each channel is (online, offline, assisted) as the workspace's ``channels`` table declares;
+    None when it declares none (the online/offline analyses then say so). A demo workspace built before the
+    table existed gets the demo's kinds."""
+    if ws.has("channels"):
+        t = ws.table("channels").execute()
+        return dict(zip(t["channel"].astype(str), t["kind"].astype(str), strict=True))
+    if ws.meta().get("adapter") == "demo":
+        from omnimodel.data.demo import CHANNEL_KIND
+
+        return dict(CHANNEL_KIND)
+    return None
+
+
 def _sales_lines(ws: Workspace) -> ibis.Table:
     t = sales_lines(ws)
     cost = t.quantity * t.unit_cost.fill_null(0) if "unit_cost" in t.columns else ibis.literal(0.0)

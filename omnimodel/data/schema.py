@@ -1,7 +1,7 @@
 """The canonical omnichannel data model: every table and column the analyses read.
 
 One :class:`Table` per canonical table. Columns carry their type, meaning, whether they are required, checks
-(range, allowed values, uniqueness, foreign key) and the checklist item of ../shared/DESIGN.md they serve.
+(range, allowed values, uniqueness, foreign key) and the checklist item they serve.
 ``docs/data-model.md`` is generated from this module (``python -m omnimodel.data.schema``), so the two never
 drift apart.
 """
@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 
 from omnimodel.exceptions import ConfigError
 
+#: the demo company's channels; a user's data names its own
 CHANNELS = ("webshop", "app", "stores", "marketplace", "call_centre", "field_sales")
 ONLINE_CHANNELS = ("webshop", "app", "marketplace")
+#: what kind a channel is (the ``channels`` table): the online/offline analyses compare online with the rest
+CHANNEL_KINDS = ("online", "offline", "assisted")
 TOUCHPOINT_KINDS = (
     "visit",
     "email",
@@ -149,7 +152,6 @@ TABLES: dict[str, Table] = {
                     "acquisition_channel",
                     "string",
                     "Channel that acquired the customer",
-                    allowed=CHANNELS,
                     serves=PROFILE,
                 ),
                 C("preferred_shipping_method", "string", "Preferred shipping method", serves=PROFILE),
@@ -226,6 +228,32 @@ TABLES: dict[str, Table] = {
             serves=PROFILE,
         ),
         Table(
+            "channels",
+            "Optional: the channels the data names and what kind each is (for the online/offline analyses).",
+            ("channel",),
+            (
+                C(
+                    "channel",
+                    "string",
+                    "Channel, as the other tables name it",
+                    required=True,
+                    nullable=False,
+                    unique=True,
+                    serves=STRATEGY,
+                ),
+                C(
+                    "kind",
+                    "string",
+                    "online, offline (a store) or assisted (call centre, field sales)",
+                    required=True,
+                    nullable=False,
+                    allowed=CHANNEL_KINDS,
+                    serves=STRATEGY,
+                ),
+            ),
+            serves=STRATEGY,
+        ),
+        Table(
             "orders",
             "One row per order, whatever the channel.",
             ("order_id",),
@@ -257,10 +285,10 @@ TABLES: dict[str, Table] = {
                 C(
                     "channel",
                     "string",
-                    "Sales channel",
+                    "Sales channel, in your own words (declare its kind in `channels`)",
                     required=True,
                     nullable=False,
-                    allowed=CHANNELS,
+                    references="channels.channel",
                     serves=PROFILE,
                 ),
                 C(
@@ -395,7 +423,7 @@ TABLES: dict[str, Table] = {
                 ),
                 C("order_id", "string", "Order concerned", references="orders.order_id", serves=PROFILE),
                 C("complaint_date", "date", "When it was raised", required=True, serves=PROFILE),
-                C("channel", "string", "Channel it came through", allowed=CHANNELS, serves=PROFILE),
+                C("channel", "string", "Channel it came through", serves=PROFILE),
                 C("topic", "string", "Topic (delivery, quality, billing, service)", serves=PROFILE),
                 C("resolved", "bool", "Resolved", serves=PROFILE),
             ),
@@ -542,7 +570,6 @@ TABLES: dict[str, Table] = {
                     "Channel",
                     required=True,
                     nullable=False,
-                    allowed=CHANNELS,
                     serves=PROFILE,
                 ),
                 C(

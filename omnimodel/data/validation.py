@@ -292,6 +292,49 @@ def _stage_problems(tables: dict[str, pd.DataFrame], stages: Sequence[str], term
     return out
 
 
+#: columns that name a channel: one channel must be written one way across them
+CHANNEL_COLUMNS = (
+    ("channels", "channel"),
+    ("orders", "channel"),
+    ("customers", "acquisition_channel"),
+    ("complaints", "channel"),
+    ("touchpoints", "channel"),
+    ("opportunities", "source_channel"),
+)
+
+
+def _channel_problems(tables: dict[str, pd.DataFrame]) -> dict[str, list[Finding]]:
+    """Channel names that differ only in case or spacing (``Webshop`` beside ``webshop``): the analyses would
+    count them as two channels. Any names are accepted; they must be written one way."""
+    seen: dict[str, set[str]] = {}
+    for name, column in CHANNEL_COLUMNS:
+        if name in tables and column in tables[name].columns:
+            for v in tables[name][column].dropna().astype(str).unique():
+                seen.setdefault(" ".join(v.split()).casefold(), set()).add(v)
+    clashes = {k: sorted(v) for k, v in seen.items() if len(v) > 1}
+    out: dict[str, list[Finding]] = {}
+    if not clashes:
+        return out
+    spellings = {v for vs in clashes.values() for v in vs}
+    for name, column in CHANNEL_COLUMNS:
+        if name not in tables or column not in tables[name].columns:
+            continue
+        frame = tables[name]
+        mask = frame[column].astype("string").isin(spellings).fillna(False).to_numpy()
+        if mask.any():
+            written = "; ".join(" / ".join(repr(v) for v in vs) for vs in clashes.values())
+            problem = Problem(
+                name,
+                column,
+                f"one channel written in more than one way ({written})",
+                _row_ids(frame, TABLES[name], mask),
+                int(mask.sum()),
+                "write each channel one way in every table (same case and spacing), or map the spellings to one name",
+            )
+            out.setdefault(name, []).append((problem, mask))
+    return out
+
+
 def _findings(tables, stages, terminal) -> tuple[list[Problem], dict[str, list[Finding]]]:
     """Problems outside any table (unknown table names) and findings per table."""
     outside = [
@@ -301,7 +344,8 @@ def _findings(tables, stages, terminal) -> tuple[list[Problem], dict[str, list[F
     ]
     known = {n: f for n, f in tables.items() if n in TABLES}
     found = {name: _table_problems(name, frame) for name, frame in known.items()}
-    more = [_foreign_key_problems(known)] + ([_stage_problems(known, stages, terminal)] if stages else [])
+    more = [_foreign_key_problems(known), _channel_problems(known)]
+    more += [_stage_problems(known, stages, terminal)] if stages else []
     for extra in more:
         for name, items in extra.items():
             found[name] += items

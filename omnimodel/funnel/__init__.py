@@ -7,6 +7,7 @@ _PUBLIC = {
     "PipelineSnapshot": "snapshot",
     "pipeline_snapshot": "snapshot",
     "funnel_for": "snapshot",
+    "require_pipeline": "snapshot",
     "PipelineModel": "model",
     "default_model_config": "model",
     "default_sampler_config": "model",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.overview import parse_period
+from omnimodel.data.periods import parse_period
 from omnimodel.funnel.snapshot import PipelineSnapshot
 
 if TYPE_CHECKING:  # the model imports this module (its hindcasts forecast), so only for type hints here

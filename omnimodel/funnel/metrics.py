@@ -177,6 +177,7 @@ def waterfall_by_dimension(before: PipelineSnapshot, after: PipelineSnapshot) ->
         moved = waterfall(before, after, by=d)
         wide = moved.pivot_table(index=d, columns="step", values="value", aggfunc="sum")
         wide = wide.reindex(columns=WATERFALL_STEPS).fillna(0.0).round(0)
+        wide.columns.name = None
         frames.append(wide.rename_axis("level").reset_index().assign(dimension=d))
     if not frames:
         return pd.DataFrame(columns=["dimension", "level", *WATERFALL_STEPS])

@@ -14,9 +14,10 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from omnimodel.config import FUNNEL_DEFINITIONS, FunnelDefinition, load_funnel
+from omnimodel.config import FUNNEL_DEFINITIONS, FunnelDefinition, load_funnel, parse_funnel
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.notice import ReportStopped
 
 FACTORS = ("segment", "region", "source_channel", "product")
 UNKNOWN = "unknown"
@@ -184,11 +185,25 @@ def funnel_for(ws: Workspace, name: str | None = None) -> FunnelDefinition:
     """The funnel definition to use for a workspace: the one named, else the one its adapter implies."""
     if name:
         return load_funnel(name)
-    adapter = ws.meta().get("adapter", "")
+    meta = ws.meta()
+    if meta.get("funnel"):  # the funnel.yaml given at ingest
+        return parse_funnel(meta["funnel"], f"the funnel stored in {ws.path}")
+    adapter = meta.get("adapter", "")
     if (FUNNEL_DEFINITIONS / f"{adapter}.yaml").exists():
         return load_funnel(adapter)
     raise ConfigError(
         f"no funnel definition known for this workspace (adapter {adapter or 'unknown'})",
-        fix="name a funnel definition or YAML file (notebook parameter `funnel`, or --funnel); "
-        "see omnimodel/funnel/definitions/demo.yaml",
+        fix="put a funnel.yaml (stages in order) beside the exports and ingest again, or name a funnel definition "
+        "(notebook parameter `funnel`, or --funnel); see omnimodel/funnel/definitions/demo.yaml",
     )
+
+
+def require_pipeline(ws: Workspace) -> None:
+    """Stop a pipeline report with one line when the workspace has no pipeline data (a shop without CRM data)."""
+    missing = [t for t in ("opportunities", "stage_events") if not ws.has(t)]
+    if missing or ws.table("opportunities").count().execute() == 0:
+        raise ReportStopped(
+            f"No pipeline data in this workspace ({', '.join(missing) or 'no opportunities'}): there is no "
+            "sales pipeline to forecast",
+            fix="export the CRM's opportunities and their stage history (docs/data-model.md) and ingest them",
+        )

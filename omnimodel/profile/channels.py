@@ -63,7 +63,10 @@ def channel_transition_matrix(
     m = counts.pivot_table(
         index="from_channel", columns="to_channel", values="moves", aggfunc="sum", fill_value=0
     )
-    order = [c for c in CHANNELS if c in m.index or c in m.columns]
+    seen = set(m.index) | set(m.columns)
+    order = [c for c in CHANNELS if c in seen] + sorted(
+        seen - set(CHANNELS)
+    )  # the demo's order, then any others
     m = m.reindex(index=order, columns=order, fill_value=0)
     return m.div(m.sum(axis=1).replace(0, np.nan), axis=0)
 

@@ -14,6 +14,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from omnimodel.notice import ReportStopped, report_note
+
 
 def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
     """Execute and export one notebook; never raises for a notebook error, returns it in the result."""
@@ -43,7 +45,10 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
             report_mode=False,
         )
     except pm.PapermillExecutionError as exc:
-        result.update(status="FAILED", error=f"{exc.ename}: {exc.evalue}"[:2000])
+        if exc.ename == ReportStopped.__name__ and _tidy_stopped(ipynb, result):
+            pass  # the report says in one line which data it lacks; it is still a good report
+        else:
+            result.update(status="FAILED", error=f"{exc.ename}: {exc.evalue}"[:2000])
     except Exception as exc:  # kernel died, notebook unreadable, ...
         result.update(status="FAILED", error=f"{type(exc).__name__}: {exc}"[:2000])
         traceback.print_exc(file=sys.stderr)
@@ -58,6 +63,21 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
         result["ipynb"] = None
     result["duration_s"] = round(time.time() - started, 2)
     return result
+
+
+def _tidy_stopped(ipynb: Path, result: dict[str, Any]) -> bool:
+    """A notebook stopped for want of data: keep it OK, with the note, and clean its error cells."""
+    import nbformat
+
+    if not ipynb.exists():
+        return False
+    nb = nbformat.read(ipynb, as_version=4)
+    note = report_note(nb)
+    if note is None:
+        return False
+    nbformat.write(nb, ipynb)
+    result["note"] = note
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,8 @@ def index_html(manifest: dict) -> str:
         nb_link = f' (<a href="{e(r["ipynb"])}">notebook</a>)' if r.get("ipynb") else ""
         status = e(r["status"])
         error = f"<br><code>{e(r['error'])}</code>" if r.get("error") else ""
+        if r.get("note"):  # a report that says in one line which data it lacks (still OK)
+            error += f"<br><small>{e(r['note'])}</small>"
         duration = f"{r['duration_s']:.1f} s" if r.get("duration_s") is not None else ""
         rows.append(
             f"<tr><td>{link}{nb_link}</td><td><code>{e(params)}</code></td>"

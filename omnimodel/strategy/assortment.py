@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnimodel.data.queries import sales_lines
-from omnimodel.data.schema import ONLINE_CHANNELS
+from omnimodel.data.queries import channel_kinds, sales_lines
 from omnimodel.data.workspace import Workspace
+from omnimodel.notice import Skipped
 
 
 def _sold(ws: Workspace, by: str | None):
@@ -33,14 +33,23 @@ def breadth_and_depth(ws: Workspace, by: str = "channel") -> pd.DataFrame:
     return out.sort_values([by, "revenue"], ascending=[True, False], ignore_index=True)
 
 
-def online_offline(ws: Workspace) -> pd.DataFrame:
+def online_offline(ws: Workspace) -> pd.DataFrame | Skipped:
     """Per category: products sold only online, only offline, in both, and how much the two ranges overlap.
 
     ``overlap`` is the Jaccard share of products sold in both; a low overlap with revenue on both sides marks a
-    category where the online and offline assortments already differ, a high one where they could.
+    category where the online and offline assortments already differ, a high one where they could. Which
+    channels are online comes from the workspace's ``channels`` table (kind ``online``; stores and assisted
+    channels count as offline); without it the section is skipped and says so.
     """
+    kinds = channel_kinds(ws)
+    if kinds is None:
+        return Skipped(
+            "online and offline assortment",
+            "the data does not say which channels are online",
+            "add a channels table (channel, kind: online, offline or assisted) to the export and ingest again",
+        )
     t = _sold(ws, None)
-    online = t.channel.isin(list(ONLINE_CHANNELS))
+    online = t.channel.isin([c for c, k in kinds.items() if k == "online"])
     per = (
         t.group_by(["category", "product_id"])
         .aggregate(

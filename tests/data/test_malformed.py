@@ -129,7 +129,17 @@ CASES = [
         replace("order_lines.csv", "25,0.1", "25,10"),
         "order_lines.discount: values above the maximum 1",
     ),
-    ("unknown-channel", replace("orders.csv", "webshop", "fax"), "orders.channel: values outside"),
+    # Channels are the user's own words ("fax" is fine); one channel written two ways is not.
+    (
+        "channel-two-spellings",
+        replace("orders.csv", "O2,C2,2025-01-04 11:30,stores", "O2,C2,2025-01-04 11:30,Webshop"),
+        "orders.channel: one channel written in more than one way",
+    ),
+    (
+        "undeclared-channel",
+        setfile("channels.csv", "channel,kind\nwebshop,online\nstores,offline\n"),
+        "orders.channel: ids not found in channels.channel",
+    ),
     (
         "unknown-outcome",
         replace("opportunities.csv", "qualified,open", "qualified,pending"),

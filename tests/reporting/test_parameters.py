@@ -12,8 +12,8 @@ NB = Path(__file__).resolve().parents[2] / "notebooks"
 
 def test_reads_declared_parameters_with_types_and_help():
     params = notebook_parameters(NB / "03_pipeline_forecast.ipynb")
-    assert params["period"].type == "str"
-    assert params["region"].type == "str | None"
+    assert params["backtest_freq"].type == "str" and params["draws"].type == "int"
+    assert params["period"].type == params["region"].type == "str | None"  # None: from the data
     assert "quarter" in params["period"].help
 
 
@@ -40,7 +40,7 @@ def test_text_from_the_command_line_is_converted_to_the_declared_type():
 
 def test_none_is_refused_where_the_type_does_not_allow_it():
     with pytest.raises(ParameterError):
-        check_parameters(NB / "04_channel_targets.ipynb", {"year": None})
+        check_parameters(NB / "04_channel_targets.ipynb", {"draws": None})
 
 
 def test_parse_assignments():

@@ -22,6 +22,9 @@ class LoadedData:
     source: str = ""
     adapter: str = ""
     stages: list[str] | None = None  # open funnel stages in order, where the source defines them
+    funnel: dict | None = (
+        None  # the source's funnel definition (as FunnelDefinition.to_dict), stored at ingest
+    )
 
 
 #: adapter name -> "module:function"; modules are imported only when used

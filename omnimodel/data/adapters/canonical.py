@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from omnimodel.config import FunnelDefinition, load_funnel
 from omnimodel.data.adapters import LoadedData
 from omnimodel.data.readers import read_table_file
 from omnimodel.data.schema import TABLES
@@ -34,24 +35,19 @@ def load(source: Path) -> LoadedData:
         raise OmnimodelError(
             f"no table files in {source}", fix=f"name files after the canonical tables: {', '.join(TABLES)}"
         )
-    return LoadedData(tables, quirks, stages=_funnel_stages(source / "funnel.yaml"))
+    funnel = _funnel(source / "funnel.yaml")
+    return LoadedData(
+        tables,
+        quirks,
+        stages=funnel.stage_names if funnel else None,
+        funnel=funnel.to_dict() if funnel else None,
+    )
 
 
-def _funnel_stages(path: Path) -> list[str] | None:
-    """Open stages in order from an optional ``funnel.yaml`` (``stages: [lead, qualified, ...]``)."""
-    if not path.exists():
-        return None
-    import yaml
-
-    from omnimodel.exceptions import ConfigError
-
-    raw = yaml.safe_load(path.read_text()) or {}
-    stages = raw.get("stages") if isinstance(raw, dict) else None
-    if not isinstance(stages, list) or not stages:
-        raise ConfigError(
-            f"{path} needs a list `stages:` of open stages in order", fix="e.g. stages: [lead, won]"
-        )
-    return [s["name"] if isinstance(s, dict) else str(s) for s in stages]
+def _funnel(path: Path) -> FunnelDefinition | None:
+    """The optional ``funnel.yaml``: open stages in order (``stages: [lead, qualified, ...]``, or phases with
+    criteria and CRM probabilities as in ``omnimodel/funnel/definitions/demo.yaml``)."""
+    return load_funnel(path) if path.exists() else None
 
 
 def load_workspace(source: Path) -> LoadedData:

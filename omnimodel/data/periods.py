@@ -1,0 +1,101 @@
+"""Periods from the data itself: every default date of a report comes from here, never from the demo's dates.
+
+The data runs through its last order (or the ``data_through`` date an ingest recorded); a year, quarter or
+month counts as complete when the data reaches its last day.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import ParameterError, WorkspaceError
+
+
+def parse_period(period: str) -> pd.Period:
+    """A forecast period as text: a quarter ``2026Q1``, a month ``2026-01`` or a year ``2026``."""
+    text = str(period).strip().upper()
+    freq = "Q" if "Q" in text else ("M" if "-" in text else "Y")
+    try:
+        return pd.Period(text, freq=freq)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"period {period!r} is not a quarter, month or year", fix="write e.g. 2026Q1, 2026-01 or 2026"
+        ) from exc
+
+
+def data_span(ws: Workspace) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First order day and the day the data runs through (``data_through`` from the ingest, else the last
+    order day)."""
+    if not ws.has("orders"):
+        raise WorkspaceError(
+            "the workspace has no orders: no period to take defaults from",
+            table="orders",
+            fix="ingest an order export, or give the period parameters explicitly",
+        )
+    t = ws.table("orders")
+    span = t.aggregate(first=t.order_date.min(), last=t.order_date.max()).execute().iloc[0]
+    if pd.isna(span["first"]):
+        raise WorkspaceError("the orders table is empty", table="orders", fix="ingest an order export")
+    through = ws.meta().get("data_through")
+    last = pd.Timestamp(through) if through else pd.Timestamp(span["last"])
+    return pd.Timestamp(span["first"]).normalize(), last.normalize()
+
+
+def latest_complete_year(ws: Workspace) -> int | None:
+    """The last calendar year the data covers to its end (None when not even one)."""
+    first, through = data_span(ws)
+    year = through.year if through >= pd.Timestamp(f"{through.year}-12-31") else through.year - 1
+    return year if year >= first.year else None
+
+
+def default_window(ws: Workspace) -> tuple[str, str]:
+    """Start and end (ISO dates) of the latest complete year, else of the last 365 days of data."""
+    first, through = data_span(ws)
+    year = latest_complete_year(ws)
+    if year is not None:
+        return f"{year}-01-01", f"{year}-12-31"
+    return str(max(first, through - pd.Timedelta(days=364)).date()), str(through.date())
+
+
+def default_holdout(ws: Workspace) -> tuple[str, str]:
+    """(calibration end, holdout end) for a lifetime-value check: the last year of data is held out when there
+    are at least two years, else the last third of the span."""
+    first, through = data_span(ws)
+    days = (through - first).days
+    held = 365 if days >= 730 else max(1, days // 3)
+    return str((through - pd.Timedelta(days=held)).date()), str(through.date())
+
+
+def default_target_year(ws: Workspace) -> int:
+    """The year to set targets for: the one after the latest complete year of order history."""
+    year = latest_complete_year(ws)
+    if year is None:
+        first, through = data_span(ws)
+        raise ParameterError(
+            f"the orders run from {first.date()} to {through.date()}: not one complete calendar year to plan from",
+            fix="targets need a complete prior year; give `year` explicitly once the data covers one",
+        )
+    return year + 1
+
+
+def next_quarter(as_of: pd.Timestamp | str) -> str:
+    """The first quarter that starts after ``as_of`` (the pipeline forecast's default period)."""
+    return str(pd.Timestamp(as_of).to_period("Q") + 1)
+
+
+def window(ws: Workspace, start: str | None, end: str | None) -> tuple[str, str]:
+    """A report's date window: the one given, else :func:`default_window` (either end may be given alone)."""
+    default_start, default_end = default_window(ws)
+    return start or default_start, end or default_end
+
+
+def holdout(ws: Workspace, calibration_end: str | None, holdout_end: str | None) -> tuple[str, str]:
+    """A lifetime-value check's (calibration end, holdout end): the ones given, else :func:`default_holdout`."""
+    default_cal, default_end = default_holdout(ws)
+    return calibration_end or default_cal, holdout_end or default_end
+
+
+def target_year(ws: Workspace, year: int | None) -> int:
+    """The target year given, else :func:`default_target_year`."""
+    return int(year) if year else default_target_year(ws)

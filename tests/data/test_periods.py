@@ -1,0 +1,82 @@
+"""Default periods come from the data: its span, its latest complete year, the quarter after the as-of date."""
+
+import pandas as pd
+import pytest
+
+from omnimodel import Workspace
+from omnimodel.data import periods
+from omnimodel.data.workspace import write_workspace
+from omnimodel.exceptions import ParameterError
+
+
+def _orders_until(tmp_path, first: str, last: str, meta: dict | None = None):
+    days = pd.date_range(first, last, freq="7D").append(pd.DatetimeIndex([pd.Timestamp(last)]))
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(days))],
+            "customer_id": "c1",
+            "order_date": days,
+            "channel": "Shop",
+        }
+    )
+    return write_workspace(
+        tmp_path / f"ws{first}{last}.duckdb", {"orders": orders}, meta or {"adapter": "canonical"}
+    )
+
+
+def test_the_latest_complete_year_is_the_datas_own(tmp_path):
+    with Workspace(_orders_until(tmp_path, "2020-03-01", "2023-12-31")) as ws:
+        assert periods.latest_complete_year(ws) == 2023
+        assert periods.default_window(ws) == ("2023-01-01", "2023-12-31")
+        assert periods.default_target_year(ws) == 2024
+        assert periods.default_holdout(ws) == ("2022-12-31", "2023-12-31")
+        assert periods.window(ws, "2021-01-01", None) == ("2021-01-01", "2023-12-31")
+        assert periods.target_year(ws, 2022) == 2022
+
+
+def test_a_year_ending_before_its_last_day_is_not_complete_unless_the_data_runs_through_it(tmp_path):
+    with Workspace(_orders_until(tmp_path, "2021-01-04", "2023-12-30")) as ws:
+        assert periods.latest_complete_year(ws) == 2022
+    declared = _orders_until(
+        tmp_path, "2021-01-05", "2023-12-30", {"adapter": "canonical", "data_through": "2023-12-31"}
+    )
+    with Workspace(declared) as ws:
+        assert periods.latest_complete_year(ws) == 2023
+
+
+def test_less_than_a_year_of_data_gives_the_last_days_and_a_clear_error_for_targets(tmp_path):
+    with Workspace(_orders_until(tmp_path, "2024-03-01", "2024-08-31")) as ws:
+        assert periods.latest_complete_year(ws) is None
+        assert periods.default_window(ws) == ("2024-03-01", "2024-08-31")
+        cal, end = periods.default_holdout(ws)
+        assert end == "2024-08-31" and pd.Timestamp("2024-03-01") < pd.Timestamp(cal) < pd.Timestamp(end)
+        with pytest.raises(ParameterError, match="not one complete calendar year"):
+            periods.default_target_year(ws)
+
+
+def test_the_pipeline_forecasts_the_quarter_after_its_as_of_date():
+    assert periods.next_quarter("2025-12-30") == "2026Q1"
+    assert periods.next_quarter(pd.Timestamp("2017-06-30")) == "2017Q3"
+
+
+def test_ingest_records_the_data_through_date(tmp_path, capsys):
+    from omnimodel.cli import main
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "order_id": ["a", "b"],
+            "customer_id": ["1", "2"],
+            "order_date": ["2022-01-03", "2023-12-29"],
+            "channel": "Shop",
+            "country": "DE",
+        }
+    ).to_csv(folder / "orders.csv", index=False)
+    ws_path = tmp_path / "ws.duckdb"
+    argv = ["ingest", str(folder), "--adapter", "canonical", "--workspace", str(ws_path)]
+    assert main([*argv, "--data-through", "2023-12-31"]) == 0
+    with Workspace(ws_path) as ws:
+        assert ws.meta()["data_through"] == "2023-12-31" and periods.latest_complete_year(ws) == 2023
+    assert main([*argv, "--data-through", "end of year"]) == 2
+    assert "not a date" in capsys.readouterr().err
