@@ -29,6 +29,8 @@ class ReportRun:
     name: str
     notebook: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: the suite's shared parameters: given only where the notebook declares them (its own win)
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,15 @@ def _slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", str(value)).strip("-") or "x"
 
 
+def _notebooks_dir(base: Path, given: str | None) -> Path:
+    """The notebooks a suite runs: ``notebooks_dir`` as given, else ``notebooks/`` beside the config, else the
+    ones shipped in the package (a pip user's config needs no copy of them)."""
+    if given:
+        return (base / given).resolve()
+    beside = base / "notebooks"
+    return beside.resolve() if beside.is_dir() else Path(__file__).parent / "notebooks"
+
+
 def load_report_suite(path: str | Path) -> ReportSuite:
     """Read and check ``reports.yaml``.
 
@@ -112,7 +123,7 @@ def load_report_suite(path: str | Path) -> ReportSuite:
         if not isinstance(entry, dict) or "notebook" not in entry:
             raise ConfigError(f"{path}: each notebooks entry needs a `notebook:` name, got {entry!r}")
         nb = str(entry["notebook"]).removesuffix(".ipynb")
-        params = {**shared, **(entry.get("parameters") or {})}
+        params = dict(entry.get("parameters") or {})
         variants = entry.get("runs") or [{}]
         for variant in variants:
             if not isinstance(variant, dict):
@@ -120,7 +131,9 @@ def load_report_suite(path: str | Path) -> ReportSuite:
             name = entry.get("name", nb)
             if variant:
                 name += "--" + "-".join(f"{_slug(v)}" for v in variant.values())
-            runs.append(ReportRun(name=name, notebook=nb, parameters={**params, **variant}))
+            runs.append(
+                ReportRun(name=name, notebook=nb, parameters={**params, **variant}, shared=dict(shared))
+            )
     names = [r.name for r in runs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -129,7 +142,7 @@ def load_report_suite(path: str | Path) -> ReportSuite:
         )
     return ReportSuite(
         workspace=(base / raw.get("workspace", "data/demo.duckdb")).resolve(),
-        notebooks_dir=(base / raw.get("notebooks_dir", "notebooks")).resolve(),
+        notebooks_dir=_notebooks_dir(base, raw.get("notebooks_dir")),
         output=(base / raw.get("output", "reports")).resolve(),
         runs=tuple(runs),
         demo=demo,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from omnimodel.cli.pipeline import add_pipeline_parser
 from omnimodel.cli.targets import add_targets_parser
-from omnimodel.exceptions import OmnimodelError
+from omnimodel.exceptions import ConfigError, OmnimodelError
 
 EPILOG = """examples:
   omnimodel report                                   run every report of reports.yaml on the demo data
@@ -21,7 +21,7 @@ EPILOG = """examples:
   omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb
   omnimodel pipeline forecast --workspace data/demo.duckdb --period 2026Q1 --target 1500000
   omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --snapshots 9
-  omnimodel targets backtest --series au-visitor-nights
+  omnimodel targets backtest --series au-visitor-nights --folder tourism/
   omnimodel lab                                      JupyterLab with the omnimodel kernel
 """
 
@@ -34,7 +34,13 @@ def _cmd_report(args) -> int:
     suite = load_report_suite(args.config)
     if args.list:
         for run in suite.select(args.only):
-            params = notebook_parameters(suite.notebooks_dir / f"{run.notebook}.ipynb")
+            path = suite.notebooks_dir / f"{run.notebook}.ipynb"
+            if not path.exists():
+                raise ConfigError(
+                    f"notebook {path} not found (listed in {suite.source})",
+                    fix=f"check the name; notebooks are in {suite.notebooks_dir}",
+                )
+            params = notebook_parameters(path)
             print(run.name)
             for p in params.values():
                 print(f"    {p.name}: {p.type} = {p.default}    # {p.help}")
@@ -74,6 +80,18 @@ def _cmd_validate(args) -> int:
     report = validate_source(args.path, args.adapter)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1
+
+
+def _cmd_init(args) -> int:
+    from omnimodel.reporting.project import init_project
+
+    written = init_project(args.folder, args.workspace)
+    print(f"Wrote {', '.join(p.name for p in written)} into {args.folder}.")
+    print(
+        "Next: edit goals.yaml (growth per region, cost to serve per channel) and funnel.yaml, "
+        f"then run `omnimodel report` in {args.folder}."
+    )
+    return 0
 
 
 def _cmd_ingest(args) -> int:
@@ -218,6 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
         "a year, quarter or month counts as complete when the data reaches its end",
     )
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser(
+        "init",
+        help="start a project for your data: reports.yaml, goals.yaml, funnel.yaml and the notebooks",
+        description="Write a project folder filled from the workspace's own channels, regions, segments and "
+        "stages; every report period defaults to the data's own. Without --workspace: the demo company.",
+        epilog="example: omnimodel init acme --workspace data/acme.duckdb && cd acme && omnimodel report",
+    )
+    p.add_argument("folder", help="the project folder (created; existing files are never overwritten)")
+    p.add_argument(
+        "--workspace", help="a workspace from `omnimodel ingest` (default: build the demo company)"
+    )
+    p.set_defaults(func=_cmd_init)
 
     add_pipeline_parser(sub)
     add_targets_parser(sub)

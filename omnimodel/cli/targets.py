@@ -15,6 +15,12 @@ def _hierarchy(args):
 
         with Workspace(args.workspace) as ws:
             return series.workspace_revenue(ws, tuple(args.levels.split(",")), args.freq, args.min_share)
+    if not args.folder:
+        from omnimodel.exceptions import ParameterError
+
+        raise ParameterError(
+            f"--series {args.series} needs --folder", fix="pass the folder holding the series files"
+        )
     return series.series_set(args.series, args.folder)
 
 
@@ -71,7 +77,7 @@ def add_targets_parser(sub) -> None:
         description="Backtest the per-series baseline forecasts (statsmodels ETS chosen on rolling origins) "
         "against seasonal naive, on a workspace or on the Australian tourism series.",
         epilog="examples:\n  omnimodel targets backtest --workspace data/demo.duckdb\n"
-        "  omnimodel targets backtest --series au-visitor-nights --json",
+        "  omnimodel targets backtest --series au-visitor-nights --folder tourism/ --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -87,7 +93,7 @@ def add_targets_parser(sub) -> None:
         choices=["au-visitor-nights", "au-accommodation"],
         help="a bundled real series set instead",
     )
-    q.add_argument("--folder", default="../shared/data/au_tourism_regional", help="folder of --series files")
+    q.add_argument("--folder", help="folder of the --series files (required with --series)")
     q.add_argument(
         "--levels", default="channel,region", help="hierarchy levels, top first (default channel,region)"
     )

@@ -1,6 +1,7 @@
 """Country market indicators (World Bank, Gapminder, Our World in Data) as one row per country.
 
-Reads the files of ``../shared/data/country_indicators`` (see its SOURCE.md) and keeps, per ISO 3166 country,
+Reads a folder you give it (an explicit input: nothing is looked up elsewhere) holding the files named in
+:data:`SOURCES` and keeps, per ISO 3166 country,
 the latest available value of each indicator together with its year, since the sources end in different
 years (population 2022, GDP per capita 2020, internet and broadband 2019). Sources are joined on ISO3 codes,
 never on names; aggregates (World, EU, income groups) are dropped.
@@ -15,7 +16,8 @@ import pandas as pd
 from omnimodel.environment import resolve_path
 from omnimodel.exceptions import OmnimodelError
 
-DEFAULT_FOLDER = "../shared/data/country_indicators"
+#: what the folder must hold, for the error messages
+EXPECTED = "countrypops.csv (gt), wbd_example.csv (World Bank), and Our World in Data's share-of-individuals-using-the-internet, broadband-penetration-by-country and mobile-cellular-subscriptions-per-100-people CSV files"
 
 #: indicator -> (file, ISO3 column, year column, value column or position of the value column)
 SOURCES = {
@@ -34,7 +36,7 @@ def _latest(folder: Path, name: str) -> pd.DataFrame:
         raise OmnimodelError(
             f"The market indicator file {file} is missing.",
             table="country_indicators",
-            fix=f"Point `indicators` at the folder with the files listed in {DEFAULT_FOLDER}/SOURCE.md.",
+            fix=f"point `indicators` at a folder with {EXPECTED}",
         )
     raw = _read(folder, file)
     col = raw.columns[value] if isinstance(value, int) else value
@@ -44,19 +46,18 @@ def _latest(folder: Path, name: str) -> pd.DataFrame:
     return frame.rename(columns={code: "iso3", year: f"{name}_year", col: name}).set_index("iso3")
 
 
-def load_indicators(folder: str | Path | None = None) -> pd.DataFrame:
+def load_indicators(folder: str | Path) -> pd.DataFrame:
     """One row per country: iso2, iso3, name, continent, subregion, and each indicator with its year.
 
     ``internet_share`` is the share of individuals using the internet in percent, the closest proxy for
     e-commerce reach in these sources; ``gdp_per_capita`` is real GDP per capita in US dollars.
     """
-    folder = resolve_path(folder or DEFAULT_FOLDER)
+    folder = resolve_path(folder)
     if not folder.is_dir():
         raise OmnimodelError(
             f"No country indicator folder at {folder}.",
             table="country_indicators",
-            fix="Pass indicators='<path to shared/data/country_indicators>' (the default is "
-            f"{DEFAULT_FOLDER} relative to the project).",
+            fix=f"pass the folder holding {EXPECTED} (notebook 02's `indicators` parameter)",
         )
     # countrypops lists countries only (no aggregates) with both ISO codes: it is the spine.
     pops = _read(folder, "countrypops.csv")

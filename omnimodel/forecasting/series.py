@@ -84,14 +84,14 @@ def _from_long(frame: pd.DataFrame, levels: list[str], value: str, period: str, 
     return Hierarchy(wide, keys, name)
 
 
-def au_visitor_nights(folder: str | Path = "../shared/data/au_tourism_regional") -> Hierarchy:
+def au_visitor_nights(folder: str | Path) -> Hierarchy:
     """Quarterly visitor nights (millions) of 20 Australian regions in 6 state groups (Tourism Research Australia)."""
     d = pd.read_csv(_file(folder, "visnights_long.csv"))
     d["quarter"] = pd.PeriodIndex(d["quarter"], freq="Q")
     return _from_long(d, ["state", "region"], "visitor_nights_m", "quarter", "visitor nights (m)")
 
 
-def au_accommodation(folder: str | Path = "../shared/data/au_tourism_regional") -> Hierarchy:
+def au_accommodation(folder: str | Path) -> Hierarchy:
     """Quarterly accommodation takings (A$ million, nominal) of 8 Australian states (ABS)."""
     d = pd.read_csv(_file(folder, "aus_accommodation.csv"))
     d["quarter"] = pd.PeriodIndex(d["Date"].str.replace(" ", ""), freq="Q")
@@ -102,8 +102,9 @@ def au_accommodation(folder: str | Path = "../shared/data/au_tourism_regional") 
 SERIES_SETS = {"au-visitor-nights": au_visitor_nights, "au-accommodation": au_accommodation}
 
 
-def series_set(name: str, folder: str | Path = "../shared/data/au_tourism_regional") -> Hierarchy:
-    """A real series set by name (``au-visitor-nights``, ``au-accommodation``)."""
+def series_set(name: str, folder: str | Path) -> Hierarchy:
+    """A real series set by name (``au-visitor-nights``, ``au-accommodation``) from the folder holding its files
+    (``visnights_long.csv``, ``aus_accommodation.csv``)."""
     if name not in SERIES_SETS:
         from omnimodel.exceptions import ConfigError
 
@@ -117,7 +118,7 @@ def _file(folder: str | Path, name: str) -> Path:
         raise OmnimodelError(
             f"{name} not found in {resolve_path(folder)}.",
             table=name,
-            fix="Pass the folder holding the Australian tourism files (../shared/data/au_tourism_regional).",
+            fix="pass the folder holding the Australian tourism files (visnights_long.csv, aus_accommodation.csv)",
         )
     return path
 

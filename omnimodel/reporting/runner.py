@@ -78,7 +78,7 @@ def plan_runs(suite: ReportSuite, only: list[str] | None, cli_params: dict[str, 
                 fix=f"check the name; notebooks are in {suite.notebooks_dir}",
             )
         declared = notebook_parameters(nb)
-        values: dict[str, Any] = dict(run.parameters)
+        values: dict[str, Any] = {k: v for k, v in run.shared.items() if k in declared} | dict(run.parameters)
         if "workspace" in declared and "workspace" not in values:
             values["workspace"] = str(suite.workspace)
         for key, value in cli_params.items():

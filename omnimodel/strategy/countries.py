@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.data.countries import ALIASES, ISO2
-from omnimodel.data.indicators import load_indicators
 from omnimodel.data.queries import sales_lines
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ParameterError
+from omnimodel.notice import Skipped
 
 #: criterion -> (label in reasons, default weight)
 CRITERIA = {
@@ -42,6 +42,7 @@ CRITERIA = {
     "digital_reach": ("internet users", 0.10),
 }
 MARKET = ("market_size", "purchasing_power", "digital_reach")
+MARKET_COLUMNS = ("population", "gdp", "gdp_per_capita", "internet_share", "continent", "subregion")
 LOG_SCALE = {"revenue", "penetration", "value_per_customer", "market_size", "purchasing_power"}
 # The smallest spread that counts as a difference: when countries are nearly alike on a criterion, their
 # MAD is tiny and would blow noise up into large scores (log criteria: 10 %; rates: points).
@@ -171,11 +172,17 @@ def attractiveness(
     Criteria that the data cannot measure are left out and listed in ``result.attrs["left_out"]`` (margin
     without unit costs, growth with less than two years of data); the other weights are rescaled.
     """
-    indicators = load_indicators() if indicators is None else indicators
     perf = perf[~perf["country"].isin(NOT_COUNTRIES) & perf["country"].notna()]
     perf = perf[perf["customers"] >= min_customers].reset_index(drop=True)
-    market = indicators.set_index("iso2").reindex(perf["country"])
     left_out = {}
+    if indicators is None:  # own performance only, said so
+        indicators = pd.DataFrame(columns=["iso2", "name", *MARKET_COLUMNS])
+        for c in (*MARKET, "penetration"):
+            left_out[c] = "no market indicators given (notebook 02's `indicators` parameter)"
+        no_market_data = False
+    else:
+        no_market_data = True
+    market = indicators.set_index("iso2").reindex(perf["country"])
     if not perf.attrs.get("has_cost", True):
         left_out["margin_rate"] = "no unit costs in the data"
     if not perf.attrs.get("has_growth", True):
@@ -211,7 +218,7 @@ def attractiveness(
     out["score_p05"], out["score_p50"], out["score_p95"] = np.quantile(scores, [0.05, 0.5, 0.95], axis=0)
     out["rank_p05"], out["rank_p95"] = np.quantile(ranks, [0.05, 0.95], axis=0).round().astype(int)
     out["p_top3"] = (ranks <= 3).mean(0)
-    missing = market[["gdp", "internet_share"]].isna().any(axis=1).to_numpy()
+    missing = market[["gdp", "internet_share"]].isna().any(axis=1).to_numpy() & no_market_data
     out["reasons"] = _reasons(out, z_point, names, w, missing)
     out = out.sort_values("score", ascending=False, ignore_index=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
@@ -269,7 +276,7 @@ def new_country_candidates(
     same_continent: bool = True,
     limit: int = 15,
     seed: int = 0,
-) -> pd.DataFrame:
+) -> pd.DataFrame | Skipped:
     """Countries where the company has at most ``max_customers`` customers, ranked by their market alone.
 
     Market criteria are standardised over all countries with indicators. For each candidate, the served market
@@ -277,7 +284,12 @@ def new_country_candidates(
     penetration (a rough size of the prize, not a forecast). ``same_continent`` keeps candidates on a continent
     where the company already sells.
     """
-    indicators = load_indicators() if indicators is None else indicators
+    if indicators is None:
+        return Skipped(
+            "new country candidates",
+            "no market indicators given",
+            "pass a folder of World Bank, Gapminder and Our World in Data files as notebook 02's `indicators`",
+        )
     ind = indicators.dropna(subset=["gdp", "internet_share"]).reset_index(drop=True)
     customers = perf.set_index("country")["customers"]
     ind["customers"] = ind["iso2"].map(customers).fillna(0).astype(int)

@@ -14,10 +14,7 @@ import pytest
 import yaml
 
 from omnimodel.cli import main
-from omnimodel.config import load_report_suite
-from omnimodel.reporting.runner import run_reports
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 RENAMED = {
     "webshop": "Online-Shop",
@@ -35,11 +32,13 @@ CHANNEL_COLUMNS = {
     "touchpoints": "channel",
     "opportunities": "source_channel",
 }
-SMALL = {  # small sampler settings: this test checks that the reports run on such data, the model tests the models
-    "02_segments_regions": {"clv_draws": 150, "clv_fit_customers": 800},
-    "03_pipeline_forecast": {"draws": 200, "backtest_snapshots": 1},
-    "04_channel_targets": {"choose_origins": 1, "score_origins": 2, "draws": 200},
-    "05_what_if": {"choose_origins": 1, "draws": 200},
+SMALL = {  # shared parameters: each notebook takes the ones it declares
+    "clv_draws": 150,
+    "clv_fit_customers": 800,
+    "draws": 200,
+    "backtest_snapshots": 1,
+    "choose_origins": 1,
+    "score_origins": 2,
 }
 
 
@@ -58,36 +57,33 @@ def _export(folder: Path, tables: dict, with_pipeline: bool) -> Path:
     return folder
 
 
-def _goals(path: Path) -> Path:
-    """The demo's goals with the client's channel names."""
-    goals = yaml.safe_load((ROOT / "goals.yaml").read_text())
-    for key in ("channel_shift", "margin_floor", "channel_cost", "return_rate", "capacity"):
-        goals[key] = {RENAMED.get(k, k): v for k, v in (goals.get(key) or {}).items()}
-    path.write_text(yaml.safe_dump(goals, allow_unicode=True))
-    return path
+class Run:
+    """A finished report run as the tests read it: its folder and manifest."""
 
-
-def _run(tmp: Path, workspace: Path, goals: Path):
-    entries = []
-    for nb in sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb")):
-        params = dict(SMALL.get(nb, {}))
-        if nb in ("04_channel_targets", "05_what_if"):
-            params["goals"] = str(goals)
-        entries.append({"notebook": nb, "parameters": params})
-    config = {"workspace": str(workspace), "output": str(tmp / "reports"), "notebooks": entries}
-    config["notebooks_dir"] = str(ROOT / "notebooks")
-    (tmp / "reports.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
-    return run_reports(load_report_suite(tmp / "reports.yaml"), jobs=2, echo=lambda _: None)
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.manifest = json.loads((run_dir / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["with CRM data", "orders only"])
 def client_run(request, tmp_path_factory, demo_small):
+    """The README's "Your own data" commands, run as written: validate, ingest, init, report."""
     tables, _ = demo_small
     tmp = tmp_path_factory.mktemp("client")
     exports = _export(tmp / "exports", tables, with_pipeline=request.param)
-    workspace = tmp / "client.duckdb"
+    workspace, project = tmp / "acme.duckdb", tmp / "acme"
+    assert main(["validate", str(exports), "--adapter", "canonical"]) == 0
     assert main(["ingest", str(exports), "--adapter", "canonical", "--workspace", str(workspace)]) == 0
-    return request.param, _run(tmp, workspace, _goals(tmp / "goals.yaml"))
+    assert main(["init", str(project), "--workspace", str(workspace)]) == 0
+    # The one edit: small sampler settings for every notebook (this test is about the data, not the models).
+    config = yaml.safe_load((project / "reports.yaml").read_text())
+    config["parameters"] = SMALL
+    (project / "reports.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    main(
+        ["report", "--jobs", "2", "--config", str(project / "reports.yaml")]
+    )  # `cd acme && omnimodel report`
+    runs = sorted(p for p in (project / "reports").iterdir() if p.name[0].isdigit())
+    return request.param, Run(runs[-1])
 
 
 def test_five_reports_on_a_clients_own_exports(client_run):
@@ -97,7 +93,7 @@ def test_five_reports_on_a_clients_own_exports(client_run):
     pipeline = next(r for r in reports if r["name"] == "03_pipeline_forecast")
     page = (result.run_dir / pipeline["html"]).read_text()
     if with_pipeline:
-        assert "Client pipeline" in page and not pipeline.get("note")
+        assert "Bookings in" in page and not pipeline.get("note")  # the forecast, with the stored funnel
     else:
         assert pipeline["note"].startswith("No pipeline data in this workspace")
         assert "No pipeline data in this workspace" in page
@@ -108,5 +104,6 @@ def test_the_reports_speak_of_the_clients_channels(client_run):
     _, result = client_run
     pages = {r["name"]: (result.run_dir / r["html"]).read_text() for r in result.manifest["reports"]}
     assert not [name for name, page in pages.items() if "webshop" in page or "field_sales" in page]
+    # 04 lists the goals, which `omnimodel init` filled with the workspace's own channels
     assert "Filiale" in pages["04_channel_targets"] and "Außendienst" in pages["04_channel_targets"]
     assert json.loads((result.run_dir / "manifest.json").read_text())["status"] == "OK"

@@ -144,10 +144,14 @@ def test_only_and_param_run_just_that_notebook(tmp_path, demo_workspace):
     assert result.manifest["reports"][0]["parameters"]["period"] == "2026Q2"
 
 
+@pytest.mark.skipif(
+    not (ROOT.parent / "shared" / "data").exists(), reason="../shared/data is not beside the checkout"
+)
 def test_notebook_04_shows_the_baseline_backtest_on_real_series(tmp_path, demo_workspace):
     params = {
         "goals": None,
         "series_set": "au-accommodation",
+        "series_folder": str(ROOT.parent / "shared" / "data" / "au_tourism_regional"),
         "horizon": 4,
         "choose_origins": 2,
         "score_origins": 2,

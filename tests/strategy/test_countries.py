@@ -148,3 +148,16 @@ def test_online_retail_ranking_and_candidates(online_retail_workspace, market):
     assert (served.reindex(cands["closest_served_market"]) > 10).all()
     assert cands["market_score"].is_monotonic_decreasing
     assert redact(r).columns.tolist() == r.columns.tolist()  # nothing personal in the ranking
+
+
+def test_without_market_indicators_countries_rank_on_own_performance_and_say_so():
+    from omnimodel.notice import Skipped
+
+    codes = ["AA", "BB", "CC"]
+    perf = _planted(dict.fromkeys(codes, 100), dict(zip(codes, [1, 2, 3], strict=True)))
+    r = countries.attractiveness(perf, None, seed=0)
+    assert set(r.attrs["left_out"]) == {"market_size", "purchasing_power", "digital_reach", "penetration"}
+    assert set(r.attrs["weights"]) == {"revenue", "growth", "margin_rate", "value_per_customer"}
+    assert r["country"].tolist()[0] == "CC"  # the largest revenue per customer still leads
+    assert not r["reasons"].str.contains("no market data").any()  # not a per-country gap: none was given
+    assert isinstance(countries.new_country_candidates(perf, None), Skipped)

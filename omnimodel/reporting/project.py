@@ -1,0 +1,154 @@
+"""A project for a client in one command: ``omnimodel init FOLDER --workspace W``.
+
+Writes ``reports.yaml``, ``goals.yaml`` and (with pipeline data) ``funnel.yaml`` filled from the workspace's
+own channels, regions, segments and stages, and copies the five notebooks, so the consultant edits the
+templates and runs ``omnimodel report`` in that folder. Every period is left to the data (notebook defaults),
+never to the demo's dates. Existing files are never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+
+from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import ConfigError, OmnimodelError
+
+#: the notebooks and templates shipped inside the package (a pip user has no checkout)
+PACKAGE = Path(__file__).resolve().parents[1]
+NOTEBOOKS = PACKAGE / "notebooks"
+
+
+def _list(names: list[str]) -> str:
+    return ", ".join(names) if names else "none found"
+
+
+def _key(name: str) -> str:
+    """A name as a YAML key, quoted (JSON strings are YAML): any name of the user's is safe."""
+    return json.dumps(str(name), ensure_ascii=False)
+
+
+def _goals_yaml(ws: Workspace | None, year: int | None) -> str:
+    regions = channels = segments = []
+    has_pipeline = False
+    if ws is not None:
+        if ws.has("customers", "region"):
+            regions = sorted(str(v) for v in ws.table("customers").region.execute().dropna().unique())
+        if ws.has("customers", "segment"):
+            segments = sorted(str(v) for v in ws.table("customers").segment.execute().dropna().unique())
+        channels = ws.channels()
+        has_pipeline = ws.has("opportunities")
+    cost = "\n".join(f"  {_key(c)}: 0.0" for c in channels) or "  default: 0.0"
+    growth = "\n".join(f"  {_key(r)}: 0.05" for r in regions)
+    year_line = (
+        f"year: {year}"
+        if year
+        else "# year: 2026      # the target year; default: the year after your latest complete year"
+    )
+    return f"""# Strategy goals for notebooks 04 and 05, filled from the workspace's own names. Rates are shares (0.05 = 5 %).
+# A `default` entry covers the names not listed. Regions: {_list(regions)}.
+# Channels: {_list(channels)}. Segments: {_list(segments)}.
+{year_line}
+growth:            # revenue growth over last year, per sales region
+  default: 0.05
+{growth}
+channel_shift: {{}}  # intended change of a channel's share of revenue, in share points (sums to 0)
+focus_segments: {{}}  # extra growth for these segments in the split over category x segment
+margin_floor: {{}}    # least gross margin rate per channel (after discounts, before returns)
+channel_cost:      # cost to serve (fulfilment, fees, sales staff) as a share of revenue: fill in yours
+{cost}
+return_rate: {{}}    # overrides of the measured return rate per channel; empty: measured
+capacity:          # most a channel x category x segment cell can grow in a year
+  default: 0.25
+max_decline: 0.15  # most a cell may shrink in the optimised split
+pipeline: {"added" if has_pipeline else "ignored"}    # added: won deals add to order revenue; in_orders: they are orders already; ignored
+"""
+
+
+def _funnel_yaml(ws: Workspace) -> str | None:
+    """The funnel the workspace knows (stored at ingest or implied by its adapter), as an editable template."""
+    from omnimodel.funnel.snapshot import funnel_for
+
+    if not ws.has("stage_events"):
+        return None
+    try:
+        definition = funnel_for(ws)
+    except ConfigError:
+        stages = sorted(str(s) for s in ws.table("stage_events").stage.execute().unique())
+        body = {"name": "Sales pipeline", "stages": [s for s in stages if s not in ("won", "lost")]}
+        head = "# The open stages in your stage history, alphabetically: PUT THEM IN FUNNEL ORDER, then ingest again.\n"
+        return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+    head = "# Your sales process: phases in order with entry and exit criteria, activities and measurement points.\n"
+    return head + yaml.safe_dump(definition.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def _reports_yaml(workspace: str, demo: bool) -> str:
+    demo_block = "demo:              # build the demo company there when the file is missing\n  size: default\n  seed: 42\n"
+    return f"""# The report suite `omnimodel report` runs in this folder. Paths are relative to this file.
+workspace: {_key(workspace)}
+{demo_block if demo else ""}notebooks_dir: notebooks
+output: reports
+parameters: {{}}     # given to every notebook that declares them; periods default to the data's own
+notebooks:
+  - notebook: 01_customer_profile
+  - notebook: 02_segments_regions
+  - notebook: 03_pipeline_forecast
+  - notebook: 04_channel_targets
+    parameters: {{goals: goals.yaml}}
+  - notebook: 05_what_if
+    parameters: {{goals: goals.yaml}}
+"""
+
+
+def init_project(folder: str | os.PathLike, workspace: str | os.PathLike | None = None) -> list[Path]:
+    """Write a client project into ``folder``: reports.yaml, goals.yaml, funnel.yaml (with pipeline data) and the
+    notebooks. Without ``workspace``, the project builds and uses the demo company. Returns the files written.
+
+    Examples
+    --------
+    >>> init_project("acme", workspace="data/acme.duckdb")  # doctest: +SKIP
+    [PosixPath('acme/reports.yaml'), PosixPath('acme/goals.yaml'), ...]
+    """
+    from omnimodel.data.periods import default_target_year
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    planned = ["reports.yaml", "goals.yaml", "funnel.yaml", "notebooks"]
+    existing = [n for n in planned if (target / n).exists()]
+    if existing:
+        raise ConfigError(
+            f"{target} already has {', '.join(existing)}: nothing was written",
+            fix="choose an empty folder, or move those files away first",
+        )
+    if not NOTEBOOKS.is_dir():
+        raise OmnimodelError(f"the package has no notebooks at {NOTEBOOKS}", fix="reinstall omnimodel")
+    files: dict[str, str] = {}
+    if workspace is None:
+        files["reports.yaml"] = _reports_yaml("data/demo.duckdb", demo=True)
+        files["goals.yaml"] = (PACKAGE / "templates" / "goals.yaml").read_text()
+    else:
+        path = Path(workspace).resolve()
+        with Workspace(path) as ws:
+            try:
+                year = default_target_year(ws)
+            except OmnimodelError:
+                year = None
+            files["goals.yaml"] = _goals_yaml(ws, year)
+            funnel = _funnel_yaml(ws)
+        if funnel:
+            files["funnel.yaml"] = funnel
+        inside = path.is_relative_to(target.resolve())
+        files["reports.yaml"] = _reports_yaml(
+            str(path.relative_to(target.resolve()) if inside else path), demo=False
+        )
+    written = []
+    for name, text in files.items():
+        (target / name).write_text(text, encoding="utf-8")
+        written.append(target / name)
+    shutil.copytree(NOTEBOOKS, target / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    written.append(target / "notebooks")
+    return written

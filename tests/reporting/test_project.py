@@ -1,0 +1,84 @@
+"""`omnimodel init`: a project folder filled from the workspace's own names, never overwriting anything."""
+
+import pytest
+import yaml
+
+from omnimodel.cli import main
+from omnimodel.config import load_funnel, load_report_suite, load_strategy_goals
+from omnimodel.exceptions import ConfigError
+from omnimodel.reporting.project import NOTEBOOKS, init_project
+
+
+@pytest.fixture
+def client_workspace(tmp_path, demo_small):
+    tables, _ = demo_small
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name, frame in tables.items():
+        frame = frame.copy()
+        for column in ("channel", "acquisition_channel", "source_channel"):
+            if column in frame:
+                frame[column] = frame[column].replace({"stores": "Filiale: Mitte", "webshop": "Online-Shop"})
+        frame.to_csv(exports / f"{name}.csv", index=False)
+    (exports / "funnel.yaml").write_text("name: Acme B2B\nstages: [lead, qualified, proposal, negotiation]\n")
+    assert (
+        main(["ingest", str(exports), "--adapter", "canonical", "--workspace", str(tmp_path / "acme.duckdb")])
+        == 0
+    )
+    return tmp_path / "acme.duckdb"
+
+
+def test_init_fills_the_templates_from_the_workspace(tmp_path, client_workspace):
+    written = init_project(tmp_path / "acme", client_workspace)
+    assert {p.name for p in written} == {"reports.yaml", "goals.yaml", "funnel.yaml", "notebooks"}
+    goals = load_strategy_goals(tmp_path / "acme" / "goals.yaml")
+    assert goals.year == 2026  # the year after the data's latest complete year
+    assert (
+        "Filiale: Mitte" in goals.channel_cost and "Online-Shop" in goals.channel_cost
+    )  # quoted, kept as is
+    assert set(goals.growth) >= {"default", "Central", "North", "West"}
+    assert goals.pipeline == "added"
+    assert load_funnel(tmp_path / "acme" / "funnel.yaml").name == "Acme B2B"
+    suite = load_report_suite(tmp_path / "acme" / "reports.yaml")
+    assert suite.workspace == client_workspace.resolve() and suite.demo is None
+    assert suite.notebooks_dir == (tmp_path / "acme" / "notebooks").resolve()
+    assert sorted(p.name for p in suite.notebooks_dir.glob("*.ipynb")) == sorted(
+        p.name for p in NOTEBOOKS.glob("*.ipynb")
+    )
+    assert [r.notebook for r in suite.runs][-1] == "05_what_if"
+
+
+def test_init_never_overwrites(tmp_path, client_workspace, capsys):
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "goals.yaml").write_text("mine")
+    with pytest.raises(ConfigError, match="already has goals.yaml"):
+        init_project(tmp_path / "acme", client_workspace)
+    assert (tmp_path / "acme" / "goals.yaml").read_text() == "mine" and not (
+        tmp_path / "acme" / "reports.yaml"
+    ).exists()
+    assert main(["init", str(tmp_path / "acme"), "--workspace", str(client_workspace)]) == 2
+    assert "nothing was written" in capsys.readouterr().err
+
+
+def test_the_demo_project_and_a_config_without_notebooks_use_the_shipped_ones(tmp_path):
+    init_project(tmp_path / "demo")
+    raw = yaml.safe_load((tmp_path / "demo" / "reports.yaml").read_text())
+    assert raw["demo"]["size"] == "default" and raw["workspace"] == "data/demo.duckdb"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "reports.yaml").write_text("workspace: w.duckdb\nnotebooks: [01_customer_profile]\n")
+    assert load_report_suite(bare / "reports.yaml").notebooks_dir == NOTEBOOKS
+
+
+def test_shared_parameters_go_only_to_the_notebooks_that_declare_them(tmp_path):
+    from omnimodel.reporting.runner import plan_runs
+
+    config = tmp_path / "reports.yaml"
+    config.write_text(
+        "workspace: w.duckdb\nparameters: {draws: 200, clv_draws: 100}\n"
+        "notebooks: [01_customer_profile, 02_segments_regions, {notebook: 03_pipeline_forecast, parameters: {draws: 50}}]\n"
+    )
+    planned = {run.notebook: values for run, _, values in plan_runs(load_report_suite(config), None, {})}
+    assert "draws" not in planned["01_customer_profile"] and "clv_draws" not in planned["01_customer_profile"]
+    assert planned["02_segments_regions"]["clv_draws"] == 100
+    assert planned["03_pipeline_forecast"]["draws"] == 50  # the notebook's own entry wins
