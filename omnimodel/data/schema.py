@@ -60,11 +60,13 @@ class Column:
     allowed: tuple[str, ...] | None = None
     references: str | None = None  # "table.column"
     serves: str = ""  # checklist item
+    personal_data: bool | None = None  # None: personal when its name is one of PERSONAL_COLUMNS
 
     @property
     def personal(self) -> bool:
-        """Whether the column holds personal data (left out of reports unless allowed)."""
-        return self.name in PERSONAL_COLUMNS
+        """Whether the column holds personal data (left out of reports unless allowed). A product's name is
+        not; a customer's is."""
+        return self.name in PERSONAL_COLUMNS if self.personal_data is None else self.personal_data
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ TABLES: dict[str, Table] = {
                     unique=True,
                     serves=STRATEGY,
                 ),
-                C("name", "string", "Product name", serves=STRATEGY),
+                C("name", "string", "Product name", serves=STRATEGY, personal_data=False),
                 C("category", "string", "Product category", required=True, nullable=False, serves=STRATEGY),
                 C("brand", "string", "Brand", serves=PROFILE),
                 C("price", "float", "List price", min=0, serves=STRATEGY),

@@ -159,6 +159,9 @@ def workspace_revenue(
     d = t.group_by(["period", *levels]).aggregate(revenue=t.revenue.sum()).execute()
     d["period"] = pd.PeriodIndex(pd.to_datetime(d["period"]), freq=freq)
     first, last = pd.Timestamp(span["first"]), pd.Timestamp(span["last"])
+    through = ws.meta().get("data_through")  # the exports are complete to this day (ingest --data-through)
+    if through:
+        last = max(last, pd.Timestamp(through))
     keep = pd.Series(True, index=d.index)
     if first.normalize() > first.to_period(freq).start_time:
         keep &= d["period"] != first.to_period(freq)

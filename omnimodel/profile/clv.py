@@ -100,8 +100,11 @@ def purchase_summary(
             holdout_purchases=hold.count(), holdout_value=hold.value.sum().cast("float64")
         )
         out = out.left_join(hold, "customer_id").drop("customer_id_right")
-    cols = ["customer_id", by] + (["acquisition_date"] if ws.has("customers", "acquisition_date") else [])
-    frame = out.join(ws.table("customers").select(*cols), "customer_id").execute()
+    if ws.has("customers", by):
+        cols = ["customer_id", by] + (["acquisition_date"] if ws.has("customers", "acquisition_date") else [])
+        frame = out.join(ws.table("customers").select(*cols), "customer_id").execute()
+    else:  # no segments in the data: one parameter set for everybody
+        frame = out.execute().assign(**{by: "all customers"})
     frame["first"], frame["last"] = pd.to_datetime(frame["first"]), pd.to_datetime(frame["last"])
     if cohort_start:
         # A customer acquired before the cohort whose first purchase *in the data* falls after it is a survivor,

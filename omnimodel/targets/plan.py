@@ -23,6 +23,27 @@ from omnimodel.targets.scenario import PlanInputs, Scenario, evaluate
 CELL = ("channel", "region")
 
 
+def check_year(ws: Workspace, year: int) -> None:
+    """Fail at once, before anything is fitted, when the data does not cover the year before ``year`` to its
+    end (targets grow last year's revenue); the message says which year would work."""
+    from omnimodel.data.periods import data_span, latest_complete_year
+
+    complete = latest_complete_year(ws)
+    if complete is not None and complete >= year - 1:
+        return
+    _, through = data_span(ws)
+    if complete is not None:
+        fix = f"set `year` to {complete + 1} (the year after the data's latest complete year)"
+    else:
+        fix = "targets need one complete calendar year of orders"
+    if through.year == year - 1:
+        fix += f", or, if the exports are complete through {year - 1}-12-31, ingest them with --data-through {year - 1}-12-31"
+    raise ConfigError(
+        f"targets for {year} need order history through December {year - 1}; the data runs through {through.date()}",
+        fix=fix,
+    )
+
+
 def check_goals(goals: StrategyGoals, cells: pd.DataFrame) -> None:
     """Every region and channel named in the goals must exist in the data (typos would silently do nothing)."""
     known = {"growth": set(cells["region"]), "channel_shift": set(cells["channel"])}
@@ -74,14 +95,8 @@ def build_plan_inputs(
     get the default ETS. The history used ends with the year before the goals' year, which must be complete.
     """
     year = goals.year
+    check_year(ws, year)
     hierarchy = series.workspace_revenue(ws, CELL, freq="M").until(f"{year - 1}-12")
-    history = hierarchy.bottom
-    if len(history) == 0 or history.index[-1] != pd.Period(f"{year - 1}-12", "M"):
-        end = history.index[-1] if len(history) else "no complete month"
-        raise ConfigError(
-            f"goals year {year} needs complete order history to December {year - 1}; the data ends {end}",
-            fix=f"set `year` in the goals to {history.index[-1].year + 1 if len(history) else 'a later year'}",
-        )
     check_goals(goals, hierarchy.keys)  # before the expensive part: a typo in the goals fails at once
     forecast = baseline.forecast_hierarchy(hierarchy, 12, models, n_draws=n_draws, seed=seed)
     total = forecast.period_total(f"{year}-01", f"{year}-12")

@@ -82,3 +82,10 @@ def test_a_channel_missing_from_the_declared_channels_is_found():
     declared = pd.DataFrame({"channel": ["Shop"], "kind": ["offline"]})
     problems = validation.validate({"orders": orders, "channels": declared})
     assert any(p.table == "orders" and "channels.channel" in p.message for p in problems)
+
+
+def test_the_data_model_marks_only_personal_data_as_personal():
+    from omnimodel.data.schema import TABLES
+
+    assert TABLES["customers"].column("name").personal and TABLES["customers"].column("email").personal
+    assert not TABLES["products"].column("name").personal  # a product's name is no one's personal data

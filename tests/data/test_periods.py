@@ -80,3 +80,15 @@ def test_ingest_records_the_data_through_date(tmp_path, capsys):
         assert ws.meta()["data_through"] == "2023-12-31" and periods.latest_complete_year(ws) == 2023
     assert main([*argv, "--data-through", "end of year"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def test_a_target_year_without_a_complete_prior_year_fails_at_once_saying_what_to_change(tmp_path):
+    from omnimodel.exceptions import ConfigError
+    from omnimodel.targets.plan import check_year
+
+    with Workspace(_orders_until(tmp_path, "2021-01-04", "2023-12-30")) as ws:
+        check_year(ws, 2023)  # 2022 is complete
+        with pytest.raises(ConfigError) as err:
+            check_year(ws, 2024)
+    assert "through December 2023" in str(err.value) and "2023-12-30" in str(err.value)
+    assert "set `year` to 2023" in err.value.fix and "--data-through 2023-12-31" in err.value.fix
