@@ -11,7 +11,7 @@ from pathlib import Path
 
 from omnimodel.cli.pipeline import add_pipeline_parser
 from omnimodel.cli.targets import add_targets_parser
-from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.exceptions import OmnimodelError
 
 EPILOG = """examples:
   omnimodel report                                   run every report of reports.yaml on the demo data
@@ -29,18 +29,12 @@ EPILOG = """examples:
 def _cmd_report(args) -> int:
     from omnimodel.config import load_report_suite
     from omnimodel.reporting.parameters import notebook_parameters, parse_assignments
-    from omnimodel.reporting.runner import run_reports
+    from omnimodel.reporting.runner import notebook_path, run_reports
 
     suite = load_report_suite(args.config)
     if args.list:
         for run in suite.select(args.only):
-            path = suite.notebooks_dir / f"{run.notebook}.ipynb"
-            if not path.exists():
-                raise ConfigError(
-                    f"notebook {path} not found (listed in {suite.source})",
-                    fix=f"check the name; notebooks are in {suite.notebooks_dir}",
-                )
-            params = notebook_parameters(path)
+            params = notebook_parameters(notebook_path(suite, run))
             print(run.name)
             for p in params.values():
                 print(f"    {p.name}: {p.type} = {p.default}    # {p.help}")

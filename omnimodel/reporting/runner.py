@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from omnimodel.config import ReportSuite
+from omnimodel.config import ReportRun, ReportSuite
 from omnimodel.data.workspace import Workspace
 from omnimodel.environment import project_root, pytensor_environment
 from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
@@ -66,17 +66,23 @@ class RunResult:
         return self.run_dir / "index.html"
 
 
+def notebook_path(suite: ReportSuite, run: ReportRun) -> Path:
+    """The notebook file of a run; a clear error when it is not there."""
+    nb = suite.notebooks_dir / f"{run.notebook}.ipynb"
+    if not nb.exists():
+        raise ConfigError(
+            f"notebook {nb} not found (listed in {suite.source})",
+            fix=f"check the name; notebooks are in {suite.notebooks_dir}",
+        )
+    return nb
+
+
 def plan_runs(suite: ReportSuite, only: list[str] | None, cli_params: dict[str, str]) -> list[tuple]:
     """(run, notebook path, typed parameters) for every selected report; raises before anything runs."""
     runs = suite.select(only)
     planned, used = [], set()
     for run in runs:
-        nb = suite.notebooks_dir / f"{run.notebook}.ipynb"
-        if not nb.exists():
-            raise ConfigError(
-                f"notebook {nb} not found (listed in {suite.source})",
-                fix=f"check the name; notebooks are in {suite.notebooks_dir}",
-            )
+        nb = notebook_path(suite, run)
         declared = notebook_parameters(nb)
         values: dict[str, Any] = {k: v for k, v in run.shared.items() if k in declared} | dict(run.parameters)
         if "workspace" in declared and "workspace" not in values:

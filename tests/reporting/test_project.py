@@ -82,3 +82,11 @@ def test_shared_parameters_go_only_to_the_notebooks_that_declare_them(tmp_path):
     assert "draws" not in planned["01_customer_profile"] and "clv_draws" not in planned["01_customer_profile"]
     assert planned["02_segments_regions"]["clv_draws"] == 100
     assert planned["03_pipeline_forecast"]["draws"] == 50  # the notebook's own entry wins
+
+
+def test_report_list_names_a_missing_notebook(tmp_path, capsys):
+    config = tmp_path / "reports.yaml"
+    config.write_text("workspace: w.duckdb\nnotebooks: [01_customer_profile, 09_no_such_notebook]\n")
+    assert main(["report", "--list", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "09_no_such_notebook.ipynb not found" in err and "Traceback" not in err
