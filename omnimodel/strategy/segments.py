@@ -147,11 +147,15 @@ def how_to_address(
             "top categories": ", ".join(cats.head(3).index),
         }
         if rules is not None and by in rules.columns:
-            r = rules[rules[by] == seg].sort_values("lift", ascending=False).head(1)
+            # Only a rule whose lift is above 1 with its whole interval is advice; otherwise say so.
+            mine = rules[rules[by] == seg]
+            if "lift_low" in mine:
+                mine = mine[mine["lift_low"] > 1]
+            r = mine.sort_values("lift", ascending=False).head(1)
             row["best cross-sell"] = (
                 (f"{r['antecedent'].iloc[0]} -> {r['consequent'].iloc[0]} (lift {r['lift'].iloc[0]:.2f})")
                 if len(r)
-                else ""
+                else "no cross-sell stands out"
             )
         if clv is not None and by in clv.columns:
             row["value next 12 months"] = clv.loc[clv[by] == seg, "value"].sum()

@@ -134,3 +134,39 @@ def test_benchmark_baselines_compute_the_same_profile(demo_workspace):
     }
     assert bench.compare(results) == []
     assert len(got["engine"]) == len(got["sql"]) == len(got["pandas"])
+
+
+def test_the_lift_interval_covers_a_planted_lift_nine_times_in_ten():
+    """Baskets drawn with a planted P(B | A) and P(B | not A): the 90 % interval holds the true lift in about
+    90 % of replications, and a lift of exactly 1 is not called a cross-sell."""
+    rng = np.random.default_rng(4)
+    n, p_a, p_b_a, p_b_not = 4000, 0.2, 0.15, 0.10
+    true_lift = p_b_a / (p_a * p_b_a + (1 - p_a) * p_b_not)
+    reps = 2000
+    n_a = rng.binomial(n, p_a, reps)
+    both = rng.binomial(n_a, p_b_a)
+    n_b = both + rng.binomial(n - n_a, p_b_not)
+    low, high = baskets.lift_interval(both, n_a, n_b, np.full(reps, n))
+    coverage = ((low <= true_lift) & (true_lift <= high)).mean()
+    assert 0.87 <= coverage <= 0.93, coverage
+    # no association: lift 1, interval across 1, so no recommendation
+    low, high = baskets.lift_interval([50], [500], [500], [5000])
+    assert low[0] < 1 < high[0]
+
+
+def test_only_rules_above_one_with_their_interval_are_recommended(demo_workspace):
+    from omnimodel.strategy import segments
+
+    with Workspace(demo_workspace) as ws:
+        rules = baskets.association_rules(ws, by="segment", min_orders=5)
+    assert (rules["lift_low"] <= rules["lift"]).all() and (rules["lift"] <= rules["lift_high"]).all()
+    rec = baskets.cross_sell_recommendations(rules, by="segment", min_lift=1.0)
+    assert (rec["lift_low"] > 1).all()
+    weak = rules[rules["lift_low"] <= 1]
+    assert len(weak), "the demo has rules that are not evidence of a cross-sell"
+    matrix = pd.DataFrame(
+        {"segment": ["x"], "channel": ["webshop"], "category": ["home"], "revenue": [1.0], "margin": [0.3],
+         "revenue_last_12m": [1.0], "revenue_prior_12m": [1.0], "growth": [0.0]}
+    )  # fmt: skip
+    only_weak = weak.head(1).assign(segment="x")
+    assert segments.how_to_address(matrix, only_weak)["best cross-sell"].iloc[0] == "no cross-sell stands out"
