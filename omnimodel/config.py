@@ -239,10 +239,7 @@ def load_funnel(name_or_path: str | Path) -> FunnelDefinition:
         raise ConfigError(
             f"funnel definition {name_or_path} not found", fix=f"use a YAML path or one of {bundled}"
         )
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    raw = _read_yaml(path, "funnel definition", "see funnel/definitions/demo.yaml")
     return parse_funnel(raw, str(path), default_name=path.stem)
 
 

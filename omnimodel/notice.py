@@ -41,29 +41,3 @@ class ReportStopped(OmnimodelError):
     The report runner shows the message as one line in place of the remaining sections and marks the report
     OK (with the note), so a retailer without CRM data still gets a good pipeline report that says so.
     """
-
-
-def report_note(nb) -> str | None:
-    """Turn an executed notebook that stopped with :class:`ReportStopped` into a clean report: papermill's
-    error banners and the sections after the stop go, the stopping cell shows the message as one line.
-    Returns the message (None if the notebook did not stop that way)."""
-    from nbformat import from_dict
-
-    note = None
-    keep = []
-    for cell in nb.cells:
-        if note is not None:
-            break  # the sections after the stop have nothing to show: they go, headings included
-        if "papermill-error-cell-tag" in cell.get("metadata", {}).get("tags", []):
-            continue  # papermill's red "An Exception was encountered" banners
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") == ReportStopped.__name__:
-                note = str(output.get("evalue", ""))
-                text = html.escape(note)
-                line = {"text/html": f'<p class="omnimodel-skipped"><b>{text}</b></p>', "text/plain": note}
-                cell["outputs"] = [from_dict({"output_type": "display_data", "metadata": {}, "data": line})]
-                break
-        keep.append(cell)
-    if note is not None:
-        nb.cells = keep
-    return note

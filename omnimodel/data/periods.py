@@ -43,10 +43,14 @@ def data_span(ws: Workspace) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def latest_complete_year(ws: Workspace) -> int | None:
-    """The last calendar year the data covers to its end (None when not even one)."""
+    """The last calendar year the data covers from its first month to its end (None when not even one).
+
+    A year whose data starts in, say, December is not a year of data (UCI Online Retail starts 2010-12-01):
+    the default window is then the last 365 days instead.
+    """
     first, through = data_span(ws)
     year = through.year if through >= pd.Timestamp(f"{through.year}-12-31") else through.year - 1
-    return year if year >= first.year else None
+    return year if first <= pd.Timestamp(f"{year}-01-31") else None
 
 
 def default_window(ws: Workspace) -> tuple[str, str]:

@@ -147,7 +147,10 @@ def slippage_by_dimension(snapshot: PipelineSnapshot) -> pd.DataFrame:
     """Slippage per level of every dimension in one table (``dimension``, ``level``), most overdue value first
     within each dimension: where slipped deals pile up."""
     frames = [
-        slippage(snapshot, by=d).rename(columns={d: "level"}).assign(dimension=d)
+        slippage(snapshot, by=d)
+        .sort_values("overdue_value", ascending=False)
+        .rename(columns={d: "level"})
+        .assign(dimension=d)
         for d in dimensions(snapshot, open_only=True)
     ]
     if not frames:
@@ -155,12 +158,6 @@ def slippage_by_dimension(snapshot: PipelineSnapshot) -> pd.DataFrame:
             columns=["dimension", "level", "open_deals", "overdue", "overdue_value", "overdue_share"]
         )
     out = pd.concat(frames, ignore_index=True)
-    order = {d: i for i, d in enumerate(DIMENSIONS)}
-    out = out.sort_values(
-        ["dimension", "overdue_value"],
-        ascending=[True, False],
-        key=lambda c: c.map(order) if c.name == "dimension" else c,
-    )
     return out[
         ["dimension", "level", *[c for c in out.columns if c not in ("dimension", "level")]]
     ].reset_index(drop=True)

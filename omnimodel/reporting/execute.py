@@ -11,10 +11,11 @@ import json
 import sys
 import time
 import traceback
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from omnimodel.notice import ReportStopped, report_note
+from omnimodel.notice import ReportStopped
 
 
 def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
@@ -63,6 +64,32 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
         result["ipynb"] = None
     result["duration_s"] = round(time.time() - started, 2)
     return result
+
+
+def report_note(nb) -> str | None:
+    """Turn an executed notebook that stopped with :class:`ReportStopped` into a clean report: papermill's
+    error banners and the sections after the stop go, the stopping cell shows the message as one line.
+    Returns the message (None if the notebook did not stop that way)."""
+    from nbformat import from_dict
+
+    note = None
+    keep = []
+    for cell in nb.cells:
+        if note is not None:
+            break  # the sections after the stop have nothing to show: they go, headings included
+        if "papermill-error-cell-tag" in cell.get("metadata", {}).get("tags", []):
+            continue  # papermill's red "An Exception was encountered" banners
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == ReportStopped.__name__:
+                note = str(output.get("evalue", ""))
+                text = escape(note)
+                line = {"text/html": f'<p class="omnimodel-skipped"><b>{text}</b></p>', "text/plain": note}
+                cell["outputs"] = [from_dict({"output_type": "display_data", "metadata": {}, "data": line})]
+                break
+        keep.append(cell)
+    if note is not None:
+        nb.cells = keep
+    return note
 
 
 def _tidy_stopped(ipynb: Path, result: dict[str, Any]) -> bool:

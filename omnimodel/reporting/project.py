@@ -32,14 +32,20 @@ def _key(name: str) -> str:
     return json.dumps(str(name), ensure_ascii=False)
 
 
+def _distinct(ws: Workspace, table: str, column: str) -> list[str]:
+    """The distinct values of a column, found in the engine."""
+    t = ws.table(table)
+    return sorted(str(v) for v in t.select(t[column]).distinct().execute()[column].dropna())
+
+
 def _goals_yaml(ws: Workspace | None, year: int | None) -> str:
     regions = channels = segments = []
     has_pipeline = False
     if ws is not None:
         if ws.has("customers", "region"):
-            regions = sorted(str(v) for v in ws.table("customers").region.execute().dropna().unique())
+            regions = _distinct(ws, "customers", "region")
         if ws.has("customers", "segment"):
-            segments = sorted(str(v) for v in ws.table("customers").segment.execute().dropna().unique())
+            segments = _distinct(ws, "customers", "segment")
         channels = ws.channels()
         has_pipeline = ws.has("opportunities")
     cost = "\n".join(f"  {_key(c)}: 0.0" for c in channels) or "  default: 0.0"
@@ -78,7 +84,7 @@ def _funnel_yaml(ws: Workspace) -> str | None:
     try:
         definition = funnel_for(ws)
     except ConfigError:
-        stages = sorted(str(s) for s in ws.table("stage_events").stage.execute().unique())
+        stages = _distinct(ws, "stage_events", "stage")
         body = {"name": "Sales pipeline", "stages": [s for s in stages if s not in ("won", "lost")]}
         head = "# The open stages in your stage history, alphabetically: PUT THEM IN FUNNEL ORDER, then ingest again.\n"
         return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)

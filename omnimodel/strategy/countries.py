@@ -179,9 +179,9 @@ def attractiveness(
         indicators = pd.DataFrame(columns=["iso2", "name", *MARKET_COLUMNS])
         for c in (*MARKET, "penetration"):
             left_out[c] = "no market indicators given (notebook 02's `indicators` parameter)"
-        no_market_data = False
+        market_given = False
     else:
-        no_market_data = True
+        market_given = True
     market = indicators.set_index("iso2").reindex(perf["country"])
     if not perf.attrs.get("has_cost", True):
         left_out["margin_rate"] = "no unit costs in the data"
@@ -218,7 +218,7 @@ def attractiveness(
     out["score_p05"], out["score_p50"], out["score_p95"] = np.quantile(scores, [0.05, 0.5, 0.95], axis=0)
     out["rank_p05"], out["rank_p95"] = np.quantile(ranks, [0.05, 0.95], axis=0).round().astype(int)
     out["p_top3"] = (ranks <= 3).mean(0)
-    missing = market[["gdp", "internet_share"]].isna().any(axis=1).to_numpy() & no_market_data
+    missing = market[["gdp", "internet_share"]].isna().any(axis=1).to_numpy() & market_given
     out["reasons"] = _reasons(out, z_point, names, w, missing)
     out = out.sort_values("score", ascending=False, ignore_index=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))

@@ -44,6 +44,13 @@ def test_a_year_ending_before_its_last_day_is_not_complete_unless_the_data_runs_
         assert periods.latest_complete_year(ws) == 2023
 
 
+def test_a_year_the_data_starts_late_in_is_no_complete_year(tmp_path):
+    # UCI Online Retail: 2010-12-01 to 2011-12-09, so 2010 holds one month and 2011 is cut short
+    with Workspace(_orders_until(tmp_path, "2010-12-01", "2011-12-09")) as ws:
+        assert periods.latest_complete_year(ws) is None
+        assert periods.default_window(ws) == ("2010-12-10", "2011-12-09")
+
+
 def test_less_than_a_year_of_data_gives_the_last_days_and_a_clear_error_for_targets(tmp_path):
     with Workspace(_orders_until(tmp_path, "2024-03-01", "2024-08-31")) as ws:
         assert periods.latest_complete_year(ws) is None
