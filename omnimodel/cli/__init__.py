@@ -19,6 +19,7 @@ EPILOG = """examples:
   omnimodel demo --size small --seed 7               build data/demo.duckdb
   omnimodel validate exports/ --adapter canonical    check a folder of CSV files, change nothing
   omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb
+  omnimodel map --suggest exports/ --out exports/mapping.yaml   propose a mapping for other names
   omnimodel pipeline forecast --workspace data/demo.duckdb --period 2026Q1 --target 1500000
   omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --snapshots 9
   omnimodel targets backtest --series au-visitor-nights --folder tourism/
@@ -71,7 +72,7 @@ def _cmd_demo(args) -> int:
 def _cmd_validate(args) -> int:
     from omnimodel.data.ingest import validate_source
 
-    report = validate_source(args.path, args.adapter)
+    report = validate_source(args.path, args.adapter, encoding=args.encoding, mapping=args.mapping)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 
@@ -92,9 +93,46 @@ def _cmd_ingest(args) -> int:
     from omnimodel.data.ingest import ingest
 
     report = ingest(
-        args.source, args.adapter, args.workspace, quarantine=args.quarantine, data_through=args.data_through
+        args.source,
+        args.adapter,
+        args.workspace,
+        quarantine=args.quarantine,
+        data_through=args.data_through,
+        encoding=args.encoding,
+        mapping=args.mapping,
     )
     print(report.text())
+    return 0
+
+
+def _source_options(p) -> None:
+    p.add_argument(
+        "--encoding",
+        help="text encoding of the CSV files, e.g. cp1252 or latin-1 (default utf-8; canonical adapter)",
+    )
+    p.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="mapping file for the canonical adapter (default: mapping.yaml in the folder, if any); "
+        "`omnimodel map --suggest FOLDER` writes a first version",
+    )
+
+
+def _cmd_map(args) -> int:
+    from omnimodel.data.suggest import suggest_mapping
+
+    text = suggest_mapping(Path(args.suggest), encoding=args.encoding)
+    if not args.out:
+        print(text, end="")
+        return 0
+    out = Path(args.out)
+    if out.exists():
+        raise OmnimodelError(f"{out} exists", fix="remove it or write the proposal elsewhere with --out")
+    out.write_text(text, encoding="utf-8")
+    print(
+        f"Proposed mapping written to {out}: check every line marked TODO, then `omnimodel validate`.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -205,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", help="source file or folder")
     p.add_argument("--adapter", required=True, help="how to read the source, e.g. canonical, workspace")
+    _source_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_validate)
 
@@ -218,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="source file or folder (never modified)")
     p.add_argument("--adapter", required=True, help="how to read the source, e.g. canonical")
     p.add_argument("--workspace", required=True, help="workspace file to write")
+    _source_options(p)
     p.add_argument(
         "--quarantine",
         action="store_true",
@@ -243,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--workspace", help="a workspace from `omnimodel ingest` (default: build the demo company)"
     )
     p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser(
+        "map",
+        help="propose a mapping.yaml for an export folder (files, columns, date formats, values)",
+        description="Read the export files' column names and values and propose which file feeds which "
+        "canonical table, the column renames, date formats, country codes and channel kinds. Edit the "
+        "proposal, then validate and ingest with it (a mapping.yaml in the export folder is used by itself).",
+        epilog="example: omnimodel map --suggest exports/ > exports/mapping.yaml",
+    )
+    p.add_argument("--suggest", metavar="FOLDER", required=True, help="the export folder to read")
+    p.add_argument("--out", metavar="FILE", help="write the proposal here (never over an existing file)")
+    p.add_argument("--encoding", help="text encoding of the CSV files (default: detected per file)")
+    p.set_defaults(func=_cmd_map)
 
     add_pipeline_parser(sub)
     add_targets_parser(sub)

@@ -63,9 +63,11 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def validate_source(source: str | Path, adapter: str) -> IngestReport:
-    """Load and validate a source without writing anything."""
-    data = adapters.load(source, adapter)
+def validate_source(
+    source: str | Path, adapter: str, encoding: str | None = None, mapping: str | Path | None = None
+) -> IngestReport:
+    """Load and validate a source without writing anything (``encoding``, ``mapping``: see :func:`ingest`)."""
+    data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
     problems = validation.validate(data.tables, stages=data.stages)
     return IngestReport(
         str(source), adapter, {k: len(v) for k, v in data.tables.items()}, data.quirks, problems
@@ -78,10 +80,13 @@ def ingest(
     workspace: str | Path,
     quarantine: bool = False,
     data_through: str | None = None,
+    encoding: str | None = None,
+    mapping: str | Path | None = None,
 ) -> IngestReport:
     """Build a workspace from a source. Any problem stops it (nothing written) unless ``quarantine`` is set:
     then rejected rows go with their reason to ``<workspace>.rejected.csv`` and the rest is loaded.
     ``data_through`` records the day the exports are complete to (default: the last order day seen).
+    ``encoding`` and ``mapping`` (a mapping file, :mod:`omnimodel.data.mapping`) are for the canonical adapter.
     """
     if data_through is not None:
         try:
@@ -90,7 +95,7 @@ def ingest(
             raise ParameterError(
                 f"--data-through {data_through!r} is not a date", fix="write it as YYYY-MM-DD"
             ) from exc
-    data = adapters.load(source, adapter)
+    data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
     tables = data.tables
     report = IngestReport(str(source), adapter, {k: len(v) for k, v in tables.items()}, data.quirks)
     if quarantine:

@@ -7,6 +7,7 @@ rows that do not parse instead of pandas guessing silently.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +15,17 @@ import pandas as pd
 from omnimodel.exceptions import OmnimodelError
 
 
-def read_table_file(path: str | Path, table: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a CSV or Parquet file into a frame of text columns, or raise a clear :class:`OmnimodelError`.
+def read_table_file(
+    path: str | Path,
+    table: str | None = None,
+    encoding: str = "utf-8",
+    separator: str = ",",
+    sheet: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV, Parquet or Excel file into a frame of text columns, or raise a clear :class:`OmnimodelError`.
 
-    Detects: missing or empty files, non-UTF-8 text, a delimiter other than the comma, ragged rows.
+    Detects: missing or empty files, text not in ``encoding``, a delimiter other than ``separator``, ragged
+    rows. ``sheet`` names the Excel sheet (default the first).
     """
     path = Path(path)
     name = table or path.stem
@@ -34,6 +42,8 @@ def read_table_file(path: str | Path, table: str | None = None, encoding: str = 
             raise OmnimodelError(
                 f"cannot read {path} as Parquet: {exc}", table=name, fix="export it again or as CSV"
             ) from exc
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_excel(path, name, sheet)
     raw = path.read_bytes()
     try:
         text = raw.decode(encoding)
@@ -49,21 +59,24 @@ def read_table_file(path: str | Path, table: str | None = None, encoding: str = 
         raise OmnimodelError(
             f"{path} has no header row", table=name, fix="the first line must name the columns"
         )
-    if "," not in header:
+    if separator not in header:
+        others = "".join(c for c in ",;\t|" if c != separator)
         try:
-            sep = csv.Sniffer().sniff(header, delimiters=";\t|").delimiter
+            sep = csv.Sniffer().sniff(header, delimiters=others).delimiter
         except csv.Error:
             sep = None
         if sep:
             raise OmnimodelError(
-                f"{path} is separated by {sep!r}, not commas",
+                f"{path} is separated by {sep!r}, not {separator!r}",
                 table=name,
-                fix=f"export with comma separators (or convert: the header reads {header[:80]!r})",
+                fix=f"give `separator: {sep!r}` for this file in a mapping.yaml (omnimodel map --suggest), or "
+                f"export with {separator!r} separators (the header reads {header[:80]!r})",
             )
     try:
         frame = pd.read_csv(
             path,
             dtype="string",
+            sep=separator,
             keep_default_na=False,
             na_values=[""],
             encoding=encoding,
@@ -79,3 +92,34 @@ def read_table_file(path: str | Path, table: str | None = None, encoding: str = 
         raise OmnimodelError(f"{path} has no data", table=name, fix="export the table again") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _read_excel(path: Path, name: str, sheet: str | None) -> pd.DataFrame:
+    """One sheet of a workbook as text columns (dates as ISO text, as a CSV export would give them)."""
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
+    except ValueError as exc:  # a sheet that does not exist
+        raise OmnimodelError(
+            f"{path}: {exc}", table=name, fix="name an existing sheet with `sheet:`"
+        ) from exc
+    except Exception as exc:
+        raise OmnimodelError(
+            f"cannot read {path} as an Excel workbook: {exc}",
+            table=name,
+            fix="save it again as .xlsx, or as CSV",
+        ) from exc
+
+    def text(value):
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return pd.NA
+        if isinstance(value, dt.datetime):
+            return str(value.date()) if value.time() == dt.time() else value.isoformat(sep=" ")
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    out = frame.apply(lambda col: col.map(text)).astype("string")
+    out.columns = [str(c).strip() for c in out.columns]
+    return out

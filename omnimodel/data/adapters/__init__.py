@@ -38,13 +38,23 @@ ADAPTERS: dict[str, str] = {
 }
 
 
-def load(source: str | Path, adapter: str) -> LoadedData:
-    """Load a source with the named adapter."""
+def load(source: str | Path, adapter: str, **options) -> LoadedData:
+    """Load a source with the named adapter; ``options`` (``encoding``, ``mapping``) go to adapters that take
+    them, and are an error for the others. Options that are None count as not given."""
     import importlib
+    import inspect
 
     if adapter not in ADAPTERS:
         raise ConfigError(f"unknown adapter {adapter!r}", fix=f"use one of {', '.join(ADAPTERS)}")
     module, func = ADAPTERS[adapter].split(":")
-    data = getattr(importlib.import_module(module), func)(Path(source))
+    reader = getattr(importlib.import_module(module), func)
+    options = {k: v for k, v in options.items() if v is not None}
+    unsupported = [k for k in options if k not in inspect.signature(reader).parameters]
+    if unsupported:
+        raise ConfigError(
+            f"the {adapter} adapter takes no --{' --'.join(unsupported)}",
+            fix="leave it out; the canonical adapter reads any export through a mapping file and an encoding",
+        )
+    data = reader(Path(source), **options)
     data.adapter, data.source = adapter, str(source)
     return data

@@ -1,7 +1,9 @@
 """The canonical adapter: a folder with one CSV or Parquet file per canonical table (``orders.csv``, ...).
 
 The simplest way to bring your own data: export each table with the column names of docs/data-model.md.
-Files whose name is not a canonical table are reported, not silently ignored. An optional ``funnel.yaml``
+Where the exports have other file names, columns, date formats or value names, a ``mapping.yaml`` in the folder
+(or ``--mapping FILE``) translates them (:mod:`omnimodel.data.mapping`). Files that are neither a canonical
+table nor in the mapping are reported, not silently ignored. An optional ``funnel.yaml``
 (``stages: [lead, qualified, proposal]``, open stages in order) turns on the stage checks.
 """
 
@@ -11,26 +13,52 @@ from pathlib import Path
 
 from omnimodel.config import FunnelDefinition, load_funnel
 from omnimodel.data.adapters import LoadedData
+from omnimodel.data.mapping import channels_frame, load_mapping, read_mapped
 from omnimodel.data.readers import read_table_file
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError
 
 
-def load(source: Path) -> LoadedData:
-    """Read a folder with one file per canonical table (CSV or Parquet) and an optional ``funnel.yaml``."""
+def load(source: Path, encoding: str | None = None, mapping: str | Path | None = None) -> LoadedData:
+    """Read a folder with one file per canonical table (CSV, Parquet or Excel) and an optional ``funnel.yaml``.
+
+    ``mapping`` (default: the folder's ``mapping.yaml`` if there is one) says which file feeds which table and
+    how; ``encoding`` is the text encoding of files the mapping does not give one for (default UTF-8).
+    """
     if not source.is_dir():
         raise OmnimodelError(
             f"{source} is not a folder",
             fix="pass a folder with one file per table, e.g. customers.csv, orders.csv, order_lines.csv",
         )
-    tables, quirks = {}, []
+    if mapping is None and (source / "mapping.yaml").exists():
+        mapping = source / "mapping.yaml"
+    plan = load_mapping(mapping) if mapping is not None else None
+    default_encoding = encoding or (plan.encoding if plan else "utf-8")
+    tables, quirks = {}, [f"mapping from {plan.path}"] if plan else []
+    for spec in plan.tables.values() if plan else ():
+        tables[spec.table], notes = read_mapped(source, spec, default_encoding)
+        quirks += notes
     for path in sorted(source.iterdir()):
-        if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
+            continue
+        if plan and path.name in plan.files:
             continue
         if path.stem not in TABLES:
-            quirks.append(f"{path.name}: not a canonical table name, not loaded")
+            quirks.append(f"{path.name}: not a canonical table name nor in a mapping, not loaded")
             continue
-        tables[path.stem] = read_table_file(path)
+        if path.stem in tables:
+            quirks.append(f"{path.name}: {path.stem} comes from the mapping's file, this one is not loaded")
+            continue
+        tables[path.stem] = read_table_file(path, encoding=default_encoding)
+    declared = channels_frame(plan) if plan else None
+    if declared is not None:
+        if "channels" in tables:
+            raise OmnimodelError(
+                "channels are declared both in the mapping and as a file",
+                table="channels",
+                fix="keep one of them",
+            )
+        tables["channels"] = declared
     if not tables:
         raise OmnimodelError(
             f"no table files in {source}", fix=f"name files after the canonical tables: {', '.join(TABLES)}"
