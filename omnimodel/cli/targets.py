@@ -1,4 +1,5 @@
-"""`omnimodel targets backtest`: per series MASE of the chosen baseline model and of seasonal naive."""
+"""`omnimodel targets backtest`: per series MASE of the chosen baseline model and of seasonal naive, on the
+same origins."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ def _hierarchy(args):
 
         with Workspace(args.workspace) as ws:
             return series.workspace_revenue(ws, tuple(args.levels.split(",")), args.freq, args.min_share)
+    if args.csv:
+        from omnimodel.data.readers import read_table_file
+
+        frame = read_table_file(args.csv, "series")
+        return series.Hierarchy.from_frame(
+            frame, args.period_column, args.levels.split(","), args.value, args.freq, name=args.value
+        )
     if not args.folder:
         from omnimodel.exceptions import ParameterError
 
@@ -38,7 +46,7 @@ def backtest_command(args) -> int:
         progress=sys.stderr.isatty(),  # a terminal watches it; logs and pipes stay clean
     )
     out = {
-        "source": args.workspace or args.series,
+        "source": args.workspace or args.csv or args.series,
         "periods": [str(hierarchy.bottom.index[0]), str(hierarchy.bottom.index[-1])],
         "season_length": hierarchy.season_length,
         "horizon": args.horizon or hierarchy.season_length,
@@ -53,8 +61,8 @@ def backtest_command(args) -> int:
     o = out["overall"]
     print(
         f"Baseline backtest of {out['source']} ({out['periods'][0]} to {out['periods'][1]}, horizon "
-        f"{out['horizon']}): model chosen per {args.choose_by} on the first {args.choose} origins, scored on the "
-        f"last {args.score}."
+        f"{out['horizon']}): model chosen per {args.choose_by} on the first {args.choose} origins, scored with seasonal "
+        f"naive on the same origins of the last {args.score} (scored_origins)."
     )
     print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(
@@ -75,8 +83,9 @@ def add_targets_parser(sub) -> None:
         "targets",
         help="baseline revenue forecasts and their backtest",
         description="Backtest the per-series baseline forecasts (statsmodels ETS chosen on rolling origins) "
-        "against seasonal naive, on a workspace or on the Australian tourism series.",
+        "against seasonal naive, on a workspace, your own long CSV of series, or the Australian tourism series.",
         epilog="examples:\n  omnimodel targets backtest --workspace data/demo.duckdb\n"
+        "  omnimodel targets backtest --csv sales.csv --levels channel --value revenue --freq W\n"
         "  omnimodel targets backtest --series au-visitor-nights --folder tourism/ --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -89,6 +98,11 @@ def add_targets_parser(sub) -> None:
     src = q.add_mutually_exclusive_group(required=True)
     src.add_argument("--workspace", help="workspace file: revenue per period and --levels")
     src.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="your own series: a long CSV with a period column, the --levels columns and a --value column",
+    )
+    src.add_argument(
         "--series",
         choices=["au-visitor-nights", "au-accommodation"],
         help="a bundled real series set instead",
@@ -98,8 +112,14 @@ def add_targets_parser(sub) -> None:
         "--levels", default="channel,region", help="hierarchy levels, top first (default channel,region)"
     )
     q.add_argument(
-        "--freq", choices=["M", "Q"], default="M", help="period length for a workspace (default M)"
+        "--freq",
+        choices=["D", "W", "M", "Q"],
+        default="M",
+        help="period length: days, weeks (season 52), months or quarters (default M); a --csv's daily rows "
+        "are summed into it",
     )
+    q.add_argument("--period-column", default="period", help="the --csv's period column (default period)")
+    q.add_argument("--value", default="value", help="the --csv's value column (default value)")
     q.add_argument(
         "--min-share", type=float, default=0.0, help="fold series below this revenue share into 'other'"
     )

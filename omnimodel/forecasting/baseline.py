@@ -181,7 +181,14 @@ def backtest(
         d.insert(0, "node", node)
         details.append(d)
     detail = pd.concat(details, ignore_index=True)
-    choose = detail[detail["phase"] == "choose"].pivot_table(index="node", columns="model", values="mase")
+    choosing = detail[detail["phase"] == "choose"]
+    # Compete only on equal terms: a model counts for a node if it was scored at every choosing origin (a
+    # seasonal model becomes possible part way through once the history holds two seasons).
+    n_origins = choosing.groupby("node")["origin"].nunique()
+    runs = choosing.groupby(["node", "model"])["origin"].nunique()
+    complete = runs[runs.to_numpy() == n_origins.reindex(runs.index.get_level_values(0)).to_numpy()].index
+    choosing = choosing.set_index(["node", "model"]).loc[complete].reset_index()
+    choose = choosing.pivot_table(index="node", columns="model", values="mase")
     if choose_by == "series":
         chosen = choose.idxmin(axis=1)
     else:
@@ -192,13 +199,19 @@ def backtest(
                 for _, part in choose.groupby(depth.reindex(choose.index))
             ]
         )
-    score = detail[detail["phase"] == "score"].pivot_table(index="node", columns="model", values="mase")
     summary = pd.DataFrame({"node": list(series.columns)})
     summary["model"] = chosen.reindex(summary["node"]).to_numpy()
-    summary["mase_model"] = [
-        score.loc[n].get(mdl, np.nan) for n, mdl in zip(summary["node"], summary["model"], strict=True)
-    ]
-    summary["mase_seasonal_naive"] = score[SNAIVE].reindex(summary["node"]).to_numpy()
+    scoring = detail[detail["phase"] == "score"].set_index(["node", "origin", "model"])["mase"]
+    rows = []
+    for node, model in zip(summary["node"], summary["model"], strict=True):
+        # The chosen model and seasonal naive on the same origins: those where both have a forecast.
+        both = (
+            scoring.loc[node].unstack("model").reindex(columns=list(dict.fromkeys([model, SNAIVE]))).dropna()
+        )
+        rows.append((both[model].mean(), both[SNAIVE].mean(), len(both)))
+    summary = summary.join(
+        pd.DataFrame(rows, columns=["mase_model", "mase_seasonal_naive", "scored_origins"])
+    )
     summary["relative"] = summary["mase_model"] / summary["mase_seasonal_naive"]
     failed = (~detail["converged"].astype(bool)).groupby(detail["node"]).sum()
     summary["fits_not_converged"] = failed.reindex(summary["node"]).fillna(0).astype(int).to_numpy()
@@ -213,7 +226,9 @@ def choose_models(hierarchy: Hierarchy, h: int | None = None, n_select: int = 2)
     chosen = {}
     for node in series.columns:
         d = rolling_origin(series[node].to_numpy(float), m, h or m, n_select, 0)
-        chosen[node] = d.groupby("model")["mase"].mean().idxmin()
+        runs = d.groupby("model")["mase"]
+        mean = runs.mean()[runs.count() == d["origin"].nunique()]  # models scored at every origin only
+        chosen[node] = mean.idxmin()
     return chosen
 
 
@@ -324,7 +339,9 @@ def forecast_hierarchy(
     nodes = hierarchy.nodes().reset_index()
     bottom_nodes = nodes[nodes["depth"] == len(hierarchy.levels)]
     row_of = hierarchy.keys.merge(bottom_nodes, on=hierarchy.levels, how="left")["index"].to_numpy()
-    bottom = np.clip(reconcile(base, s)[row_of], 0, None)
+    # Each node weighted by the spread of its own draws: a large series' error is not pushed onto a small one.
+    spread = base.var(axis=2).mean(axis=1)
+    bottom = np.clip(reconcile(base, s, spread)[row_of], 0, None)
     draws = np.einsum("nb,bhd->nhd", s, bottom)
     last = series.index[-1]
     periods = pd.period_range(last + 1, periods=h, freq=series.index.freq)

@@ -19,7 +19,10 @@ from omnimodel.data.workspace import Workspace
 from omnimodel.environment import resolve_path
 from omnimodel.exceptions import OmnimodelError
 
-SEASON = {"M": 12, "Q": 4}
+#: periods per season by period length: a week of days, a year of weeks (52: a 53-week year shifts the
+#: seasonal pattern by one week), months or quarters
+SEASON = {"D": 7, "W": 52, "M": 12, "Q": 4}
+FREQS = tuple(SEASON)
 
 
 @dataclass
@@ -30,6 +33,83 @@ class Hierarchy:
     keys: pd.DataFrame
     name: str = "revenue"
 
+    def __post_init__(self):
+        """Series in the order of their level values, whatever order they came in: the sums (and so every
+        fit on them) are then the same to the last bit however a user lists the series."""
+        if len(self.keys) != self.bottom.shape[1]:
+            raise OmnimodelError(
+                f"{self.bottom.shape[1]} bottom series but {len(self.keys)} rows of level values",
+                table="series",
+                fix="give one row of level values per bottom series, in the same order",
+            )
+        keys = self.keys.reset_index(drop=True)
+        order = keys.astype(str).sort_values(list(keys.columns), kind="stable").index.to_numpy()
+        self.keys = keys.iloc[order].reset_index(drop=True)
+        self.bottom = self.bottom.iloc[:, order]
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        period: str,
+        levels: list[str] | tuple[str, ...],
+        value: str,
+        freq: str,
+        name: str | None = None,
+    ) -> Hierarchy:
+        """A hierarchy from a long frame: one row per period and level values (``levels`` top first).
+
+        Rows of one period and series are summed, so daily rows with ``freq="W"`` give weekly series; periods
+        without a row count as 0. ``freq`` is D, W, M or Q. Row and series order do not matter: series are
+        matched by their level values everywhere.
+
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"day": ["2024-01-01", "2024-01-02", "2024-01-09"], "channel": ["web"] * 3,
+        ...                      "sales": [1.0, 2.0, 4.0]})
+        >>> Hierarchy.from_frame(rows, "day", ["channel"], "sales", freq="W").bottom["web"].tolist()
+        [3.0, 4.0]
+        """
+        if freq not in FREQS:
+            raise OmnimodelError(
+                f"freq {freq!r} is not a period length", fix=f"use one of {', '.join(FREQS)}"
+            )
+        missing = [c for c in (period, *levels, value) if c not in frame.columns]
+        if missing:
+            raise OmnimodelError(
+                f"no column(s) {', '.join(missing)}",
+                table="series",
+                fix=f"name the period, level and value columns; the frame has {', '.join(map(str, frame.columns))}",
+            )
+        if not levels:
+            raise OmnimodelError("no level columns", table="series", fix="name at least one, e.g. channel")
+        d = frame[[period, *levels, value]].copy()
+        try:
+            d[period] = pd.PeriodIndex(d[period].astype(str).str.strip(), freq=freq)
+        except (ValueError, TypeError):
+            bad = [i for i, v in d[period].items() if not _is_period(v, freq)]
+            raise OmnimodelError(
+                f"{len(bad):,} value(s) of {period} are not dates or periods, e.g. {d[period][bad[0]]!r}",
+                table="series",
+                column=period,
+                rows=bad[:5],
+                fix="write them as 2024-01-31, 2024-01 or 2024Q1",
+            ) from None
+        d[value] = pd.to_numeric(d[value], errors="coerce")
+        for col in (*levels, value):
+            bad = d.index[d[col].isna()]
+            if len(bad):
+                raise OmnimodelError(
+                    f"{len(bad):,} row(s) without a value",
+                    table="series",
+                    column=col,
+                    rows=list(bad[:5]),
+                    fix="fill them in or drop those rows"
+                    + (" (values must be numbers)" if col == value else ""),
+                )
+        for c in levels:
+            d[c] = d[c].astype(str)
+        return _from_long(d, list(levels), value, period, name or value)
+
     @property
     def levels(self) -> list[str]:
         """The hierarchy's level columns, top first."""
@@ -37,7 +117,7 @@ class Hierarchy:
 
     @property
     def season_length(self) -> int:
-        """Periods per season: 12 for months, 4 for quarters, 1 otherwise."""
+        """Periods per season: 7 for days, 52 for weeks, 12 for months, 4 for quarters, 1 otherwise."""
         return SEASON.get(self.bottom.index.freqstr[0], 1)
 
     def periods_until(self, end: str) -> int:
@@ -75,8 +155,18 @@ class Hierarchy:
         return pd.DataFrame(values, index=self.bottom.index, columns=self.nodes()["node"])
 
 
+def _is_period(value, freq: str) -> bool:
+    try:
+        pd.Period(str(value).strip(), freq=freq)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def _from_long(frame: pd.DataFrame, levels: list[str], value: str, period: str, name: str) -> Hierarchy:
     wide = frame.pivot_table(index=period, columns=levels, values=value, aggfunc="sum").sort_index()
+    if len(wide):  # every period of the span, a period without rows being 0
+        wide = wide.reindex(pd.period_range(wide.index.min(), wide.index.max(), freq=wide.index.freq))
     wide = wide.fillna(0.0)
     keys = wide.columns.to_frame(index=False)
     keys.columns = levels
@@ -153,7 +243,11 @@ def workspace_revenue(
         )
     if product_cols:
         t = t.join(products.select("product_id", *product_cols), "product_id")
-    trunc = {"M": "M", "Q": "Q"}[freq]
+    if freq not in FREQS:
+        from omnimodel.exceptions import ConfigError
+
+        raise ConfigError(f"freq {freq!r} is not a period length", fix=f"use one of {', '.join(FREQS)}")
+    trunc = freq
     t = t.mutate(revenue=line_revenue(t), period=t.order_date.truncate(trunc))
     span = t.aggregate(first=t.order_date.min(), last=t.order_date.max()).execute().iloc[0]
     d = t.group_by(["period", *levels]).aggregate(revenue=t.revenue.sum()).execute()
