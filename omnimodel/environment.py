@@ -7,7 +7,10 @@ from pathlib import Path
 
 
 def project_root(start: Path | None = None) -> Path:
-    """The checkout folder (the nearest parent with ``reports.yaml`` or ``pyproject.toml``), else the cwd."""
+    """The project folder: ``OMNIMODEL_PROJECT`` (set for report kernels and JupyterLab), else the nearest parent
+    with ``reports.yaml`` or ``pyproject.toml``, else the cwd."""
+    if start is None and os.environ.get("OMNIMODEL_PROJECT"):
+        return Path(os.environ["OMNIMODEL_PROJECT"]).resolve()
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "reports.yaml").exists() or (folder / "pyproject.toml").exists():
@@ -24,8 +27,10 @@ def resolve_path(path: str | os.PathLike) -> Path:
 
 
 def pytensor_environment(root: Path | None = None) -> dict[str, str]:
-    """Environment for kernels: one PyTensor compile cache in the project, shared by every kernel and run."""
+    """Environment for kernels: the project folder (notebooks shipped in the package run elsewhere) and one
+    PyTensor compile cache in it, shared by every kernel and run."""
     env = dict(os.environ)
+    env.setdefault("OMNIMODEL_PROJECT", str(root or project_root()))
     flags = env.get("PYTENSOR_FLAGS", "")
     if "base_compiledir" not in flags:
         cache = (root or project_root()) / ".cache" / "pytensor"

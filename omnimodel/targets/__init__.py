@@ -13,6 +13,8 @@ _PUBLIC = {
     "profit_rates": "scenario",
     "build_plan_inputs": "plan",
     "plan_targets": "plan",
+    "shared_plan": "shared",
+    "SharedPlan": "shared",
     "check_goals": "plan",
     "TargetSplit": "split",
     "split_targets": "split",

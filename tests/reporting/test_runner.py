@@ -49,6 +49,7 @@ def _suite(tmp: Path, workspace: Path, notebooks_dir: Path = ROOT / "notebooks",
     }
     path = tmp / "reports.yaml"
     path.write_text(yaml.safe_dump(config))
+    shutil.copy(ROOT / "goals.yaml", tmp / "goals.yaml")  # a project keeps its goals beside its reports.yaml
     return path
 
 
@@ -62,7 +63,7 @@ def full_run(tmp_path_factory, hostile_workspace):
         "03_pipeline_forecast": {"draws": 300, "backtest_snapshots": 1},
         "02_segments_regions": {"clv_draws": 200, "clv_fit_customers": 1000},
         "04_channel_targets": {"choose_origins": 1, "score_origins": 2, "draws": 200},
-        "05_what_if": {"choose_origins": 1, "draws": 200},
+        "05_what_if": {"choose_origins": 1, "score_origins": 2, "draws": 200},  # as 04: one shared plan
     }
     entries = [{"notebook": n, "parameters": small[n]} if n in small else n for n in entries]
     result = run_reports(
@@ -87,6 +88,14 @@ def test_every_notebook_runs_and_latest_points_at_the_run(full_run):
     assert not list(result.run_dir.parent.glob(".*partial")), "temporary folder left behind"
     for name in names:  # one progress line when it starts and one when it ends
         assert sum(name in line for line in lines) >= 2
+
+
+def test_the_targets_and_what_if_reports_share_one_plan(full_run):
+    result, _ = full_run
+    text = {n: (result.run_dir / f"{n}.html").read_text() for n in ("04_channel_targets", "05_what_if")}
+    said = sorted("Plan reused" in t for t in text.values())
+    assert said == [False, True], "one report computes the plan, the other (waiting for it) reuses it"
+    assert all("Plan computed" in t or "Plan reused" in t for t in text.values())
 
 
 def test_index_links_every_report_with_status_and_parameters(full_run):
