@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnimodel.data.queries import sales_lines
+from omnimodel.data.queries import customer_columns, sales_lines
 from omnimodel.data.schema import PERSONAL_COLUMNS, TABLES
 from omnimodel.data.workspace import Workspace
 
@@ -69,7 +69,8 @@ def sales_by_month(
     t = sales_lines(ws, start, end)
     needs_customers = by not in ws.table("orders").columns or region is not None
     if needs_customers:
-        customers = ws.table("customers").select("customer_id", "region", "segment", "is_business")
+        wanted = dict.fromkeys(c for c in (by, "region") if c not in ws.table("orders").columns)
+        customers = customer_columns(ws, *wanted)
         t = t.left_join(customers, "customer_id")
     if region:
         t = t.filter(t.region == region)

@@ -19,6 +19,40 @@ def line_revenue(lines: ibis.Table) -> ibis.Value:
     return lines.quantity * lines.unit_price * (1 - discount)
 
 
+#: the one value a customers column takes when the data has no such column (a shop without segments is one)
+NOT_IN_DATA = "(not in the data)"
+
+
+def customer_columns(ws: Workspace, *columns: str) -> ibis.Table:
+    """``customers`` with ``customer_id`` and ``columns``; a column the data lacks (segment and region are
+    optional) comes as the single value :data:`NOT_IN_DATA`, so analyses by it still run and say so."""
+    customers = ws.table("customers")
+    values = {c: customers[c] if c in customers.columns else ibis.literal(NOT_IN_DATA) for c in columns}
+    return customers.select(customer_id=customers.customer_id, **values)
+
+
+def attach_columns(ws: Workspace, t: ibis.Table, columns) -> ibis.Table:
+    """Order lines ``t`` (with ``customer_id`` and ``product_id``) joined with the ``columns`` they lack, from
+    customers (an optional one the data lacks, segment or region, as :data:`NOT_IN_DATA`) or products."""
+    customers, products = ws.table("customers"), ws.table("products")
+    optional = {"segment", "region"}
+    cust = [c for c in columns if c not in t.columns and (c in customers.columns or c in optional)]
+    if cust:
+        t = t.join(customer_columns(ws, *cust), "customer_id")
+    prod = [c for c in columns if c not in t.columns]
+    unknown = [c for c in prod if c not in products.columns]
+    if unknown:
+        from omnimodel.exceptions import ConfigError
+
+        raise ConfigError(
+            f"level(s) {', '.join(unknown)} are not columns of orders, customers or products",
+            fix="use e.g. channel, country, region, segment or category",
+        )
+    if prod:
+        t = t.join(products.select("product_id", *prod), "product_id")
+    return t
+
+
 def sales_lines(
     ws: Workspace, start: str | None = None, end: str | None = None, known_customers: bool = False
 ) -> ibis.Table:

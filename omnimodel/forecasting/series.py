@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.queries import line_revenue
+from omnimodel.data.queries import attach_columns, line_revenue
 from omnimodel.data.workspace import Workspace
 from omnimodel.environment import resolve_path
 from omnimodel.exceptions import OmnimodelError
@@ -226,23 +226,7 @@ def workspace_revenue(
     a forecast would read it as a slump. ``min_share`` folds bottom series with less than that share of the
     revenue, and series without revenue in every period, into ``other``.
     """
-    lines, orders, customers = ws.table("order_lines"), ws.table("orders"), ws.table("customers")
-    t = lines.join(orders, "order_id")
-    cust_cols = [c for c in levels if c not in orders.columns and c in customers.columns]
-    if cust_cols:
-        t = t.join(customers.select("customer_id", *cust_cols), "customer_id")
-    product_cols = [c for c in levels if c not in t.columns]  # e.g. category: the product group
-    products = ws.table("products")
-    unknown = [c for c in product_cols if c not in products.columns]
-    if unknown:
-        from omnimodel.exceptions import ConfigError
-
-        raise ConfigError(
-            f"level(s) {', '.join(unknown)} are not columns of orders, customers or products",
-            fix="use e.g. channel, country, region, segment or category",
-        )
-    if product_cols:
-        t = t.join(products.select("product_id", *product_cols), "product_id")
+    t = attach_columns(ws, ws.table("order_lines").join(ws.table("orders"), "order_id"), levels)
     if freq not in FREQS:
         from omnimodel.exceptions import ConfigError
 

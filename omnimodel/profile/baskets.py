@@ -14,6 +14,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from omnimodel.data.queries import customer_columns
 from omnimodel.data.workspace import Workspace
 
 
@@ -23,7 +24,7 @@ def _baskets(ws: Workspace, level: str, by: str | None) -> ibis.Table:
     if level != "product_id":
         t = t.join(ws.table("products").select("product_id", level), "product_id")
     if by and by not in t.columns:
-        t = t.join(ws.table("customers").select("customer_id", by), "customer_id", how="left")
+        t = t.join(customer_columns(ws, by), "customer_id", how="left")
     cols = ["order_id", level] + ([by] if by else [])
     return t.select(*cols).rename(item=level).distinct()
 

@@ -10,6 +10,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from omnimodel.data.queries import customer_columns
 from omnimodel.data.schema import CHANNELS
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ParameterError
@@ -77,7 +78,7 @@ def channel_mix(ws: Workspace, by: str | None = None) -> pd.DataFrame:
 
     t = sales_lines(ws)
     if by:
-        t = t.join(ws.table("customers").select("customer_id", by), "customer_id")
+        t = t.join(customer_columns(ws, by), "customer_id")
     keys = ([by] if by else []) + ["channel"]
     out = t.group_by(keys).aggregate(orders=t.order_id.nunique(), revenue=t.revenue.sum()).execute()
     group = out.groupby(by) if by else out.assign(_all=1).groupby("_all")

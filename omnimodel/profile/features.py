@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 
 from omnimodel.data.overview import redact
-from omnimodel.data.queries import sales_lines
+from omnimodel.data.queries import NOT_IN_DATA, sales_lines
 from omnimodel.data.workspace import Workspace
 from omnimodel.profile.channels import hopping_affinity
 
@@ -100,7 +100,9 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
     """
     as_of_ts = pd.Timestamp(as_of) if as_of else None
     customers = ws.table("customers")
-    out = customers
+    # Segment and region are optional: without them every customer is in the one group "(not in the data)".
+    missing = {c: ibis.literal(NOT_IN_DATA) for c in ("segment", "region") if c not in customers.columns}
+    out = customers.mutate(**missing) if missing else customers
     skipped: list[str] = []
 
     def attach(block: ibis.Table):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.data.countries import ALIASES, ISO2
-from omnimodel.data.queries import sales_lines
+from omnimodel.data.queries import customer_columns, sales_lines
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ParameterError
 from omnimodel.notice import Skipped
@@ -76,7 +76,7 @@ def country_performance(
         prior=t.revenue.sum(where=prior),
         cost=(t.quantity * t.unit_cost).sum() if has_cost else ibis.literal(0.0),
     )
-    cust = ws.table("customers").select("customer_id", "country", "region")
+    cust = customer_columns(ws, "country", "region")
     per_customer = per_customer.join(cust, "customer_id")
     if clv is not None:
         values = ibis.memtable(clv[["customer_id", "value"]].astype({"value": float}))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.vq import kmeans2
 
-from omnimodel.data.queries import sales_lines
+from omnimodel.data.queries import customer_columns, sales_lines
 from omnimodel.data.workspace import Workspace
 
 RFM_LABELS = {  # (R, F+M band) -> label, the usual RFM vocabulary
@@ -91,7 +91,7 @@ def segment_matrix(ws: Workspace, start: str | None = None, end: str | None = No
     import ibis
 
     t = sales_lines(ws, start, end).join(ws.table("products").select("product_id", "category"), "product_id")
-    t = t.join(ws.table("customers").select("customer_id", "segment", "region"), "customer_id")
+    t = t.join(customer_columns(ws, "segment", "region"), "customer_id")
     last = t.order_date.max().over()
     t = t.mutate(
         # no unit cost in the data: margin is unknown, not equal to revenue

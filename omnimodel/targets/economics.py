@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from omnimodel.data.queries import line_revenue
+from omnimodel.data.queries import attach_columns, line_revenue
 from omnimodel.data.workspace import Workspace
 
 
@@ -18,12 +18,7 @@ def cell_economics(ws: Workspace, year: int, by: tuple[str, ...] = ("channel", "
     cost of goods, returned revenue, ``margin_rate`` and ``return_rate``."""
     lines, orders = ws.table("order_lines"), ws.table("orders")
     t = lines.join(orders.select("order_id", "customer_id", "order_date", "channel"), "order_id")
-    cust = [c for c in by if c not in t.columns and c in ws.table("customers").columns]
-    if cust:
-        t = t.join(ws.table("customers").select("customer_id", *cust), "customer_id")
-    prod = [c for c in by if c not in t.columns]
-    if prod:
-        t = t.join(ws.table("products").select("product_id", *prod), "product_id")
+    t = attach_columns(ws, t, by)
     t = t.filter(t.order_date.year() == year)
     t = t.mutate(revenue=line_revenue(t), price=line_revenue(t) / t.quantity)
     returns = ws.table("returns")

@@ -1,5 +1,6 @@
 """A client's own exports end to end: canonical CSV files with the client's channel names, ingested as a user
-would, give five good reports; without CRM data as well, the pipeline report saying so in one line.
+would, give five good reports; without CRM data (and without customer segments and regions) as well, the
+pipeline report saying so in one line.
 
 The exports are the small demo company written out as plain CSV (not through the demo adapter), with other
 channel names and dates left as they are; every report parameter is left at its default (taken from the data).
@@ -48,6 +49,9 @@ def _export(folder: Path, tables: dict, with_pipeline: bool) -> Path:
         if not with_pipeline and name in ("opportunities", "stage_events"):
             continue
         frame = frame.copy()
+        if not with_pipeline and name == "customers":
+            # A plain shop: no CRM, and customers without segment or region (both optional).
+            frame = frame.drop(columns=["segment", "region"])
         if name in CHANNEL_COLUMNS:
             frame[CHANNEL_COLUMNS[name]] = frame[CHANNEL_COLUMNS[name]].replace(RENAMED)
         frame.to_csv(folder / f"{name}.csv", index=False)
@@ -65,7 +69,9 @@ class Run:
         self.manifest = json.loads((run_dir / "manifest.json").read_text())
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["with CRM data", "orders only"])
+@pytest.fixture(
+    scope="module", params=[True, False], ids=["with CRM data", "orders only, no segments or regions"]
+)
 def client_run(request, tmp_path_factory, demo_small):
     """The README's "Your own data" commands, run as written: validate, ingest, init, report."""
     tables, _ = demo_small
@@ -106,4 +112,6 @@ def test_the_reports_speak_of_the_clients_channels(client_run):
     assert not [name for name, page in pages.items() if "webshop" in page or "field_sales" in page]
     # 04 lists the goals, which `omnimodel init` filled with the workspace's own channels
     assert "Filiale" in pages["04_channel_targets"] and "Außendienst" in pages["04_channel_targets"]
+    # 04 and 05 show one plan: computed by one, reused by the other
+    assert sorted("Plan reused" in pages[n] for n in ("04_channel_targets", "05_what_if")) == [False, True]
     assert json.loads((result.run_dir / "manifest.json").read_text())["status"] == "OK"
