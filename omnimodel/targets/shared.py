@@ -43,12 +43,11 @@ class SharedPlan:
 
     def note(self) -> str:
         """One line for the report: where the numbers come from."""
-        how = "reused from an earlier report of this data and settings" if self.reused else "computed"
+        how = "reused from an earlier report of the same data" if self.reused else "computed"
         s = self.settings
         return (
-            f"Plan {how}: models chosen on {s['choose_origins']} origins and scored on {s['score_origins']} "
-            f"(horizon {s['horizon']}), {s['draws']:,} draws, seed {s['seed']}; every report with these "
-            "settings shows the same numbers."
+            f"Plan {how} (backtest {s['choose_origins']}+{s['score_origins']} origins, horizon {s['horizon']}; "
+            f"{s['draws']:,} draws, seed {s['seed']}): reports 04 and 05 show the same numbers."
         )
 
 
