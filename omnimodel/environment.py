@@ -38,3 +38,39 @@ def pytensor_environment(root: Path | None = None) -> dict[str, str]:
         env["PYTENSOR_FLAGS"] = ",".join(f for f in (flags, f"base_compiledir={cache}") if f)
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return env
+
+
+#: the Jupyter kernel of this environment: the notebooks open on it, reports run on it
+KERNEL = "omnimodel"
+KERNEL_DISPLAY_NAME = "Python (omnimodel)"
+
+
+def register_kernel() -> str:
+    """Register this environment as the Jupyter kernel "omnimodel" (inside the environment, not the user's)."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL,
+         "--display-name", KERNEL_DISPLAY_NAME],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return KERNEL
+
+
+def project_kernel() -> str:
+    """The kernel name reports and JupyterLab use: "omnimodel", registered first when it is missing or runs
+    another environment's Python (a kernel from an older checkout)."""
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        return register_kernel()
+    # Compared unresolved: a venv's python is a symlink to the same interpreter as every other venv's.
+    if os.path.abspath(spec.argv[0]) != os.path.abspath(sys.executable):
+        return register_kernel()
+    return KERNEL

@@ -136,31 +136,11 @@ def _cmd_map(args) -> int:
     return 0
 
 
-def register_kernel() -> str:
-    """Register this environment as the Jupyter kernel "omnimodel" (inside the environment, not the user's)."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipykernel",
-            "install",
-            "--sys-prefix",
-            "--name",
-            "omnimodel",
-            "--display-name",
-            "Python (omnimodel)",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return "omnimodel"
-
-
 def _cmd_lab(args) -> int:
-    from omnimodel.environment import project_root, pytensor_environment
+    from omnimodel.environment import project_kernel, project_root, pytensor_environment
 
     root = project_root()
-    register_kernel()
+    project_kernel()
     cmd = [
         sys.executable,
         "-m",

@@ -8,6 +8,7 @@ notebook gives real parallelism for the CPU-bound HTML export and lets Ctrl-C st
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -15,6 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from omnimodel.environment import KERNEL
 from omnimodel.notice import ReportStopped
 
 
@@ -39,7 +41,7 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
             str(notebook),
             str(ipynb),
             parameters=parameters,
-            kernel_name="python3",
+            kernel_name=os.environ.get("OMNIMODEL_KERNEL", KERNEL),
             cwd=str(cwd or notebook.parent),
             progress_bar=False,
             log_output=False,

@@ -50,10 +50,23 @@ def notebook_to_html(ipynb: Path, out: Path, title: str) -> Path:
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = body.replace("</body>", f"{made_by(nb)}\n</body>", 1)
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def made_by(nb) -> str:
+    """The report's last line: which package version and which kernel (environment) made it, and when."""
+    from importlib.metadata import version
+
+    kernel = nb.metadata.get("kernelspec", {}).get("display_name", "unknown kernel")
+    python = nb.metadata.get("language_info", {}).get("version", "")
+    ran = nb.metadata.get("papermill", {}).get("end_time") or ""
+    text = f"Made by omnimodel {version('omnimodel')} on the kernel {kernel} (Python {python})"
+    text += f", {ran[:16].replace('T', ' ')} UTC." if ran else "."
+    return f'<footer class="made-by" style="color:#666;font-size:.85rem;margin:2rem 1rem">{html.escape(text)}</footer>'
 
 
 _STYLE = """

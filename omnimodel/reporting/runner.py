@@ -24,7 +24,7 @@ from typing import Any
 
 from omnimodel.config import ReportRun, ReportSuite
 from omnimodel.data.workspace import Workspace
-from omnimodel.environment import project_root, pytensor_environment
+from omnimodel.environment import project_kernel, project_root, pytensor_environment
 from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
 from omnimodel.reporting.html import index_html
 from omnimodel.reporting.parameters import check_parameters, notebook_parameters
@@ -214,6 +214,7 @@ def run_reports(
     tmp.mkdir()
     root = suite.source.parent if suite.source else project_root()
     env = pytensor_environment(root)
+    env["OMNIMODEL_KERNEL"] = project_kernel()  # the project's own kernel, registered here if missing
     manifest: dict[str, Any] = {
         "run_id": run_id,
         "status": "RUNNING",

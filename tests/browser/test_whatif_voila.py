@@ -18,7 +18,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from omnimodel.environment import pytensor_environment
+from omnimodel.environment import project_kernel, pytensor_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -42,10 +42,12 @@ def voila(tmp_path_factory, demo_workspace):
         "goals": str(ROOT / "goals.yaml"),
         "draws": 200,
         "choose_origins": 1,
+        "score_origins": 1,
     }
     papermill.execute_notebook(
         ROOT / "notebooks" / "05_what_if.ipynb", notebook, params, prepare_only=True, progress_bar=False
     )
+    project_kernel()  # the notebook declares the project's kernel; Voila starts that one
     port = _free_port()
     log = (folder / "voila.log").open("w")
     env = {**pytensor_environment(), "PYTHONPATH": str(ROOT)}

@@ -98,6 +98,27 @@ def test_the_targets_and_what_if_reports_share_one_plan(full_run):
     assert all("Plan computed" in t or "Plan reused" in t for t in text.values())
 
 
+def test_reports_run_on_the_projects_kernel_and_say_so(full_run):
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    result, _ = full_run
+    spec = KernelSpecManager().get_kernel_spec("omnimodel")
+    assert spec.argv[0] == sys.executable  # registered for this environment by the run
+    version = result.manifest["versions"]["omnimodel"]
+    for r in result.manifest["reports"]:
+        executed = nbformat.read(result.run_dir / r["ipynb"], as_version=4)
+        assert executed.metadata["kernelspec"]["name"] == "omnimodel"
+        page = (result.run_dir / r["html"]).read_text()
+        assert f"Made by omnimodel {version} on the kernel Python (omnimodel)" in page
+
+
+def test_the_shipped_notebooks_open_on_the_projects_kernel():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == "omnimodel", path.name
+
+
 def test_index_links_every_report_with_status_and_parameters(full_run):
     result, _ = full_run
     index = result.index.read_text()
