@@ -128,6 +128,17 @@ def rolling_origin(
     return pd.DataFrame(rows)
 
 
+def _comparable(choosing: pd.DataFrame) -> pd.DataFrame:
+    """One series' choosing rows on equal terms: the models that can be fitted at the last choosing origin
+    (what the forecast will use), on the origins where every one of them has a forecast. A seasonal model
+    becomes possible part way through once the history holds two seasons; before that it cannot compete."""
+    last = choosing["origin"].max()
+    models = set(choosing.loc[choosing["origin"] == last, "model"])
+    per_origin = choosing.groupby("origin")["model"].agg(set)
+    origins = [o for o, present in per_origin.items() if models <= present]
+    return choosing[choosing["model"].isin(models) & choosing["origin"].isin(origins)]
+
+
 @dataclass
 class BaselineBacktest:
     """Per node: the chosen model and its MASE against seasonal naive on the scoring origins, and how many of
@@ -181,13 +192,7 @@ def backtest(
         d.insert(0, "node", node)
         details.append(d)
     detail = pd.concat(details, ignore_index=True)
-    choosing = detail[detail["phase"] == "choose"]
-    # Compete only on equal terms: a model counts for a node if it was scored at every choosing origin (a
-    # seasonal model becomes possible part way through once the history holds two seasons).
-    n_origins = choosing.groupby("node")["origin"].nunique()
-    runs = choosing.groupby(["node", "model"])["origin"].nunique()
-    complete = runs[runs.to_numpy() == n_origins.reindex(runs.index.get_level_values(0)).to_numpy()].index
-    choosing = choosing.set_index(["node", "model"]).loc[complete].reset_index()
+    choosing = pd.concat([_comparable(part) for _, part in detail[detail["phase"] == "choose"].groupby("node")])
     choose = choosing.pivot_table(index="node", columns="model", values="mase")
     if choose_by == "series":
         chosen = choose.idxmin(axis=1)
@@ -226,9 +231,7 @@ def choose_models(hierarchy: Hierarchy, h: int | None = None, n_select: int = 2)
     chosen = {}
     for node in series.columns:
         d = rolling_origin(series[node].to_numpy(float), m, h or m, n_select, 0)
-        runs = d.groupby("model")["mase"]
-        mean = runs.mean()[runs.count() == d["origin"].nunique()]  # models scored at every origin only
-        chosen[node] = mean.idxmin()
+        chosen[node] = _comparable(d).groupby("model")["mase"].mean().idxmin()
     return chosen
 
 
