@@ -11,7 +11,7 @@ import pytest
 from omnimodel.cli import main
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.forecasting import Hierarchy
-from omnimodel.forecasting.baseline import SNAIVE, backtest, forecast_hierarchy, seasonal_naive
+from omnimodel.forecasting.baseline import CANDIDATES, SNAIVE, backtest, forecast_hierarchy, seasonal_naive
 
 WEEKS = 160
 LEVEL = {"store": 1000.0, "web": 10.0}
@@ -167,3 +167,16 @@ def test_the_cli_backtests_a_long_csv_of_weekly_series(tmp_path, capsys):
     assert all(s["scored_origins"] == 1 for s in out["series"])
     assert main([*args, "--value", "sales", "--freq", "W"]) == 2
     assert "no column(s) sales" in capsys.readouterr().err
+
+
+def test_models_that_become_possible_while_choosing_still_compete():
+    # 36 months, choosing origins at 22 to 25 months: seasonal models can be fitted from 24 months on. They
+    # compete on those origins (with seasonal naive) instead of losing to the one model present at all four.
+    rng = np.random.default_rng(1)
+    months = pd.period_range("2023-01", periods=36, freq="M")
+    t = np.arange(36)
+    y = 1000 * (1 + 0.01 * t) * (1 + 0.25 * np.sin(2 * np.pi * t / 12)) * (1 + 0.02 * rng.standard_normal(36))
+    h = Hierarchy(pd.DataFrame({"a": y}, index=months), pd.DataFrame({"channel": ["a"]}))
+    row = backtest(h, h=3, n_select=4, n_score=8).summary.set_index("node").loc["a"]
+    assert "s" in CANDIDATES[row["model"]][1], row["model"]  # a seasonal ETS model
+    assert row["scored_origins"] == 8 and row["mase_model"] < row["mase_seasonal_naive"]
