@@ -15,32 +15,37 @@ def _setup(args):
     os.environ["PYTENSOR_FLAGS"] = pytensor_environment()["PYTENSOR_FLAGS"]
     ws = Workspace(args.workspace)
     funnel = funnel_for(ws, args.funnel)
-    has_amounts = ws.table("opportunities").amount.notnull().sum().execute() > 0
-    measure = args.measure or ("amount" if has_amounts else "deals")
-    return ws, funnel, measure, {"draws": args.draws, "tune": args.draws}
+    return ws, funnel, {"draws": args.draws, "tune": args.draws}
 
 
 def forecast_command(args) -> int:
     """``omnimodel pipeline forecast``: fit on the snapshot, forecast the period, print text or JSON."""
     from omnimodel.funnel.forecast import forecast_bookings
+    from omnimodel.funnel.measures import choose_measure, default_target, skew_note
     from omnimodel.funnel.model import PipelineModel
     from omnimodel.funnel.snapshot import pipeline_snapshot
 
-    ws, funnel, measure, sampler = _setup(args)
+    ws, funnel, sampler = _setup(args)
     snap = pipeline_snapshot(ws, funnel, args.as_of)
+    measure, measure_note = choose_measure(snap.deals, args.measure)
     model = PipelineModel(sampler_config=sampler, measure=measure).fit(snap, random_seed=args.seed)
     from omnimodel.data.periods import next_quarter
 
     fc = forecast_bookings(model, snap, args.period or next_quarter(snap.as_of), random_seed=args.seed)
+    goal = default_target(snap, str(fc.period), measure, given=args.target)
     categories = fc.deals.groupby("category")["expected_value"].agg(deals="size", expected_value="sum")
     out = {
         "as_of": str(snap.as_of.date()),
         "period": str(fc.period),
         "funnel": funnel.name,
         "measure": measure,
+        "measure_note": measure_note,
         **fc.quantiles(),
-        "target": args.target,
-        "p_hit_target": fc.p_hit(args.target) if args.target is not None else None,
+        "mean_note": skew_note(fc.quantiles()),
+        "target": goal.value,
+        "target_source": goal.source,
+        "target_warning": goal.warning,
+        "p_hit_target": fc.p_hit(goal.value),
         "new_deals_share": fc.new_deals_share,
         "period_noise_sd": model.period_noise_sd_,
         "by": {g: fc.to_frame(g).to_dict(orient="records") for g in fc.by_group},
@@ -54,8 +59,10 @@ def forecast_command(args) -> int:
     print(
         f"  P10 {out['p10']:,.0f}   P50 {out['p50']:,.0f}   P90 {out['p90']:,.0f}   mean {out['mean']:,.0f}"
     )
-    if args.target is not None:
-        print(f"  P(bookings reach {args.target:,.0f}) = {out['p_hit_target']:.0%}")
+    print(f"  {measure_note}")
+    if out["mean_note"]:
+        print(f"  {out['mean_note']}")
+    print(f"  P(bookings reach {goal.value:,.0f}) = {out['p_hit_target']:.0%}. {goal.describe()}")
     print(f"  {out['new_deals_share']:.0%} of the expected value comes from deals not created yet")
     for g in fc.by_group:
         print(f"  by {g}:")
@@ -76,8 +83,11 @@ def forecast_command(args) -> int:
 def backtest_command(args) -> int:
     """``omnimodel pipeline backtest``: rolling as-of snapshots scored against the CRM's baselines."""
     from omnimodel.funnel.backtest import backtest
+    from omnimodel.funnel.measures import choose_measure
+    from omnimodel.funnel.snapshot import pipeline_snapshot
 
-    ws, funnel, measure, sampler = _setup(args)
+    ws, funnel, sampler = _setup(args)
+    measure, _ = choose_measure(pipeline_snapshot(ws, funnel).deals, args.measure)
     result = backtest(
         ws,
         funnel,
@@ -142,7 +152,7 @@ def add_pipeline_parser(sub) -> None:
         q.add_argument(
             "--measure",
             choices=["amount", "deals"],
-            help="deal value or won-deal count (default: amount when the data has amounts)",
+            help="deal value or won-deal count (default: amount when most won deals have one and no few dominate)",
         )
         q.add_argument("--draws", type=int, default=1000, help="posterior draws (and tuning steps) per chain")
         q.add_argument("--seed", type=int, default=42, help="same seed, same numbers (default 42)")
@@ -154,7 +164,11 @@ def add_pipeline_parser(sub) -> None:
                 help="quarter (2026Q1), month (2026-01) or year (2026); default: the quarter after the as-of date",
             )
             q.add_argument("--as-of", dest="as_of", help="snapshot date (default: the last date in the data)")
-            q.add_argument("--target", type=float, help="also report P(bookings reach this target)")
+            q.add_argument(
+                "--target",
+                type=float,
+                help="P(bookings reach this target); default: the same period a year earlier (the median of the last four periods when that one is not comparable)",
+            )
         else:
             q.add_argument(
                 "--freq", choices=["M", "Q"], default="M", help="snapshot spacing and period length"

@@ -192,7 +192,9 @@ def backtest(
         d.insert(0, "node", node)
         details.append(d)
     detail = pd.concat(details, ignore_index=True)
-    choosing = pd.concat([_comparable(part) for _, part in detail[detail["phase"] == "choose"].groupby("node")])
+    choosing = pd.concat(
+        [_comparable(part) for _, part in detail[detail["phase"] == "choose"].groupby("node")]
+    )
     choose = choosing.pivot_table(index="node", columns="model", values="mase")
     if choose_by == "series":
         chosen = choose.idxmin(axis=1)

@@ -49,29 +49,42 @@ def time_in_phase(snapshot: PipelineSnapshot) -> pd.DataFrame:
     return out.merge(open_age, on="stage_rank", how="left")
 
 
-def velocity(snapshot: PipelineSnapshot, by: str | None = None) -> pd.DataFrame:
-    """Sales velocity = open deals x win rate x average won value / average days to close (value per day)."""
+def velocity(snapshot: PipelineSnapshot, by: str | None = None, measure: str = "amount") -> pd.DataFrame:
+    """Sales velocity = open deals x win rate x typical won value / typical days to close (value per day).
+
+    Typical means the median, so a handful of huge deals (see :func:`value_outliers`) does not set it;
+    ``measure="deals"`` counts won deals per day instead of value, for data whose amounts cannot carry it.
+    """
     d = snapshot.deals
     groups = [("all", d)] if by is None else list(d.groupby(by))
     rows = []
     for key, part in groups:
         closed = part[part["outcome"] != "open"]
         won = part[part["outcome"] == "won"]
-        cycle = (won["closed_date"] - won["created_date"]).dt.days.mean()
+        cycle = (won["closed_date"] - won["created_date"]).dt.days.median()
         win_rate = len(won) / len(closed) if len(closed) else np.nan
         n_open = int((part["outcome"] == "open").sum())
-        value = won["amount"].mean()
-        rows.append(
-            {
-                by or "group": key,
-                "open_deals": n_open,
-                "win_rate": win_rate,
-                "avg_won_value": value,
-                "cycle_days": cycle,
-                "velocity_per_day": n_open * win_rate * value / cycle if cycle and cycle > 0 else np.nan,
-            }
-        )
+        value = won["amount"].median() if measure == "amount" else 1.0
+        row = {by or "group": key, "open_deals": n_open, "win_rate": win_rate}
+        if measure == "amount":
+            row["median_won_value"] = value
+        row["median_cycle_days"] = cycle
+        rate = n_open * win_rate * value / cycle if cycle and cycle > 0 else np.nan
+        row["velocity_per_day" if measure == "amount" else "won_deals_per_day"] = rate
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def value_outliers(snapshot: PipelineSnapshot, k: float = 3.0) -> pd.DataFrame:
+    """Won deals whose amount lies far above the others (beyond the upper quartile plus ``k`` interquartile
+    ranges of the log amounts), largest first, with their share of the won value."""
+    won = snapshot.deals[(snapshot.deals["outcome"] == "won") & (snapshot.deals["amount"] > 0)]
+    logs = np.log(won["amount"].astype(float))
+    q1, q3 = logs.quantile([0.25, 0.75])
+    out = won[logs > q3 + k * (q3 - q1)].sort_values("amount", ascending=False)
+    cols = [c for c in ("opportunity_id", "amount", "closed_date", "source_channel", "region") if c in out]
+    out = out[cols].assign(share_of_won_value=out["amount"] / won["amount"].sum())
+    return out.reset_index(drop=True)
 
 
 def coverage(snapshot: PipelineSnapshot, target: float, win_probability: np.ndarray | None = None) -> dict:

@@ -72,6 +72,22 @@ def channel_transition_matrix(
     return m.div(m.sum(axis=1).replace(0, np.nan), axis=0)
 
 
+def transitions_to_show(ws: Workspace, source: str = "orders"):
+    """The channel transition matrix, or a :class:`~omnimodel.notice.Skipped` line when it cannot tell
+    anything: fewer than two channels (every move stays in the one channel) or no repeat activity."""
+    from omnimodel.notice import Skipped
+
+    what = "purchase" if source == "orders" else "touchpoint"
+    m = channel_transition_matrix(ws, source)
+    if len(m) < 2:
+        return Skipped(
+            f"next {what} channel",
+            f"the data has {len(m)} channel{'s' if len(m) != 1 else ''} with repeat activity, so there is no "
+            "move between channels to show",
+        )
+    return m
+
+
 def channel_mix(ws: Workspace, by: str | None = None) -> pd.DataFrame:
     """Share of orders and revenue per channel (optionally within each value of a customers column)."""
     from omnimodel.data.queries import sales_lines

@@ -377,3 +377,23 @@ class CLVModel:
             float(frame["actual"].sum()),
             float(np.abs(frame["predicted"] - frame["actual"]).mean()),
         )
+
+
+def informative(
+    values: pd.DataFrame, columns: list[str], spread: float = 0.05
+) -> tuple[list[str], list[str]]:
+    """The ``columns`` that tell customers apart, and a sentence for each one that does not: its 10th to 90th
+    percentile range is below ``spread`` of its scale (P(alive) about 1.00 for everyone says nothing)."""
+    keep, notes = [], []
+    for col in columns:
+        x = values[col].dropna().astype(float)
+        p10, p90 = (float(x.quantile(q)) for q in (0.1, 0.9)) if len(x) else (0.0, 0.0)
+        scale = 1.0 if col == "p_alive" else max(abs(p10), abs(p90), 1e-12)
+        if len(x) and p90 - p10 >= spread * scale:
+            keep.append(col)
+        else:
+            notes.append(
+                f"{col} is about {x.median():.2f} for almost every customer (P10 {p10:.2f}, P90 {p90:.2f}): it "
+                "cannot tell customers apart in this data, so it is left out of the table."
+            )
+    return keep, notes

@@ -1,0 +1,121 @@
+"""Defaults that hold on the bundled real data: the measure a pipeline forecast counts, where its target comes
+from, velocity robust to a few huge deals, and columns or charts that cannot tell anything said so."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omnimodel.cli import main
+from omnimodel.data.ingest import ingest
+from omnimodel.data.workspace import Workspace
+from omnimodel.funnel import funnel_for, metrics
+from omnimodel.funnel.forecast import booked_in
+from omnimodel.funnel.measures import choose_measure, default_target, skew_note
+from omnimodel.funnel.snapshot import pipeline_snapshot
+from omnimodel.notice import Skipped
+from omnimodel.profile.channels import transitions_to_show
+from omnimodel.profile.clv import informative
+from tests.conftest import SHARED_DATA
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout"),
+]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """Snapshots (as of the data's end) of Olist and Maven, and their workspace files."""
+    tmp = tmp_path_factory.mktemp("real")
+    out = {}
+    for name, adapter in (("olist", "olist_funnel"), ("maven", "maven_crm")):
+        path = tmp / f"{name}.duckdb"
+        ingest(SHARED_DATA / adapter, adapter, path)
+        with Workspace(path) as ws:
+            out[name] = (path, pipeline_snapshot(ws, funnel_for(ws, None)))
+    return out
+
+
+def test_olist_counts_won_deals_because_few_have_a_value(real):
+    _, snap = real["olist"]
+    measure, why = choose_measure(snap.deals)
+    won = snap.deals[snap.deals["outcome"] == "won"]
+    share = won["amount"].notna().mean()
+    assert measure == "deals" and share < 0.1
+    assert f"{share:.0%} of the {len(won):,} won deals have an amount" in why
+    kept, warning = choose_measure(snap.deals, "amount")  # asked for: kept, with the warning
+    assert kept == "amount" and "measure=deals" in warning
+    # Maven's amounts carry a value forecast.
+    assert choose_measure(real["maven"][1].deals)[0] == "amount"
+
+
+def test_velocity_uses_medians(real):
+    _, snap = real["olist"]
+    v = metrics.velocity(snap, measure="amount").iloc[0]
+    d = snap.deals
+    won = d[d["outcome"] == "won"]
+    closed = d[d["outcome"] != "open"]
+    cycle = (won["closed_date"] - won["created_date"]).dt.days.median()
+    expected = (d["outcome"] == "open").sum() * len(won) / len(closed) * won["amount"].median() / cycle
+    assert v["velocity_per_day"] == pytest.approx(expected)
+    # Robust: the largest declared revenue a hundred times larger leaves the velocity as it was.
+    bigger = d.copy()
+    bigger.loc[bigger["amount"].idxmax(), "amount"] *= 100
+    again = metrics.velocity(type("Snap", (), {"deals": bigger})(), measure="amount").iloc[0]
+    assert again["velocity_per_day"] == pytest.approx(v["velocity_per_day"])
+    deals = metrics.velocity(snap, measure="deals").iloc[0]
+    assert deals["won_deals_per_day"] == pytest.approx(expected / won["amount"].median())
+
+
+def test_outliers_are_listed_with_their_share():
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [f"o{i}" for i in range(40)],
+            "outcome": ["won"] * 40,
+            "amount": [1000.0 + i for i in range(39)] + [5_000_000.0],
+            "closed_date": pd.Timestamp("2024-01-01"),
+        }
+    )
+    out = metrics.value_outliers(type("Snap", (), {"deals": deals})())
+    assert out["opportunity_id"].tolist() == ["o39"]
+    assert out["share_of_won_value"].iloc[0] == pytest.approx(5e6 / deals["amount"].sum())
+
+
+def test_maven_default_target_is_not_its_ramp_up_quarter(real):
+    _, snap = real["maven"]
+    goal = default_target(snap, "2018Q1", "amount")
+    quarters = ["2017Q1", "2017Q2", "2017Q3", "2017Q4"]
+    assert goal.value == pytest.approx(np.median([booked_in(snap, q) for q in quarters]))
+    assert "2017Q1 (a year earlier) booked" in goal.warning and "ramp-up" in goal.warning
+    assert goal.source.startswith("the median bookings of the 4 periods 2017Q1 to 2017Q4")
+    # A comparable year-earlier period is kept, and a given target says so.
+    assert (
+        default_target(snap, "2018-05", "amount").source
+        == "bookings in 2017-05, the same period a year earlier"
+    )
+    assert default_target(snap, "2018Q1", "amount", given=1e6).describe() == "Target 1,000,000: given."
+
+
+def test_olist_forecast_from_the_cli_has_its_mean_inside_p10_p90(real, capsys):
+    path, _ = real["olist"]
+    assert main(["pipeline", "forecast", "--workspace", str(path), "--draws", "200", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["measure"] == "deals" and "won deals, not value" in out["measure_note"]
+    assert out["p10"] <= out["mean"] <= out["p90"] and out["mean_note"] is None
+    assert out["target_source"] and 0 <= out["p_hit_target"] <= 1
+
+
+def test_a_mean_above_the_p90_is_explained():
+    assert "pull it up" in skew_note({"p10": 1.0, "p50": 2.0, "p90": 3.0, "mean": 5.0})
+    assert skew_note({"p10": 1.0, "p50": 2.0, "p90": 3.0, "mean": 2.5}) is None
+
+
+def test_online_retail_hides_what_cannot_discriminate(online_retail_workspace):
+    with Workspace(online_retail_workspace) as ws:
+        moves = transitions_to_show(ws)
+    assert isinstance(moves, Skipped) and "no move between channels" in moves.reason
+    values = pd.DataFrame({"p_alive": np.full(500, 0.999), "value": np.linspace(0, 900, 500)})
+    kept, notes = informative(values, ["p_alive", "value"])
+    assert kept == ["value"] and notes[0].startswith("p_alive is about 1.00 for almost every customer")
