@@ -110,7 +110,7 @@ def ingest(
             clean, rejected = more_clean, pd.concat([rejected, more_rejected], ignore_index=True)
         if len(rejected):
             side = Path(workspace).with_suffix(".rejected.csv")
-            rejected.to_csv(side, index=False)
+            validation.neutralise(rejected).to_csv(side, index=False)  # formula text shown, not run
             report.rejected_rows, report.rejected_file = len(rejected), str(side)
         tables = clean
         report.rows = {k: len(v) for k, v in tables.items()}

@@ -30,7 +30,12 @@ def workspace_summary(ws: Workspace) -> pd.DataFrame:
     for name in ws.tables():
         t = ws.table(name)
         spec = TABLES[name]
-        dates = [c.name for c in spec.columns if c.dtype in ("date", "timestamp") and c.name in t.columns]
+        # Not a personal date: the customers' span is when they were acquired, never their birth dates.
+        dates = [
+            c.name
+            for c in spec.columns
+            if c.dtype in ("date", "timestamp") and c.name in t.columns and not c.personal
+        ]
         first = last = None
         if dates:
             agg = t.aggregate(lo=t[dates[0]].min(), hi=t[dates[0]].max()).execute()

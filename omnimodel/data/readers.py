@@ -59,6 +59,18 @@ def read_table_file(
         raise OmnimodelError(
             f"{path} has no header row", table=name, fix="the first line must name the columns"
         )
+    if "\x00" in text:  # pandas would cut the value at the NUL without a word
+        lines = text.splitlines()
+        at = next(i for i, line in enumerate(lines) if "\x00" in line)
+        fields = next(csv.reader([lines[at]], delimiter=separator))
+        names = next(csv.reader([header], delimiter=separator))
+        hit = next((i for i, f in enumerate(fields) if "\x00" in f), 0)
+        raise OmnimodelError(
+            f"NUL characters inside values ({text.count(chr(0)):,} in {path.name}, first in line {at + 1})",
+            table=name,
+            column=names[hit].strip() if hit < len(names) else None,
+            fix="export again; the file is damaged or binary where text is expected",
+        )
     if separator not in header:
         others = "".join(c for c in ",;\t|" if c != separator)
         try:
@@ -90,6 +102,15 @@ def read_table_file(
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise OmnimodelError(f"{path} has no data", table=name, fix="export the table again") from exc
+    names = next(csv.reader([header], delimiter=separator))
+    repeated = sorted({c.strip() for c in names if [n.strip() for n in names].count(c.strip()) > 1})
+    if repeated:  # pandas would silently call the second one "quantity.1"
+        raise OmnimodelError(
+            f"{path} names the column(s) {', '.join(repeated)} more than once",
+            table=name,
+            column=repeated[0],
+            fix="keep one column of each name (or rename the other, e.g. quantity_returned)",
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 

@@ -21,7 +21,41 @@ _FORMULA_PREFIXES = (
     "=",
     "+",
     "@",
-)  # what spreadsheets evaluate; '-' is left alone (negative numbers, dashes)
+    "\t",
+    "\r",
+)  # what spreadsheets evaluate; '-' only with formula signs after it (see _formula), not negative numbers
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
+#: dated columns that may lie ahead (plans); every other date is an event that has happened
+_MAY_BE_FUTURE = {"due_date", "expected_close_date"}
+OLDEST_BIRTH_YEARS = 120
+
+
+def _formula(text: pd.Series) -> np.ndarray:
+    """Text a spreadsheet would run: a leading ``=``, ``+``, ``@``, tab or carriage return, or a ``-`` followed by
+    formula signs (``-2+3+cmd|' /C calc'!A0``); numbers, phone numbers and plain dashes are not."""
+    stripped = text.str.lstrip(" ")
+    lead = stripped.str.startswith(_FORMULA_PREFIXES).fillna(False).to_numpy()
+    minus = (
+        (stripped.str.startswith("-") & stripped.str.contains(r"[=+|!@(]", regex=True))
+        .fillna(False)
+        .to_numpy()
+    )
+    numeric = text.str.fullmatch(r"[+-]?[\d\s()./-]+").fillna(False).to_numpy()  # numbers, phone numbers
+    return (lead | minus) & ~numeric
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy safe to open in a spreadsheet: text it would run as a formula gets a leading apostrophe (shown,
+    not run); everything else is kept as it came."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col]):
+            continue
+        text = out[col].astype("string")
+        risky = _formula(text)
+        if risky.any():
+            out[col] = text.where(~risky, "'" + text)
+    return out
 
 
 def _row_ids(frame: pd.DataFrame, table: Table, mask: np.ndarray) -> tuple:
@@ -138,15 +172,30 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
                 ~present,
                 "fill the value or remove the rows from the source",
             )
-        if col.dtype == "string":
+        if not pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_datetime64_any_dtype(raw):
             text = raw.astype("string")
-            formula = text.str.lstrip().str.startswith(_FORMULA_PREFIXES).fillna(False).to_numpy()
-            formula &= ~text.str.fullmatch(r"\+?[\d\s()./-]+").fillna(False).to_numpy()  # phone numbers
+            add(
+                col.name,
+                "NUL characters inside values",
+                text.str.contains("\x00", regex=False).fillna(False).to_numpy(),
+                "export again; the file is damaged or binary where text is expected",
+            )
+        if col.dtype == "string":
             add(
                 col.name,
                 "spreadsheet formula text (e.g. '=HYPERLINK(...)')",
-                formula,
+                _formula(raw.astype("string")),
                 "export values, not formulas; such text would run when the data is opened in a spreadsheet",
+            )
+        if col.dtype in ("date", "timestamp") and not pd.api.types.is_datetime64_any_dtype(raw):
+            # Never guessed: 13/01/2019 is not read day-first behind the user's back.
+            text = raw.astype("string").str.strip()
+            add(
+                col.name,
+                "dates not written as YYYY-MM-DD",
+                present & ~text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(),
+                "export ISO dates, or give the column's format under `dates:` in a mapping.yaml "
+                "(omnimodel map --suggest proposes it)",
             )
         typed = _coerce_column(raw, col.dtype)
         unparsable = present & typed.isna().to_numpy()
@@ -158,6 +207,32 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
             + (" (dates as YYYY-MM-DD)" if col.dtype in ("date", "timestamp") else ""),
         )
         ok = typed.notna().to_numpy()
+        if col.dtype in ("date", "timestamp"):
+            today = pd.Timestamp.now().normalize()
+            when = typed.to_numpy(dtype="datetime64[ns]")
+            if col.name not in _MAY_BE_FUTURE:
+                add(
+                    col.name,
+                    f"dates after today ({today.date()}), for something that has happened",
+                    ok & (when > np.datetime64(today + pd.Timedelta(days=1))),
+                    "check the year (a typo such as 2099, or a placeholder date)",
+                )
+            if col.name == "birth_date":
+                oldest = today - pd.DateOffset(years=OLDEST_BIRTH_YEARS)
+                add(
+                    col.name,
+                    f"birth dates more than {OLDEST_BIRTH_YEARS} years ago",
+                    ok & (when < np.datetime64(oldest)),
+                    "check the year, or leave the birth date empty where it is unknown (a placeholder such as 1800)",
+                )
+        if col.name == "country":
+            add(
+                col.name,
+                "countries not written as ISO 3166 codes",
+                ok & ~typed.astype("string").str.fullmatch(r"[A-Z]{2}").fillna(False).to_numpy(),
+                "write two-letter codes (DE, FR, US), or map your names under `values:` in a mapping.yaml "
+                "(omnimodel map --suggest proposes them)",
+            )
         if col.dtype in ("int", "float"):
             values = typed.to_numpy(dtype=float, na_value=np.nan)
             finite = np.isfinite(values)
@@ -181,7 +256,9 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
                     col.name,
                     f"values above the maximum {col.max:g}",
                     ok & (values > col.max),
-                    "check the units (cents instead of units?) or split the row",
+                    "write shares as fractions (0.2 for 20 %)"
+                    if col.max == 1
+                    else "check the units (cents instead of units?) or split the row",
                 )
         if col.allowed:
             norm = typed.str.strip()
@@ -189,7 +266,7 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
                 col.name,
                 f"values outside {', '.join(col.allowed)}",
                 ok & ~norm.isin(col.allowed).to_numpy(),
-                "map the values in the adapter",
+                "map your values under `values:` in a mapping.yaml (omnimodel map --suggest)",
             )
         if col.unique:
             add(
@@ -411,10 +488,13 @@ def quarantine(
         clean[name] = frame.loc[~bad].copy()
         if bad.any():
             rows = frame.loc[bad].astype("string")
-            rows.insert(0, "reason", reasons[bad].str.rstrip("; "))
-            rows.insert(0, "table", name)
+            # Named so that no canonical column (returns.reason) collides with them.
+            rows.insert(0, "rejected_because", reasons[bad].str.rstrip("; "))
+            rows.insert(0, "rejected_from", name)
             rejected.append(rows)
     rejected_frame = (
-        pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=["table", "reason"])
+        pd.concat(rejected, ignore_index=True)
+        if rejected
+        else pd.DataFrame(columns=["rejected_from", "rejected_because"])
     )
     return clean, rejected_frame, table_level

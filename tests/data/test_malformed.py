@@ -35,6 +35,15 @@ def setfile(file, content):
     return lambda files: files.__setitem__(file, content)
 
 
+def births(first):
+    """Customers with a birth date column, the first customer born on ``first``."""
+    text = (
+        "customer_id,country,segment,is_business,gender,birth_date\n"
+        f"C1,DE,families,false,f,{first}\nC2,FR,premium,false,m,1980-01-01\nC3,SE,business,true,,\n"
+    )
+    return setfile("customers.csv", text)
+
+
 # (id, change to the good files, text the error must contain)
 CASES = [
     (
@@ -193,6 +202,56 @@ CASES = [
         "cannot read",
     ),
     ("bad-funnel-yaml", setfile("funnel.yaml", "stages: lead\n"), "needs a list `stages:`"),
+    # Silently accepted before; each now names table, column and the fix.
+    (
+        "formula-minus-dde",
+        replace("customers.csv", "C2,FR,premium", "C2,FR,\"-2+3+cmd|' /C calc'!A0\""),
+        "customers.segment: spreadsheet formula",
+    ),
+    (
+        "nul-byte",
+        replace("products.csv", "P1,Mug", "P1,Mu\x00g"),
+        "[products.name] NUL characters inside values",
+    ),
+    (
+        "duplicated-header",
+        replace("order_lines.csv", "unit_price,discount", "unit_price,quantity"),
+        "names the column(s) quantity more than once",
+    ),
+    (
+        "csv-and-parquet",
+        lambda f: f.__setitem__("products.parquet", pd.DataFrame({"product_id": ["P1"]}).to_parquet()),
+        "products is given twice: products.csv and products.parquet",
+    ),
+    (
+        "misspelt-file-name",
+        lambda f: f.__setitem__("orderlines.csv", f.pop("order_lines.csv")),
+        "did you mean order_lines?",
+    ),
+    (
+        "day-first-date",
+        replace("orders.csv", "2025-01-03 10:00", "13/01/2025 10:00"),
+        "orders.order_date: dates not written as YYYY-MM-DD",
+    ),
+    (
+        "order-in-2099",
+        replace("orders.csv", "2025-01-03 10:00", "2099-01-03 10:00"),
+        "orders.order_date: dates after today",
+    ),
+    ("birth-in-2090", births("2090-05-01"), "customers.birth_date: dates after today"),
+    ("birth-in-1800", births("1800-01-01"), "customers.birth_date: birth dates more than 120 years ago"),
+    (
+        "country-name",
+        replace(
+            "orders.csv", "O2,C2,2025-01-04 11:30,stores,FR", "O2,C2,2025-01-04 11:30,stores,United States"
+        ),
+        "orders.country: countries not written as ISO 3166 codes",
+    ),
+    (
+        "discount-as-percent-hint",
+        replace("order_lines.csv", "25,0.1", "25,20"),
+        "write shares as fractions (0.2 for 20 %)",
+    ),
 ]
 
 
@@ -270,10 +329,27 @@ def test_quarantine_loads_the_rest_and_writes_rejected_rows_with_reasons(tmp_pat
     )
     assert "Quarantined 3 rows" in capsys.readouterr().out
     rejected = pd.read_csv(tmp_path / "w.rejected.csv")
-    assert sorted(rejected["table"]) == ["order_lines", "order_lines", "orders"]
-    assert rejected["reason"].str.contains("below the minimum|not found").all()
+    assert sorted(rejected["rejected_from"]) == ["order_lines", "order_lines", "orders"]
+    assert rejected["rejected_because"].str.contains("below the minimum|not found").all()
     from omnimodel import Workspace
 
     with Workspace(ws) as w:
         assert w.table("orders").count().execute() == 2
         assert w.table("order_lines").count().execute() == 2
+
+
+def test_quarantine_cascades_into_returns_and_neutralises_formulas(tmp_path, capsys):
+    files = dict(GOOD)
+    # A rejected order (its channel is formula text) whose line was returned: the return's own `reason`
+    # column must not collide with the quarantine's, and the formula must not run when the CSV is opened.
+    files["orders.csv"] = files["orders.csv"].replace("2025-01-04 11:30,stores", '2025-01-04 11:30,"=1+1"')
+    files["returns.csv"] = "return_id,order_id,line_no,quantity,reason\nR1,O2,1,1,damaged\n"
+    _write(tmp_path / "src", files)
+    ws = tmp_path / "w.duckdb"
+    args = ["ingest", str(tmp_path / "src"), "--adapter", "canonical", "--workspace", str(ws), "--quarantine"]
+    assert main(args) == 0, capsys.readouterr().err
+    rejected = pd.read_csv(tmp_path / "w.rejected.csv", dtype=str, keep_default_na=False)
+    assert sorted(rejected["rejected_from"]) == ["order_lines", "orders", "returns"]
+    returned = rejected[rejected["rejected_from"] == "returns"].iloc[0]
+    assert returned["reason"] == "damaged" and "not found" in returned["rejected_because"]
+    assert rejected.loc[rejected["rejected_from"] == "orders", "channel"].iloc[0] == "'=1+1"

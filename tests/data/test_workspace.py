@@ -50,3 +50,13 @@ def test_a_failed_write_leaves_the_existing_workspace_untouched(tmp_path, monkey
         write_workspace(path, {"products": products.assign(product_id="b"), "orders": orders})
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+
+
+def test_the_data_inventory_shows_no_birth_dates(demo_workspace, demo_small):
+    from omnimodel.data.overview import workspace_summary
+
+    customers = demo_small[0]["customers"]
+    with Workspace(demo_workspace) as ws:
+        row = workspace_summary(ws).set_index("table").loc["customers"]
+    assert row["from"] == pd.Timestamp(customers["acquisition_date"].min()).date()
+    assert row["from"] != pd.Timestamp(customers["birth_date"].min()).date()

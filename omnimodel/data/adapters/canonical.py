@@ -9,6 +9,7 @@ table nor in the mapping are reported, not silently ignored. An optional ``funne
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from omnimodel.config import FunnelDefinition, load_funnel
@@ -35,8 +36,10 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     plan = load_mapping(mapping) if mapping is not None else None
     default_encoding = encoding or (plan.encoding if plan else "utf-8")
     tables, quirks = {}, [f"mapping from {plan.path}"] if plan else []
+    origin: dict[str, str] = {}  # table -> the file it came from
     for spec in plan.tables.values() if plan else ():
         tables[spec.table], notes = read_mapped(source, spec, default_encoding)
+        origin[spec.table] = f"{spec.file} (in the mapping)"
         quirks += notes
     for path in sorted(source.iterdir()):
         if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
@@ -44,12 +47,23 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
         if plan and path.name in plan.files:
             continue
         if path.stem not in TABLES:
+            close = difflib.get_close_matches(path.stem.lower().replace("-", "_"), TABLES, n=1, cutoff=0.8)
+            if close:  # orderlines.csv: a table the user meant to give, not an extra file
+                raise OmnimodelError(
+                    f"{path.name} is not a canonical table name; did you mean {close[0]}?",
+                    table=close[0],
+                    fix=f"rename it {close[0]}{path.suffix}, or name it under `tables:` in a mapping.yaml",
+                )
             quirks.append(f"{path.name}: not a canonical table name nor in a mapping, not loaded")
             continue
         if path.stem in tables:
-            quirks.append(f"{path.name}: {path.stem} comes from the mapping's file, this one is not loaded")
-            continue
+            raise OmnimodelError(
+                f"{path.stem} is given twice: {origin[path.stem]} and {path.name}",
+                table=path.stem,
+                fix="keep one of them (omnimodel does not guess which one is current)",
+            )
         tables[path.stem] = read_table_file(path, encoding=default_encoding)
+        origin[path.stem] = path.name
     declared = channels_frame(plan) if plan else None
     if declared is not None:
         if "channels" in tables:
