@@ -1,0 +1,52 @@
+"""One top-level handler: a full disk, a refused write, a damaged workspace or a bug each end as one line
+with what to do and a distinct exit code; --debug adds the traceback."""
+
+import errno
+import shutil
+
+import pytest
+
+import omnimodel.cli as cli
+from omnimodel.cli import EXIT_CODES, main
+
+
+def _failing(monkeypatch, exc):
+    def boom(args):
+        raise exc
+
+    monkeypatch.setattr(cli, "_cmd_demo", boom)  # the parser picks the command up when main builds it
+
+
+@pytest.mark.parametrize(
+    "exc, code, words",
+    [
+        (OSError(errno.ENOSPC, "No space left on device", "data/demo.duckdb"), "system", "no space left"),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/srv/out"),
+            "system",
+            "not allowed to write /srv/out",
+        ),
+        (ValueError("something odd"), "internal", "internal error (ValueError: something odd)"),
+    ],
+    ids=["full disk", "read-only", "a bug"],
+)
+def test_foreign_errors_are_one_line_with_a_fix(monkeypatch, capsys, exc, code, words):
+    _failing(monkeypatch, exc)
+    assert main(["demo"]) == EXIT_CODES[code]
+    err = capsys.readouterr().err
+    assert words in err and "Fix:" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["demo", "--debug"]) == EXIT_CODES[code]
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_damaged_workspace_is_an_engine_error_not_a_traceback(tmp_path, demo_workspace, capsys):
+    damaged = tmp_path / "damaged.duckdb"
+    shutil.copy(demo_workspace, damaged)
+    data = bytearray(damaged.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 200_000] = b"\x5a" * len(data[middle : middle + 200_000])
+    damaged.write_bytes(bytes(data))
+    code = main(["targets", "backtest", "--workspace", str(damaged), "--choose", "1", "--score", "1"])
+    err = capsys.readouterr().err
+    assert code in (EXIT_CODES["usage"], EXIT_CODES["engine"]), err
+    assert "Traceback" not in err and "Fix:" in err
