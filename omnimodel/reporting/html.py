@@ -51,10 +51,20 @@ def notebook_to_html(ipynb: Path, out: Path, title: str) -> Path:
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = body.replace("</body>", f"{made_by(nb)}\n</body>", 1)
+    body = drop_remote_scripts(body)
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
+
+
+def drop_remote_scripts(page: str) -> str:
+    """The page without scripts that load from another host (nbconvert's require.js, MathJax and mermaid from a
+    CDN): a code-free report needs none, and opening it must not tell a third party, nor break offline."""
+    return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(0)) else m.group(0), page)
 
 
 def made_by(nb) -> str:

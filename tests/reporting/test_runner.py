@@ -114,6 +114,20 @@ def test_reports_run_on_the_projects_kernel_and_say_so(full_run):
         assert f"Made by omnimodel {version} on the kernel Python (omnimodel)" in page
 
 
+def test_reports_load_nothing_from_other_hosts(full_run):
+    import re
+
+    result, _ = full_run
+    for page in result.run_dir.glob("*.html"):
+        text = page.read_text()
+        scripts = re.findall(r"<script\b[^>]*>.*?</script>", text, flags=re.S | re.I)
+        remote = [s[:120] for s in scripts if re.search(r"https?://", s)]
+        assert not remote, (page.name, remote)
+        assert not re.search(r"<(link|img|iframe)\b[^>]*(href|src)=[\"']https?://", text, flags=re.I), (
+            page.name
+        )
+
+
 def test_the_shipped_notebooks_open_on_the_projects_kernel():
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         assert nbformat.read(path, as_version=4).metadata["kernelspec"]["name"] == "omnimodel", path.name
