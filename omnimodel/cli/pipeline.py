@@ -6,6 +6,9 @@ import argparse
 import json
 import os
 
+#: exit code of ``pipeline forecast --strict`` when the model did not converge (the numbers are still printed)
+NOT_CONVERGED = 6
+
 
 def _setup(args):
     from omnimodel.data.workspace import Workspace
@@ -52,9 +55,12 @@ def forecast_command(args) -> int:
         "categories": categories.reset_index().to_dict(orient="records"),
         "diagnostics": {**model.diagnostics_.__dict__, "converged": model.diagnostics_.converged},
     }
+    failed = NOT_CONVERGED if args.strict and not model.diagnostics_.converged else 0
     if args.json:
         print(json.dumps(out, indent=2, default=float))
-        return 0
+        return failed
+    if not model.diagnostics_.converged:  # before the numbers, so nobody reads them first
+        print(model.diagnostics_.message())
     print(f"Bookings forecast for {out['period']} as of {out['as_of']} ({funnel.name}, {measure}):")
     print(
         f"  P10 {out['p10']:,.0f}   P50 {out['p50']:,.0f}   P90 {out['p90']:,.0f}   mean {out['mean']:,.0f}"
@@ -76,8 +82,9 @@ def forecast_command(args) -> int:
             f"{r['category']} {r['deals']} (expected {r['expected_value']:,.0f})" for r in out["categories"]
         )
     )
-    print("  " + model.diagnostics_.message())
-    return 0
+    if model.diagnostics_.converged:
+        print("  " + model.diagnostics_.message())
+    return failed
 
 
 def backtest_command(args) -> int:
@@ -157,6 +164,12 @@ def add_pipeline_parser(sub) -> None:
         q.add_argument("--draws", type=int, default=1000, help="posterior draws (and tuning steps) per chain")
         q.add_argument("--seed", type=int, default=42, help="same seed, same numbers (default 42)")
         q.add_argument("--json", action="store_true", help="machine-readable output")
+        if action == "forecast":
+            q.add_argument(
+                "--strict",
+                action="store_true",
+                help=f"exit {NOT_CONVERGED} when the model did not converge (for scheduled runs)",
+            )
         q.set_defaults(func=func)
         if action == "forecast":
             q.add_argument(
