@@ -3,7 +3,8 @@
 :func:`validate` checks a set of canonical tables (pandas frames as they come from an adapter) against
 :mod:`omnimodel.data.schema`: required columns, types, empty values, uniqueness, ranges, allowed values,
 spreadsheet formulas, referential integrity, date order and stage order. It never changes the frames it is
-given; :func:`coerce` returns typed copies, and :func:`quarantine` splits rejected rows off with their reason.
+given; :func:`coerce` returns typed copies (:mod:`omnimodel.data.cells`), and :func:`quarantine` splits
+rejected rows off with their reason.
 """
 
 from __future__ import annotations
@@ -13,49 +14,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from omnimodel.data.cells import ISO_DATE, coerce, coerce_column, is_formula, neutralise
 from omnimodel.data.schema import TABLES, Table
-from omnimodel.exceptions import OmnimodelError, Problem, ValidationError
+from omnimodel.exceptions import Problem, ValidationError
 
+__all__ = ["check", "coerce", "neutralise", "quarantine", "validate"]  # coerce, neutralise: from cells
 MAX_EXAMPLES = 5
-_FORMULA_PREFIXES = (
-    "=",
-    "+",
-    "@",
-    "\t",
-    "\r",
-)  # what spreadsheets evaluate; '-' only with formula signs after it (see _formula), not negative numbers
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
 #: dated columns that may lie ahead (plans); every other date is an event that has happened
 _MAY_BE_FUTURE = {"due_date", "expected_close_date"}
 OLDEST_BIRTH_YEARS = 120
-
-
-def _formula(text: pd.Series) -> np.ndarray:
-    """Text a spreadsheet would run: a leading ``=``, ``+``, ``@``, tab or carriage return, or a ``-`` followed by
-    formula signs (``-2+3+cmd|' /C calc'!A0``); numbers, phone numbers and plain dashes are not."""
-    stripped = text.str.lstrip(" ")
-    lead = stripped.str.startswith(_FORMULA_PREFIXES).fillna(False).to_numpy()
-    minus = (
-        (stripped.str.startswith("-") & stripped.str.contains(r"[=+|!@(]", regex=True))
-        .fillna(False)
-        .to_numpy()
-    )
-    numeric = text.str.fullmatch(r"[+-]?[\d\s()./-]+").fillna(False).to_numpy()  # numbers, phone numbers
-    return (lead | minus) & ~numeric
-
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy safe to open in a spreadsheet: text it would run as a formula gets a leading apostrophe (shown,
-    not run); everything else is kept as it came."""
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col]):
-            continue
-        text = out[col].astype("string")
-        risky = _formula(text)
-        if risky.any():
-            out[col] = text.where(~risky, "'" + text)
-    return out
 
 
 def _row_ids(frame: pd.DataFrame, table: Table, mask: np.ndarray) -> tuple:
@@ -65,54 +32,6 @@ def _row_ids(frame: pd.DataFrame, table: Table, mask: np.ndarray) -> tuple:
     if key in frame.columns and len(table.key) == 1:
         return tuple(str(v) for v in frame[key].iloc[idx])
     return tuple(f"#{i + 1}" for i in idx)
-
-
-def _coerce_column(series: pd.Series, dtype: str) -> pd.Series:
-    """Parse one column to its canonical type; unparsable values become missing (reported by the caller)."""
-    if dtype == "string":
-        return series.astype("string")
-    if dtype in ("int", "float"):
-        out = pd.to_numeric(series, errors="coerce")
-        return out.astype("Int64") if dtype == "int" and (out.dropna() % 1 == 0).all() else out
-    if dtype == "bool":
-        if series.dtype == bool:
-            return series.astype("boolean")
-        text = series.astype("string").str.strip().str.lower()
-        mapping = {
-            "true": True,
-            "false": False,
-            "1": True,
-            "0": False,
-            "yes": True,
-            "no": False,
-            "y": True,
-            "n": False,
-            "t": True,
-            "f": False,
-        }
-        return text.map(mapping).astype("boolean")
-    if dtype in ("date", "timestamp"):
-        if pd.api.types.is_datetime64_any_dtype(series):
-            out = series
-        else:
-            out = pd.to_datetime(series, errors="coerce", format="mixed")
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-        return out.dt.normalize() if dtype == "date" else out
-    raise OmnimodelError(
-        f"unknown column type {dtype!r} in the data model",
-        fix="use string, int, float, bool, date or timestamp",
-    )
-
-
-def coerce(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a typed copy of a canonical table (known columns cast, unknown columns kept as they are)."""
-    table = TABLES[name]
-    out = frame.copy()
-    for col in table.columns:
-        if col.name in out.columns:
-            out[col.name] = _coerce_column(out[col.name], col.dtype)
-    return out
 
 
 Finding = tuple[Problem, "np.ndarray | None"]  # a problem and the rows it rejects (None: the whole table)
@@ -184,7 +103,7 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
             add(
                 col.name,
                 "spreadsheet formula text (e.g. '=HYPERLINK(...)')",
-                _formula(raw.astype("string")),
+                is_formula(raw.astype("string")),
                 "export values, not formulas; such text would run when the data is opened in a spreadsheet",
             )
         if col.dtype in ("date", "timestamp") and not pd.api.types.is_datetime64_any_dtype(raw):
@@ -193,11 +112,11 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
             add(
                 col.name,
                 "dates not written as YYYY-MM-DD",
-                present & ~text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(),
+                present & ~text.str.fullmatch(ISO_DATE).fillna(False).to_numpy(),
                 "export ISO dates, or give the column's format under `dates:` in a mapping.yaml "
                 "(omnimodel map --suggest proposes it)",
             )
-        typed = _coerce_column(raw, col.dtype)
+        typed = coerce_column(raw, col.dtype)
         unparsable = present & typed.isna().to_numpy()
         add(
             col.name,
@@ -285,8 +204,8 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
         )
     for a, b in table.date_order:
         if a in frame.columns and b in frame.columns:
-            da = _coerce_column(frame[a], "timestamp")
-            db = _coerce_column(frame[b], "timestamp")
+            da = coerce_column(frame[a], "timestamp")
+            db = coerce_column(frame[b], "timestamp")
             add(
                 b,
                 f"{b} before {a}",
@@ -346,7 +265,7 @@ def _stage_problems(tables: dict[str, pd.DataFrame], stages: Sequence[str], term
             )
         if name == "stage_events" and {"opportunity_id", "entered_at"} <= set(frame.columns):
             rank = frame["stage"].map({s: i for i, s in enumerate(stages)})  # terminal stages are not ranked
-            when = _coerce_column(frame["entered_at"], "timestamp")
+            when = coerce_column(frame["entered_at"], "timestamp")
             ev = pd.DataFrame({"opp": frame["opportunity_id"], "rank": rank, "when": when}).dropna()
             ev = ev.sort_values(["opp", "when"], kind="stable")
             back = ev["rank"] < ev.groupby("opp")["rank"].cummax()

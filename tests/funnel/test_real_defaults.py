@@ -119,3 +119,19 @@ def test_online_retail_hides_what_cannot_discriminate(online_retail_workspace):
     values = pd.DataFrame({"p_alive": np.full(500, 0.999), "value": np.linspace(0, 900, 500)})
     kept, notes = informative(values, ["p_alive", "value"])
     assert kept == ["value"] and notes[0].startswith("p_alive is about 1.00 for almost every customer")
+
+
+def test_online_retail_recommends_only_cross_sells_above_one(online_retail_workspace):
+    from omnimodel.profile import baskets
+    from omnimodel.strategy import segments
+
+    with Workspace(online_retail_workspace) as ws:
+        rules = baskets.association_rules(ws, by="segment")
+        matrix = segments.segment_matrix(ws)
+    recommended = baskets.cross_sell_recommendations(rules, by="segment", min_lift=1.0)
+    assert len(rules) and len(recommended)
+    assert (recommended["lift_low"] > 1).all()  # the whole interval above 1
+    for advice in segments.how_to_address(matrix, rules)["best cross-sell"]:
+        if advice != "no cross-sell stands out":
+            lift = float(advice.rsplit("lift ", 1)[1].rstrip(")"))
+            assert lift > 1, advice

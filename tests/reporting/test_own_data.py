@@ -15,16 +15,10 @@ import pytest
 import yaml
 
 from omnimodel.cli import main
+from tests.data.client_export import CHANNELS
 
 pytestmark = pytest.mark.slow
-RENAMED = {
-    "webshop": "Online-Shop",
-    "app": "App",
-    "stores": "Filiale",
-    "marketplace": "Amazon",
-    "call_centre": "Telefon",
-    "field_sales": "Außendienst",
-}
+RENAMED = CHANNELS  # the client's own channel names
 CHANNEL_COLUMNS = {
     "channels": "channel",
     "orders": "channel",
