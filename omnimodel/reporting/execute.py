@@ -109,8 +109,23 @@ def _tidy_stopped(ipynb: Path, result: dict[str, Any]) -> bool:
     return True
 
 
+def _die_with_parent() -> None:
+    """A worker never outlives its run: on Linux the kernel sends it SIGTERM when the runner dies (even by
+    SIGKILL), and SIGTERM ends it through Python's clean-up, which shuts its notebook kernel down."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the runner died before the line above
+            sys.exit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one notebook into its report (the worker behind each report of a run); returns the exit code."""
+    _die_with_parent()
     job = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     result = run_notebook(
         Path(job["notebook"]),

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -153,13 +154,54 @@ def ensure_workspace(suite: ReportSuite, echo=print) -> Workspace:
     return Workspace(suite.workspace)
 
 
-def _new_run_id(output: Path) -> str:
+def _claim_run_dir(output: Path) -> tuple[str, Path]:
+    """A new run id and its temporary folder, claimed with one atomic mkdir: two runs starting in the same
+    second get two folders. The folder holds the run's pid, so a later run can tell it was killed."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_id, n = stamp, 1
-    while (output / run_id).exists():
+    n = 1
+    while True:
+        run_id = stamp if n == 1 else f"{stamp}-{n}"
+        tmp = output / f".{run_id}.partial"
+        if not (output / run_id).exists():
+            try:
+                tmp.mkdir()
+            except FileExistsError:
+                pass
+            else:
+                (tmp / ".pid").write_text(str(os.getpid()))
+                return run_id, tmp
         n += 1
-        run_id = f"{stamp}-{n}"
-    return run_id
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_partials(output: Path) -> list[Path]:
+    """Remove the temporary folders of runs that were killed (their process is gone); returns them."""
+    removed = []
+    for folder in output.glob(".*.partial"):
+        pid_file = folder / ".pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            pid = None
+        if pid is None and time.time() - folder.stat().st_mtime < 6 * 3600:
+            continue  # no pid yet: a run that is just starting
+        if pid is None or not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # runs the clean-up below: workers stopped, temporary folder removed
 
 
 def _point_latest(output: Path, run_id: str) -> None:
@@ -209,9 +251,9 @@ def run_reports(
         }
     output = (out or suite.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
-    run_id = _new_run_id(output)
-    tmp = output / f".{run_id}.partial"
-    tmp.mkdir()
+    for stale in remove_stale_partials(output):
+        echo(f"Removed {stale.name}, left by a run that was killed")
+    run_id, tmp = _claim_run_dir(output)
     root = suite.source.parent if suite.source else project_root()
     env = pytensor_environment(root)
     env["OMNIMODEL_KERNEL"] = project_kernel()  # the project's own kernel, registered here if missing
@@ -227,6 +269,8 @@ def run_reports(
         "reports": [],
     }
     procs: dict[str, subprocess.Popen] = {}
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main else None  # SIGTERM cleans up too
     try:
         results = _execute(planned, tmp, env, max(1, jobs), procs, echo)
         manifest["reports"] = [
@@ -245,6 +289,9 @@ def run_reports(
             _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     if not failed:
         _point_latest(output, run_id)
     return RunResult(final, manifest["status"], manifest)
