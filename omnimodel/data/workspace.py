@@ -165,6 +165,7 @@ def write_workspace(
 
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     try:
@@ -203,6 +204,21 @@ def write_workspace(
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files a killed write left beside ``path`` (``.NAME.tmp-PID`` and its ``.wal``) whose process is
+    gone: removed, so a SIGKILL leaves nothing behind for long."""
+    for tmp in path.parent.glob(f".{path.name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1].removesuffix(".wal")
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # another user's live process
 
 
 def copy_workspace(ws: Workspace, con, tables: list[str] | None = None) -> Workspace:

@@ -60,3 +60,18 @@ def test_the_data_inventory_shows_no_birth_dates(demo_workspace, demo_small):
         row = workspace_summary(ws).set_index("table").loc["customers"]
     assert row["from"] == pd.Timestamp(customers["acquisition_date"].min()).date()
     assert row["from"] != pd.Timestamp(customers["birth_date"].min()).date()
+
+
+def test_a_killed_writes_temporaries_are_removed_by_the_next_write(tmp_path):
+    import os
+
+    dead = tmp_path / ".shop.duckdb.tmp-999999999"
+    dead.write_bytes(b"half")
+    (tmp_path / ".shop.duckdb.tmp-999999999.wal").write_bytes(b"log")
+    live = tmp_path / f".shop.duckdb.tmp-{os.getppid()}"  # a process that is alive: not touched
+    live.write_bytes(b"busy")
+    write_workspace(
+        tmp_path / "shop.duckdb", {"products": pd.DataFrame({"product_id": ["P1"], "category": ["x"]})}
+    )
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [live.name, "shop.duckdb"]
