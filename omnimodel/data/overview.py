@@ -59,8 +59,12 @@ def sales_by_month(
     start: str | None = None,
     end: str | None = None,
     region: str | None = None,
+    complete_only: bool = False,
 ) -> pd.DataFrame:
     """Monthly orders, revenue and gross margin by a column of ``orders`` (channel, country) or of customers.
+
+    ``complete_only`` leaves out a first or last month that the data or the window covers only in part (orders
+    from the 9th, or through the 20th): on a chart it would look like a slump.
 
     Parameters
     ----------
@@ -86,4 +90,12 @@ def sales_by_month(
     )
     out = agg.order_by(["month", by]).execute()
     out["month"] = pd.to_datetime(out["month"])
+    if complete_only and len(out):
+        from omnimodel.data.periods import data_span
+
+        first, through = data_span(ws)
+        lo = max(first, pd.Timestamp(start)) if start else first
+        hi = min(through, pd.Timestamp(end)) if end else through
+        month_end = out["month"] + pd.offsets.MonthEnd(0)
+        out = out[(out["month"] >= lo) & (month_end <= hi)].reset_index(drop=True)
     return out

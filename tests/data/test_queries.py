@@ -37,3 +37,17 @@ def test_workspace_channels_are_the_datas_own(demo_workspace):
         channels = ws.channels()
         orders = set(ws.table("orders").channel.execute())
     assert channels == sorted(channels) and orders <= set(channels)
+
+
+def test_charted_months_leave_out_partial_ones(demo_workspace):
+    with Workspace(demo_workspace) as ws:
+        every = overview.sales_by_month(ws, "channel", "2024-03-15", "2024-06-20")
+        whole = overview.sales_by_month(ws, "channel", "2024-03-15", "2024-06-20", complete_only=True)
+
+    def months(frame):
+        return sorted(frame["month"].dt.strftime("%Y-%m").unique())
+
+    assert months(every) == ["2024-03", "2024-04", "2024-05", "2024-06"]
+    assert months(whole) == ["2024-04", "2024-05"]
+    kept = every[every["month"].dt.strftime("%Y-%m").isin(["2024-04", "2024-05"])]
+    assert whole["revenue"].sum() == pytest.approx(kept["revenue"].sum())
