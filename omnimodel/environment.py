@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -74,3 +75,24 @@ def project_kernel() -> str:
     if os.path.abspath(spec.argv[0]) != os.path.abspath(sys.executable):
         return register_kernel()
     return KERNEL
+
+
+@contextlib.contextmanager
+def sigterm_exits():
+    """Within the block, SIGTERM ends the process like Ctrl-C does: through its clean-up (``finally`` blocks,
+    stopped workers, removed temporary files), with exit code 143. Outside the main thread it does nothing."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

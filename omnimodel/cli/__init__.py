@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 import traceback
 from pathlib import Path
 
 from omnimodel.cli.pipeline import add_pipeline_parser
 from omnimodel.cli.targets import add_targets_parser
+from omnimodel.environment import sigterm_exits
 from omnimodel.exceptions import OmnimodelError
 
 EPILOG = """Add --debug to any command to see the traceback of an error.
@@ -339,11 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
-    # SIGTERM ends a command like Ctrl-C does: through its clean-up (no temporary file is left behind).
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if in_main else None
     try:
-        return args.func(args)
+        with sigterm_exits():  # SIGTERM ends a command like Ctrl-C: through its clean-up
+            return args.func(args)
     except OmnimodelError as exc:
         print(f"omnimodel {args.command}: {exc}", file=sys.stderr)
         if debug:
@@ -358,13 +355,6 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return code
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _terminated(signum, frame):
-    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

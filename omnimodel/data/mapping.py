@@ -218,8 +218,7 @@ def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.Dat
             out[col] = (
                 out[col].astype("string").str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
             )
-    if spec.dates or spec.values or spec.keys:
-        notes.append(f"{spec.file} -> {spec.table}: {len(out):,} rows mapped")
+    notes.append(f"{spec.file} -> {spec.table}: {len(out):,} rows mapped")
     return out.reset_index(drop=True), notes
 
 

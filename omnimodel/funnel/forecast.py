@@ -253,10 +253,16 @@ def booked_in(snapshot: PipelineSnapshot, period: str, measure: str = "amount") 
     return float(len(won)) if measure == "deals" else float(won["amount"].fillna(0).sum())
 
 
-def same_period_last_year(snapshot: PipelineSnapshot, period: str, measure: str = "amount") -> float:
-    """Bookings in the period one year before ``period``: the default target (0 when outside the data)."""
+def year_earlier(period: str) -> pd.Period:
+    """The same period one year before ``period`` (a quarter, month or year)."""
     p = parse_period(period)
-    return booked_in(snapshot, str(p - {"Q": 4, "M": 12}.get(p.freqstr[0], 1)), measure)
+    return p - {"Q": 4, "M": 12}.get(p.freqstr[0], 1)
+
+
+def same_period_last_year(snapshot: PipelineSnapshot, period: str, measure: str = "amount") -> float:
+    """Bookings in the period one year before ``period`` (0 when outside the data); see
+    :func:`omnimodel.funnel.measures.default_target` for the target that checks it is comparable."""
+    return booked_in(snapshot, str(year_earlier(period)), measure)
 
 
 def _cells(model: PipelineModel, templates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

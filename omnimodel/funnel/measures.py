@@ -111,22 +111,16 @@ class Target:
         return f"{text} {self.warning}" if self.warning else text
 
 
-def why_not(period) -> str:
-    """The warning for a default target that is not comparable and has nothing better to replace it."""
-    return f"{period} is not fully in the data, so this target is not comparable; set `target` for one."
-
-
 def default_target(snapshot, period: str, measure: str = "amount", given: float | None = None) -> Target:
     """The target a forecast of ``period`` is held against: ``given`` if any, else the bookings of the same
     period a year earlier, unless that period is not comparable (before the data starts, or a ramp-up with less
     than half the median bookings of the last four complete periods the data covers): then that median."""
-    from omnimodel.funnel.forecast import booked_in
+    from omnimodel.funnel.forecast import booked_in, year_earlier
 
     if given is not None:
         return Target(float(given), "given")
     p = parse_period(period)
-    step = {"Q": 4, "M": 12}.get(p.freqstr[0], 1)
-    year_before = p - step
+    year_before = year_earlier(period)
     last_year = booked_in(snapshot, str(year_before), measure)
     first = snapshot.deals["created_date"].min()
     as_of = pd.Timestamp(snapshot.as_of)
@@ -147,7 +141,9 @@ def default_target(snapshot, period: str, measure: str = "amount", given: float 
     )
     if not recent:
         return Target(
-            last_year, f"bookings in {year_before}, the same period a year earlier", why_not(year_before)
+            last_year,
+            f"bookings in {year_before}, the same period a year earlier",
+            f"{year_before} is not fully in the data, so this target is not comparable; set `target` for one.",
         )
     return Target(
         usual,

@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from omnimodel.environment import KERNEL
+from omnimodel.environment import KERNEL, sigterm_exits
 from omnimodel.notice import ReportStopped
 
 
@@ -114,7 +114,6 @@ def _die_with_parent() -> None:
     SIGKILL), and SIGTERM ends it through Python's clean-up, which shuts its notebook kernel down."""
     import signal
 
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -125,6 +124,11 @@ def _die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one notebook into its report (the worker behind each report of a run); returns the exit code."""
+    with sigterm_exits():
+        return _work(argv)
+
+
+def _work(argv: list[str] | None) -> int:
     _die_with_parent()
     job = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     result = run_notebook(

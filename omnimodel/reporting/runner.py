@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from typing import Any
 
 from omnimodel.config import ReportRun, ReportSuite
 from omnimodel.data.workspace import Workspace
-from omnimodel.environment import project_kernel, project_root, pytensor_environment
+from omnimodel.environment import project_kernel, project_root, pytensor_environment, sigterm_exits
 from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
 from omnimodel.reporting.html import index_html
 from omnimodel.reporting.parameters import check_parameters, notebook_parameters
@@ -200,10 +199,6 @@ def remove_stale_partials(output: Path) -> list[Path]:
     return removed
 
 
-def _terminated(signum, frame):
-    raise SystemExit(128 + signum)  # runs the clean-up below: workers stopped, temporary folder removed
-
-
 def _point_latest(output: Path, run_id: str) -> None:
     link = output / "latest"
     tmp = output / f".latest-{os.getpid()}"
@@ -269,29 +264,25 @@ def run_reports(
         "reports": [],
     }
     procs: dict[str, subprocess.Popen] = {}
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if in_main else None  # SIGTERM cleans up too
-    try:
-        results = _execute(planned, tmp, env, max(1, jobs), procs, echo)
-        manifest["reports"] = [
-            {"name": run.name, "notebook": run.notebook, "parameters": values, **results[run.name]}
-            for run, _, values in planned
-        ]
-        failed = [r for r in manifest["reports"] if r["status"] != "OK"]
-        manifest["status"] = "FAILED" if failed else "OK"
-        manifest["finished_at"] = _now()
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-        (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
-        final = output / run_id
-        os.replace(tmp, final)
-    except BaseException:
-        for proc in procs.values():
-            _stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
+    with sigterm_exits():  # SIGTERM cleans up like Ctrl-C: workers stopped, temporary folder removed
+        try:
+            results = _execute(planned, tmp, env, max(1, jobs), procs, echo)
+            manifest["reports"] = [
+                {"name": run.name, "notebook": run.notebook, "parameters": values, **results[run.name]}
+                for run, _, values in planned
+            ]
+            failed = [r for r in manifest["reports"] if r["status"] != "OK"]
+            manifest["status"] = "FAILED" if failed else "OK"
+            manifest["finished_at"] = _now()
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+            (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
+            final = output / run_id
+            os.replace(tmp, final)
+        except BaseException:
+            for proc in procs.values():
+                _stop(proc)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     if not failed:
         _point_latest(output, run_id)
     return RunResult(final, manifest["status"], manifest)
