@@ -62,14 +62,31 @@ class ReportSuite:
         return chosen
 
 
+def parse_yaml(text: str, where: str):
+    """YAML read safely (no tags, nothing run), or one ConfigError naming the line and what to write instead."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(
+            f"{where} uses a YAML tag{line}, which omnimodel never reads: {exc.problem}",
+            fix="write plain values (text, numbers, lists, mappings) without `!` tags",
+        ) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            f"{where} is not valid YAML{line}: {problem}", fix="check indentation and quoting there"
+        ) from exc
+
+
 def _read_yaml(path: Path, what: str, fix: str):
     """The parsed YAML at ``path``, or a ConfigError saying what is missing or malformed."""
     if not path.exists():
         raise ConfigError(f"{what} {path} not found", fix=fix)
-    try:
-        return yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    return parse_yaml(path.read_text(), str(path)) or {}
 
 
 def _slug(value: Any) -> str:

@@ -65,7 +65,11 @@ class Problem:
     fix: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.table}.{self.column}" if self.column else self.table
+        where = self.table
+        if (
+            self.column
+        ):  # a source file is named as the user sees it: "sales_pipeline.csv, column close_value"
+            where += f", column {self.column}" if "." in self.table else f".{self.column}"
         text = f"{where}: {self.message}"
         if self.count:
             text += f" ({self.count} rows)"

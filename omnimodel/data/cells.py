@@ -21,6 +21,12 @@ _FORMULA_PREFIXES = (
     "\r",
 )  # what spreadsheets evaluate; '-' only with formula signs after it (see is_formula), not negative numbers
 ISO_DATE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
+_OFFSET = r"(?<=\d)(Z|[+-]\d{2}:?\d{2})$"  # a time zone written after an ISO time
+
+
+def offsets(text: pd.Series) -> pd.Series:
+    """The time-zone offset written after each timestamp (``Z``, ``+01:00``), empty where none is written."""
+    return text.astype("string").str.strip().str.extract(_OFFSET, expand=False).str.replace("Z", "+00:00")
 
 
 def is_formula(text: pd.Series) -> np.ndarray:
@@ -78,10 +84,19 @@ def coerce_column(series: pd.Series, dtype: str) -> pd.Series:
     if dtype in ("date", "timestamp"):
         if pd.api.types.is_datetime64_any_dtype(series):
             out = series
+            if getattr(out.dt, "tz", None) is not None:
+                out = out.dt.tz_localize(None)  # the local wall time, as a CSV export would write it
         else:
-            out = pd.to_datetime(series, errors="coerce", format="mixed")
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+            zones = offsets(series).dropna().unique()
+            if len(zones) == 1 and offsets(series).notna().sum() == series.notna().sum():
+                # One zone throughout: the local wall time is the one that dates the event.
+                out = pd.to_datetime(series.astype("string").str.replace(_OFFSET, "", regex=True),
+                                     errors="coerce", format="mixed")  # fmt: skip
+            elif len(zones):
+                # Mixed zones (validation reports them): UTC, so nothing fails before that report.
+                out = pd.to_datetime(series, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
+            else:
+                out = pd.to_datetime(series, errors="coerce", format="mixed")
         return out.dt.normalize() if dtype == "date" else out
     raise OmnimodelError(
         f"unknown column type {dtype!r} in the data model",

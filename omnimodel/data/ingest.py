@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from omnimodel.data import adapters, validation
+from omnimodel.data.adapters.source import origin_note
 from omnimodel.data.workspace import write_workspace
 from omnimodel.exceptions import ParameterError, Problem, ValidationError
 
@@ -68,7 +69,7 @@ def validate_source(
 ) -> IngestReport:
     """Load and validate a source without writing anything (``encoding``, ``mapping``: see :func:`ingest`)."""
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
-    problems = validation.validate(data.tables, stages=data.stages)
+    problems = origin_note(validation.validate(data.tables, stages=data.stages), data.origins)
     return IngestReport(
         str(source), adapter, {k: len(v) for k, v in data.tables.items()}, data.quirks, problems
     )
@@ -101,7 +102,7 @@ def ingest(
     if quarantine:
         clean, rejected, table_level = validation.quarantine(tables, stages=data.stages)
         if table_level:
-            raise ValidationError(table_level)
+            raise ValidationError(origin_note(table_level, data.origins))
         # Rows whose parent row was rejected are orphans now: quarantine them too, until nothing changes.
         while True:
             more_clean, more_rejected, _ = validation.quarantine(clean, stages=data.stages)
@@ -114,8 +115,8 @@ def ingest(
             report.rejected_rows, report.rejected_file = len(rejected), str(side)
         tables = clean
         report.rows = {k: len(v) for k, v in tables.items()}
-    else:
-        validation.check(tables, stages=data.stages)
+    elif problems := validation.validate(tables, stages=data.stages):
+        raise ValidationError(origin_note(problems, data.origins))
     meta = {
         "source": str(source),
         "adapter": adapter,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.cells import ISO_DATE, coerce, coerce_column, is_formula, neutralise
+from omnimodel.data.cells import ISO_DATE, coerce, coerce_column, is_formula, neutralise, offsets
 from omnimodel.data.schema import TABLES, Table
 from omnimodel.exceptions import Problem, ValidationError
 
@@ -116,6 +116,15 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
                 "export ISO dates, or give the column's format under `dates:` in a mapping.yaml "
                 "(omnimodel map --suggest proposes it)",
             )
+            zone = offsets(raw).fillna("no offset").to_numpy()
+            written = pd.Series(zone[present])
+            if (written != "no offset").any():
+                add(
+                    col.name,
+                    f"timestamps in more than one time zone (offsets {', '.join(sorted(written.unique()))})",
+                    present & (zone != written.mode().iloc[0]),
+                    "export every timestamp in one time zone, with the same offset or none",
+                )
         typed = coerce_column(raw, col.dtype)
         unparsable = present & typed.isna().to_numpy()
         add(

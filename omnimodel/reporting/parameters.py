@@ -123,9 +123,9 @@ def coerce_value(notebook: str, param: NotebookParameter, value: Any) -> Any:
             if isinstance(value, kind):
                 return value
             if isinstance(value, str):
-                import yaml
+                from omnimodel.config import parse_yaml
 
-                parsed = yaml.safe_load(value)
+                parsed = parse_yaml(value, f"parameter '{param.name}'")
                 if isinstance(parsed, kind):
                     return parsed
         elif t == "str":

@@ -25,6 +25,8 @@ class LoadedData:
     funnel: dict | None = (
         None  # the source's funnel definition (as FunnelDefinition.to_dict), stored at ingest
     )
+    #: "table.column" -> the source column it came from ("sales_pipeline.csv column close_value"), for errors
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 #: adapter name -> "module:function"; modules are imported only when used

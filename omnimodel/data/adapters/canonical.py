@@ -37,10 +37,13 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     default_encoding = encoding or (plan.encoding if plan else "utf-8")
     tables, quirks = {}, [f"mapping from {plan.path}"] if plan else []
     origin: dict[str, str] = {}  # table -> the file it came from
+    columns: dict[str, str] = {}  # "table.column" -> the export's column, where the mapping renames it
     for spec in plan.tables.values() if plan else ():
         tables[spec.table], notes = read_mapped(source, spec, default_encoding)
         origin[spec.table] = f"{spec.file} (in the mapping)"
         quirks += notes
+        columns |= {f"{spec.table}.{c}": f"{spec.file} column {s}" for c, s in spec.columns.items()}
+        columns |= {f"{spec.table}.{c}": f"{spec.file} columns {' + '.join(s)}" for c, s in spec.keys.items()}
     for path in sorted(source.iterdir()):
         if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
             continue
@@ -83,6 +86,7 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
         quirks,
         stages=funnel.stage_names if funnel else None,
         funnel=funnel.to_dict() if funnel else None,
+        origins=columns,
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from omnimodel.config import parse_yaml
 from omnimodel.data.adapters import LoadedData
 from omnimodel.data.readers import read_table_file
 from omnimodel.exceptions import ConfigError, OmnimodelError
@@ -23,10 +23,7 @@ _TRUE = {"true", "1", "yes", "y", "t"}
 def read_mapping(source: Path) -> tuple[dict, Path]:
     """The export's ``mapping.yaml`` (else the bundled default) and the path it was read from."""
     path = source / "mapping.yaml" if (source / "mapping.yaml").exists() else DEFAULT_MAPPING
-    try:
-        mapping = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}", fix="check indentation and quoting") from exc
+    mapping = parse_yaml(path.read_text(), str(path))
     for key in ("files", "opportunities", "stage_history", "stages"):
         if key not in (mapping or {}):
             raise ConfigError(f"{path} lacks the section {key!r}", fix=f"start from {DEFAULT_MAPPING}")
@@ -96,6 +93,16 @@ def load(source: Path) -> LoadedData:
             f"{repeat.sum():,} history rows repeat the stage before them (amount or date edits): merged"
         )
     events = hist[~repeat].reset_index(drop=True)
+    origins = {
+        f"{table}.{canonical}": f"{mapping['files'][key]} column {column}"
+        for table, key in (("opportunities", "opportunities"), ("stage_events", "stage_history"))
+        for canonical, column in mapping[key].items()
+    }
+    origins["opportunities.closed_date"] = origins.get("opportunities.close_date", "")
+    origins["opportunities.expected_close_date"] = origins.get("opportunities.close_date", "")
     return LoadedData(
-        {"opportunities": out, "stage_events": events}, quirks, stages=list(open_stages.values())
+        {"opportunities": out, "stage_events": events},
+        quirks,
+        stages=list(open_stages.values()),
+        origins={k: v for k, v in origins.items() if v},
     )

@@ -17,11 +17,88 @@ from pathlib import Path
 import pandas as pd
 
 from omnimodel.data.adapters import LoadedData
+from omnimodel.data.adapters.source import Column, check_file, money, rows, stop, unknown
 from omnimodel.data.countries import to_iso2
 from omnimodel.data.readers import read_table_file
 
 STAGES = ["prospecting", "engaging"]
 FILES = ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_teams.csv")
+#: the columns read from each file, as the export names them
+COLUMNS = {
+    "sales_pipeline.csv": [
+        Column("opportunity_id", filled=True, unique=True),
+        Column("sales_agent", filled=True),
+        Column("product", filled=True),
+        Column("account"),
+        Column("deal_stage", filled=True),
+        Column("engage_date", "date", happened=True),
+        Column("close_date", "date", happened=True),
+        money("close_value"),
+    ],
+    "accounts.csv": [
+        Column("account", filled=True, unique=True),
+        Column("sector"),
+        Column("office_location"),
+        Column("employees", "int", min=0),
+        money("revenue"),
+    ],
+    "products.csv": [
+        Column("product", filled=True, unique=True),
+        Column("series"),
+        money("sales_price", filled=True),
+    ],
+    "sales_teams.csv": [
+        Column("sales_agent", filled=True, unique=True),
+        Column("manager"),
+        Column("regional_office"),
+    ],
+}
+#: canonical column -> the source column behind it, named in the canonical validation's messages
+ORIGINS = {
+    "opportunities.opportunity_id": "sales_pipeline.csv column opportunity_id",
+    "opportunities.amount": "sales_pipeline.csv column close_value, or products.csv sales_price",
+    "opportunities.created_date": "sales_pipeline.csv column engage_date",
+    "opportunities.closed_date": "sales_pipeline.csv column close_date",
+    "opportunities.stage": "sales_pipeline.csv column deal_stage",
+    "opportunities.outcome": "sales_pipeline.csv column deal_stage",
+    "opportunities.account_id": "sales_pipeline.csv column account",
+    "stage_events.entered_at": "sales_pipeline.csv columns engage_date and close_date",
+    "customers.customer_id": "accounts.csv column account",
+    "customers.country": "accounts.csv column office_location",
+    "customers.segment": "accounts.csv column sector",
+    "products.product_id": "products.csv column product",
+    "products.price": "products.csv column sales_price",
+}
+
+
+def _check(pipe: pd.DataFrame, accounts, products, teams) -> None:
+    """Every problem of the export in its own words, before anything is reshaped."""
+    frames = dict(zip(FILES, (pipe, accounts, products, teams), strict=True))
+    problems = [p for name, frame in frames.items() for p in check_file(name, frame, COLUMNS[name])]
+    stop(problems)  # the rules below need the columns and their types
+    file = "sales_pipeline.csv"
+    stage = pipe["deal_stage"].str.strip().str.lower()
+    odd = stage.notna() & ~stage.isin(["prospecting", "engaging", "won", "lost"])
+    shown = ", ".join(pipe.loc[odd, "deal_stage"].unique()[:3])
+    problems += rows(file, pipe, "deal_stage", f"stages other than Prospecting, Engaging, Won, Lost ({shown})",
+                     odd, "use the export's four stages")  # fmt: skip
+    won, closed = stage.eq("won"), stage.isin(["won", "lost"])
+    problems += rows(file, pipe, "close_value", "won deals without a close value", won & pipe["close_value"].isna(),
+                     "fill the deal's value (what was booked)")  # fmt: skip
+    problems += rows(file, pipe, "close_date", "won or lost deals without a close date",
+                     closed & pipe["close_date"].isna(), "fill the date the deal closed")  # fmt: skip
+    problems += rows(file, pipe, "engage_date", "engaging, won or lost deals without an engage date",
+                     stage.isin(["engaging", "won", "lost"]) & pipe["engage_date"].isna(),
+                     "fill the date the deal was engaged")  # fmt: skip
+    engage, close = pd.to_datetime(pipe["engage_date"]), pd.to_datetime(pipe["close_date"])
+    problems += rows(file, pipe, "close_date", "close dates before the engage date", close < engage,
+                     "check both dates")  # fmt: skip
+    problems += unknown(file, pipe, "account", accounts["account"], "accounts.csv column account")
+    problems += unknown(file, pipe, "sales_agent", teams["sales_agent"], "sales_teams.csv column sales_agent")
+    problems += unknown(
+        file, pipe, "product", products["product"], "products.csv column product", _product_key
+    )
+    stop(problems)
 
 
 def _product_key(names: pd.Series) -> pd.Series:
@@ -43,6 +120,7 @@ def load(source: Path) -> LoadedData:
     accounts = read_table_file(source / "accounts.csv", "accounts")
     products = read_table_file(source / "products.csv", "products")
     teams = read_table_file(source / "sales_teams.csv", "sales_teams")
+    _check(pipe, accounts, products, teams)
     quirks = []
 
     # Products: one spelling per product.
@@ -152,4 +230,5 @@ def load(source: Path) -> LoadedData:
         },
         quirks,
         stages=STAGES,
+        origins=ORIGINS,
     )

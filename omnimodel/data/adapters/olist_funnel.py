@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from omnimodel.data.adapters import LoadedData
+from omnimodel.data.adapters.source import Column, check_file, money, stop, unknown
 from omnimodel.data.readers import read_table_file
 from omnimodel.exceptions import OmnimodelError
 
@@ -27,6 +28,42 @@ FILES = {
     "deals": "olist_closed_deals_dataset.csv",
     "sellers": "olist_sellers_dataset.csv",
 }
+#: the columns read from each file, as the export names them
+COLUMNS = {
+    "leads": [
+        Column("mql_id", filled=True, unique=True),
+        Column("first_contact_date", "date", filled=True, happened=True),
+        Column("landing_page_id"),
+        Column("origin"),
+    ],
+    "deals": [
+        Column("mql_id", filled=True, unique=True),
+        Column("seller_id"),
+        Column("sdr_id"),
+        Column("sr_id"),
+        Column("won_date", "timestamp", filled=True, happened=True),
+        Column("business_segment"),
+        Column("lead_type"),
+        money("declared_monthly_revenue"),
+    ],
+    "sellers": [Column("seller_id"), Column("seller_state")],
+}
+ORIGINS = {
+    "opportunities.opportunity_id": f"{FILES['leads']} column mql_id",
+    "opportunities.created_date": f"{FILES['leads']} column first_contact_date",
+    "opportunities.amount": f"{FILES['deals']} column declared_monthly_revenue",
+    "opportunities.source_channel": f"{FILES['leads']} column origin",
+    "opportunities.closed_date": f"{FILES['deals']} column won_date",
+    "stage_events.entered_at": f"{FILES['leads']} first_contact_date and {FILES['deals']} won_date",
+}
+
+
+def _check(leads: pd.DataFrame, deals: pd.DataFrame, sellers: pd.DataFrame) -> None:
+    """Every problem of the export in its own words, before anything is reshaped."""
+    frames = {"leads": leads, "deals": deals, "sellers": sellers}
+    stop([p for key, frame in frames.items() for p in check_file(FILES[key], frame, COLUMNS[key])])
+    # A deal whose lead is missing would vanish without a word.
+    stop(unknown(FILES["deals"], deals, "mql_id", leads["mql_id"], f"{FILES['leads']} column mql_id"))
 
 
 def load(source: Path) -> LoadedData:
@@ -41,6 +78,7 @@ def load(source: Path) -> LoadedData:
     leads = read_table_file(source / FILES["leads"], "leads")
     deals = read_table_file(source / FILES["deals"], "deals")
     sellers = read_table_file(source / FILES["sellers"], "sellers")
+    _check(leads, deals, sellers)
     quirks = []
 
     created = pd.to_datetime(leads["first_contact_date"], errors="coerce")
@@ -120,4 +158,6 @@ def load(source: Path) -> LoadedData:
     )
     events = events[events["stage"] != "open"].dropna(subset=["entered_at"])
     events = events.sort_values(["opportunity_id", "entered_at"], kind="stable", ignore_index=True)
-    return LoadedData({"opportunities": opportunities, "stage_events": events}, quirks, stages=STAGES)
+    return LoadedData(
+        {"opportunities": opportunities, "stage_events": events}, quirks, stages=STAGES, origins=ORIGINS
+    )

@@ -23,10 +23,31 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.data.adapters import LoadedData
+from omnimodel.data.adapters.source import MAX_AMOUNT, Column, check_file, stop, typed
 from omnimodel.data.countries import to_iso2
 from omnimodel.data.readers import read_table_file
 
 WHOLESALE_UNITS_PER_ORDER = 150
+#: the columns read from the invoice lines (negative quantities and prices are cancellations and adjustments)
+COLUMNS = [
+    Column("InvoiceNo", filled=True),
+    Column("StockCode", filled=True),
+    Column("Description"),
+    Column("Quantity", "int", filled=True, min=-1e9, max=1e9),
+    Column("InvoiceDate", "timestamp", filled=True, happened=True),
+    Column("UnitPrice", "float", filled=True, min=-MAX_AMOUNT, max=MAX_AMOUNT),
+    Column("CustomerID", "int"),
+    Column("Country", filled=True),
+]
+ORIGINS = {
+    "orders.order_id": "column InvoiceNo",
+    "orders.order_date": "column InvoiceDate",
+    "order_lines.product_id": "column StockCode",
+    "order_lines.quantity": "column Quantity",
+    "order_lines.unit_price": "column UnitPrice",
+    "customers.customer_id": "column CustomerID",
+    "orders.country": "column Country",
+}
 EUROPE = [
     "AT",
     "BE",
@@ -98,6 +119,8 @@ def load(source: Path) -> LoadedData:
     """Read UCI Online Retail's invoice lines into customers, products, orders, order lines and returns."""
     path = source / "online_retail_lines.parquet" if source.is_dir() else source
     raw = read_table_file(path, "online_retail_lines")
+    stop(check_file(path.name, raw, COLUMNS))
+    raw = typed(raw, COLUMNS)
     quirks = []
     n0 = len(raw)
     lines = raw.drop_duplicates()
@@ -275,4 +298,5 @@ def load(source: Path) -> LoadedData:
             "returns": returns,
         },
         quirks,
+        origins={k: f"{path.name} {v}" for k, v in ORIGINS.items()},
     )
