@@ -70,9 +70,8 @@ def validate_source(
     """Load and validate a source without writing anything (``encoding``, ``mapping``: see :func:`ingest`)."""
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
     problems = origin_note(validation.validate(data.tables, stages=data.stages), data.origins)
-    return IngestReport(
-        str(source), adapter, {k: len(v) for k, v in data.tables.items()}, data.quirks, problems
-    )
+    quirks = data.quirks + validation.formula_notes(data.tables)
+    return IngestReport(str(source), adapter, {k: len(v) for k, v in data.tables.items()}, quirks, problems)
 
 
 def ingest(
@@ -97,6 +96,7 @@ def ingest(
                 f"--data-through {data_through!r} is not a date", fix="write it as YYYY-MM-DD"
             ) from exc
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
+    data.quirks += validation.formula_notes(data.tables)
     tables = data.tables
     report = IngestReport(str(source), adapter, {k: len(v) for k, v in tables.items()}, data.quirks)
     if quarantine:

@@ -43,6 +43,11 @@ PERSONAL_COLUMNS = frozenset(
         "tracking_number",
     }
 )
+#: Columns of words people wrote (names, addresses, reasons): text that looks like a spreadsheet formula is kept
+#: there (and neutralised in every file omnimodel writes); in ids and categories it is an error.
+FREE_TEXT_COLUMNS = frozenset(
+    {"name", "email", "delivery_address", "billing_address", "city", "brand", "reason"}
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,11 @@ class Column:
         """Whether the column holds personal data (left out of reports unless allowed). A product's name is
         not; a customer's is."""
         return self.name in PERSONAL_COLUMNS if self.personal_data is None else self.personal_data
+
+    @property
+    def free_text(self) -> bool:
+        """Whether people write the values in their own words (see :data:`FREE_TEXT_COLUMNS`)."""
+        return self.name in FREE_TEXT_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,14 @@ from omnimodel.data.cells import ISO_DATE, coerce, coerce_column, is_formula, ne
 from omnimodel.data.schema import TABLES, Table
 from omnimodel.exceptions import Problem, ValidationError
 
-__all__ = ["check", "coerce", "neutralise", "quarantine", "validate"]  # coerce, neutralise: from cells
+__all__ = [
+    "check",
+    "coerce",
+    "formula_notes",
+    "neutralise",
+    "quarantine",
+    "validate",
+]  # coerce, neutralise: from cells
 MAX_EXAMPLES = 5
 #: dated columns that may lie ahead (plans); every other date is an event that has happened
 _MAY_BE_FUTURE = {"due_date", "expected_close_date"}
@@ -99,7 +106,7 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
                 text.str.contains("\x00", regex=False).fillna(False).to_numpy(),
                 "export again; the file is damaged or binary where text is expected",
             )
-        if col.dtype == "string":
+        if col.dtype == "string" and not col.free_text:  # free text keeps it: see formula_notes
             add(
                 col.name,
                 "spreadsheet formula text (e.g. '=HYPERLINK(...)')",
@@ -382,6 +389,23 @@ def validate(
     """
     outside, found = _findings(tables, stages, terminal)
     return outside + [p for items in found.values() for p, _ in items]
+
+
+def formula_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What is kept of free text that a spreadsheet would run: one note per column, with example rows."""
+    notes = []
+    for name, frame in tables.items():
+        table = TABLES.get(name)
+        for col in table.columns if table else ():
+            if col.free_text and col.name in frame.columns:
+                risky = is_formula(frame[col.name].astype("string"))
+                if risky.any():
+                    rows = ", ".join(_row_ids(frame, table, risky))
+                    notes.append(
+                        f"{name}.{col.name}: {int(risky.sum())} value(s) start like a spreadsheet formula (e.g. "
+                        f"rows {rows}): kept as given; every CSV omnimodel writes shows them as text"
+                    )
+    return notes
 
 
 def check(tables: dict[str, pd.DataFrame], **kwargs) -> None:

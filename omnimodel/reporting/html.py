@@ -9,9 +9,37 @@ from __future__ import annotations
 import html
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
-_ACTIVE = re.compile(r"<\s*(script|iframe|object|embed)\b|javascript:|\son[a-z]+\s*=", re.IGNORECASE)
+
+class _ActiveContent(HTMLParser):
+    """Finds active content in real tags only: text that merely reads like it (a product called ' online=', an
+    escaped ``&lt;script&gt;`` in a table cell) is data, shown as a normal table."""
+
+    ACTIVE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta", "form"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.ACTIVE_TAGS:
+            self.found = True
+        for name, value in attrs:
+            link = (value or "").strip().lower().replace("\t", "").replace("\n", "")
+            if name.startswith("on") or link.startswith(("javascript:", "vbscript:", "data:text/html")):
+                self.found = True
+
+    handle_startendtag = handle_starttag
+
+
+def has_active_content(text: str) -> bool:
+    """Whether an HTML fragment has tags or attributes that run code (scripts, event handlers, js: links)."""
+    parser = _ActiveContent()
+    parser.feed(text)
+    parser.close()
+    return parser.found
 
 
 def defuse_active_html(nb) -> int:
@@ -28,7 +56,7 @@ def defuse_active_html(nb) -> int:
             if html_text is None:
                 continue
             text = "".join(html_text) if isinstance(html_text, list) else html_text
-            if _ACTIVE.search(text):
+            if has_active_content(text):
                 del data["text/html"]
                 data["text/plain"] = text
                 count += 1

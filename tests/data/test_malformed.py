@@ -166,8 +166,8 @@ CASES = [
     ),
     (
         "formula-hyperlink",
-        replace("products.csv", "P1,Mug", 'P1,"=HYPERLINK(""http://evil"",""x"")"'),
-        "spreadsheet formula text",
+        replace("products.csv", "P1,Mug,home", 'P1,Mug,"=HYPERLINK(""http://evil"",""x"")"'),
+        "products.category: spreadsheet formula text",
     ),
     (
         "formula-at",
@@ -248,6 +248,21 @@ CASES = [
         "orders.country: countries not written as ISO 3166 codes",
     ),
     (
+        "mixed-time-zones",
+        replace("orders.csv", "2025-01-03 10:00", "2025-01-03T10:00:00+01:00"),
+        "orders.order_date: timestamps in more than one time zone (offsets +01:00, no offset) (1 rows); e.g. rows O1",
+    ),
+    (
+        "yaml-tag-in-funnel",
+        setfile("funnel.yaml", "stages: !!python/object/apply:os.system ['echo owned']\n"),
+        "funnel.yaml uses a YAML tag (line 1), which omnimodel never reads",
+    ),
+    (
+        "formula-in-channel-name",
+        replace("orders.csv", "O2,C2,2025-01-04 11:30,stores", "O2,C2,2025-01-04 11:30,+stores"),
+        "orders.channel: spreadsheet formula text",
+    ),
+    (
         "discount-as-percent-hint",
         replace("order_lines.csv", "25,0.1", "25,20"),
         "write shares as fractions (0.2 for 20 %)",
@@ -280,8 +295,42 @@ def test_the_good_input_loads(tmp_path, capsys):
     assert (tmp_path / "w.duckdb").exists()
 
 
-def test_there_are_at_least_30_cases():
-    assert len(CASES) >= 30
+def test_there_are_at_least_80_cases_across_the_adapters():
+    from tests.data.test_malformed_adapters import CASES as ADAPTER_CASES
+
+    assert len(CASES) + len(ADAPTER_CASES) >= 80
+
+
+# Odd but valid: each loads, and its text arrives as given.
+CONTROLS = [
+    ("unicode-rtl-emoji", replace("customers.csv", "C1,DE,families", "C1,DE,عائلات 👪 Fämilien"),
+     lambda ws: "عائلات 👪 Fämilien" in set(ws.table("customers").to_pandas()["segment"])),
+    ("very-long-name", replace("products.csv", "P1,Mug", "P1," + "Mug " * 2500),
+     lambda ws: ("Mug " * 2500).strip() in {n.strip() for n in ws.table("products").to_pandas()["name"]}),
+    ("extra-column", lambda f: f.__setitem__("products.csv", f["products.csv"].replace("cost\n", "cost,shelf\n")
+                                              .replace(",4\n", ",4,A1\n").replace(",9\n", ",9,B2\n")),
+     lambda ws: ws.table("products").count().execute() == 2),
+    ("formula-text-in-a-name", replace("products.csv", "P2,Bag", 'P2,"=Bag+ (the original)"'),
+     lambda ws: "=Bag+ (the original)" in set(ws.table("products").to_pandas()["name"])),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case,change,holds", CONTROLS, ids=[c[0] for c in CONTROLS])
+def test_odd_but_valid_input_loads_as_given(tmp_path, capsys, case, change, holds):
+    from omnimodel import Workspace
+
+    files = dict(GOOD)
+    change(files)
+    _write(tmp_path / "src", files)
+    ws = tmp_path / "w.duckdb"
+    assert main(["ingest", str(tmp_path / "src"), "--adapter", "canonical", "--workspace", str(ws)]) == 0
+    out = capsys.readouterr().out
+    if case == "formula-text-in-a-name":  # kept, and the user is told where it stays text
+        assert (
+            "products.name: 1 value(s) start like a spreadsheet formula (e.g. rows P2): kept as given" in out
+        )
+    with Workspace(ws) as w:
+        assert holds(w)
 
 
 @pytest.mark.parametrize("case,change,expected", CASES, ids=[c[0] for c in CASES])
@@ -343,6 +392,7 @@ def test_quarantine_cascades_into_returns_and_neutralises_formulas(tmp_path, cap
     # A rejected order (its channel is formula text) whose line was returned: the return's own `reason`
     # column must not collide with the quarantine's, and the formula must not run when the CSV is opened.
     files["orders.csv"] = files["orders.csv"].replace("2025-01-04 11:30,stores", '2025-01-04 11:30,"=1+1"')
+    files["products.csv"] = files["products.csv"].replace("P2,Bag", 'P2,"@Bag"')  # kept: a name, not an id
     files["returns.csv"] = "return_id,order_id,line_no,quantity,reason\nR1,O2,1,1,damaged\n"
     _write(tmp_path / "src", files)
     ws = tmp_path / "w.duckdb"
@@ -353,3 +403,7 @@ def test_quarantine_cascades_into_returns_and_neutralises_formulas(tmp_path, cap
     returned = rejected[rejected["rejected_from"] == "returns"].iloc[0]
     assert returned["reason"] == "damaged" and "not found" in returned["rejected_because"]
     assert rejected.loc[rejected["rejected_from"] == "orders", "channel"].iloc[0] == "'=1+1"
+    from omnimodel import Workspace
+
+    with Workspace(ws) as w:  # the name is loaded as given; only files omnimodel writes neutralise it
+        assert "@Bag" in set(w.table("products").to_pandas()["name"])

@@ -52,3 +52,16 @@ def test_index_escapes_names_parameters_and_errors():
         }
     )
     assert bad not in page and "&lt;script&gt;" in page
+
+
+def test_a_table_with_hostile_looking_text_stays_a_normal_escaped_table():
+    import pandas as pd
+
+    hostile = ["shop online=now", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:x"]
+    table = pd.DataFrame({"product": hostile, "revenue": [1, 2, 3, 4]}).to_html()
+    nb = new_notebook(
+        cells=[new_code_cell("x", outputs=[new_output("display_data", data={"text/html": table})])]
+    )
+    assert defuse_active_html(nb) == 0
+    shown = nb.cells[0].outputs[0].data["text/html"]
+    assert "<table" in shown and "&lt;script&gt;" in shown and "<script>" not in shown

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.cells import coerce_column
+from omnimodel.data.cells import ISO_DATE, coerce_column
 from omnimodel.exceptions import Problem, ValidationError
 
 MAX_AMOUNT = 1e12  # more than any one deal, price or line: a unit or export error
@@ -103,6 +103,10 @@ def check_file(file: str, frame: pd.DataFrame, columns: Iterable[Column]) -> lis
         found += rows(
             file, frame, col.name, f"values that are not a {kind}", present & ~ok, "fix them at the source"
         )
+        if kind != "number" and not pd.api.types.is_datetime64_any_dtype(raw):
+            iso = raw.astype("string").str.strip().str.fullmatch(ISO_DATE).fillna(False).to_numpy()
+            found += rows(file, frame, col.name, "dates not written as YYYY-MM-DD (never guessed day-first)",
+                          present & ok & ~iso, "export ISO dates")  # fmt: skip
         if col.dtype in ("int", "float"):
             values = typed.to_numpy(dtype=float, na_value=np.nan)
             found += rows(file, frame, col.name, "infinite values", ok & ~np.isfinite(values), "replace them")
