@@ -92,6 +92,38 @@ class Workspace:
             )
         return self.con.table(name)
 
+    def require_value(self, parameter: str, value, *places: str) -> None:
+        """Stop with a clear error when a filter parameter (a segment, region or channel) names a value that
+        none of ``places`` ("table.column") holds: a filter that matches nothing would give an empty report
+        marked OK. None (no filter) always passes."""
+        if value is None:
+            return
+        import difflib
+
+        from omnimodel.exceptions import ParameterError
+
+        found: set[str] = set()
+        for place in places:
+            table, column = place.split(".")
+            if self.has(table, column):
+                t = self.con.table(table)
+                found |= {str(v) for v in t.select(t[column]).distinct().to_pandas()[column].dropna()}
+        if str(value) in found:
+            return
+        where = " or ".join(places)
+        if not found:
+            raise ParameterError(
+                f"{parameter}={value!r}, but the data has no {where}",
+                fix=f"leave {parameter} out (None), or load data with that column",
+            )
+        close = difflib.get_close_matches(str(value), sorted(found), n=1, cutoff=0.6)
+        shown = ", ".join(sorted(found)[:12]) + (", ..." if len(found) > 12 else "")
+        raise ParameterError(
+            f"{parameter}={value!r} matches nothing in {where}"
+            + (f"; did you mean {close[0]!r}?" if close else ""),
+            fix=f"use one of {shown}, or None for all",
+        )
+
     def channels(self) -> list[str]:
         """Every channel the data names (orders, touchpoints, deals' source channels), sorted.
 

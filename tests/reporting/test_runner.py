@@ -273,3 +273,68 @@ def test_interrupting_a_run_leaves_nothing_half_written(tmp_path, demo_workspace
     assert sorted(p.name for p in out.iterdir()) == sorted(["latest", first.run_dir.name])
     assert (out / "latest").resolve() == first.run_dir.resolve()
     shutil.rmtree(out)
+
+
+def test_a_filter_that_matches_nothing_fails_the_report_with_the_values_it_could_be(tmp_path, demo_workspace):
+    """A misspelt segment or region would give an empty report marked OK; it stops, saying what exists."""
+    from omnimodel import Workspace
+
+    with Workspace(demo_workspace) as ws:
+        segment = sorted(ws.table("customers").to_pandas()["segment"].unique())[0]
+    typo = segment[:-1]
+    entries = [
+        {"notebook": "01_customer_profile", "parameters": {"segment": typo}},
+        {"notebook": "03_pipeline_forecast", "parameters": {"region": "Atlantis", "backtest_snapshots": 0}},
+    ]
+    result = run_reports(load_report_suite(_suite(tmp_path, demo_workspace, entries=entries)), jobs=2)
+    assert not result.ok
+    errors = {r["notebook"]: r.get("error", "") for r in result.manifest["reports"]}
+    assert [r["status"] for r in result.manifest["reports"]] == ["FAILED", "FAILED"]
+    assert (
+        f"segment={typo!r} matches nothing in customers.segment; did you mean {segment!r}?"
+        in errors["01_customer_profile"]
+    )
+    assert "region='Atlantis' matches nothing in opportunities.region" in errors["03_pipeline_forecast"]
+    assert "Fix: use one of" in errors["03_pipeline_forecast"]
+
+
+def test_opening_every_report_contacts_no_other_host(full_run):
+    """Each page opened in a real browser with every request outside the report's own file refused and
+    counted: a self-contained report makes none."""
+    from tests.browser.test_whatif_voila import CHROMIUM, MISSING
+
+    if MISSING:  # CI sets OMNIMODEL_REQUIRE_BROWSER: there a missing browser fails
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    result, _ = full_run
+    pages = sorted(result.run_dir.glob("*.html"))
+    assert result.index in pages
+    control = result.run_dir.parent / "control.html"  # proves the count: one remote image, one request
+    control.write_text('<html><body><img src="http://192.0.2.1/pixel.png"></body></html>')
+    pages.append(control)
+    outside: dict[str, list[str]] = {}
+    local = ("file://", "data:", "about:", "blob:")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            for page_path in pages:
+                context = browser.new_context(offline=True)
+                asked: list[str] = []
+
+                context.on(
+                    "request", lambda r, asked=asked: None if r.url.startswith(local) else asked.append(r.url)
+                )
+                context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(local)
+                              else route.abort())  # fmt: skip
+                page = context.new_page()
+                page.goto(page_path.as_uri(), wait_until="load")
+                page.wait_for_timeout(500)  # late scripts (MathJax, require.js) would ask now
+                outside[page_path.name] = asked
+                context.close()
+        finally:
+            browser.close()
+    assert outside.pop("control.html") == ["http://192.0.2.1/pixel.png"]
+    assert len(outside) == 6 and all(v == [] for v in outside.values()), {
+        k: v for k, v in outside.items() if v
+    }
