@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -21,11 +22,15 @@ def read_table_file(
     encoding: str = "utf-8",
     separator: str = ",",
     sheet: str | None = None,
+    required: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV, Parquet or Excel file into a frame of text columns, or raise a clear :class:`OmnimodelError`.
 
     Detects: missing or empty files, text not in ``encoding``, a delimiter other than ``separator``, ragged
-    rows. ``sheet`` names the Excel sheet (default the first).
+    rows. ``sheet`` names the Excel sheet (default the first). A CSV is checked as it streams: text encoding
+    and NUL bytes chunk by chunk, field counts on the first megabyte, so junk stops in its first megabyte
+    whatever the file's size; a header with none of the ``required`` columns returns the header alone (the
+    validation names what is missing) without reading the rest.
     """
     path = Path(path)
     name = table or path.stem
@@ -44,46 +49,19 @@ def read_table_file(
             ) from exc
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_excel(path, name, sheet)
-    raw = path.read_bytes()
+
+    def check_head(text: str) -> None:
+        _check_head(path, name, text, separator)
+        if required and not set(required) & set(_names(text, separator)):
+            raise _Enough(text)  # none of the table's columns: junk or the wrong file; no need to read on
+
     try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise OmnimodelError(
-            f"{path} is not valid {encoding} text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})",
-            table=name,
-            fix="save the file as UTF-8, or pass the file's encoding (e.g. --encoding latin-1)",
-        ) from exc
-    text = text.removeprefix("\ufeff")  # Excel's byte-order mark
-    header = text.splitlines()[0] if text.strip() else ""
-    if not header.strip():
-        raise OmnimodelError(
-            f"{path} has no header row", table=name, fix="the first line must name the columns"
-        )
-    if "\x00" in text:  # pandas would cut the value at the NUL without a word
-        lines = text.splitlines()
-        at = next(i for i, line in enumerate(lines) if "\x00" in line)
-        fields = next(csv.reader([lines[at]], delimiter=separator))
-        names = next(csv.reader([header], delimiter=separator))
-        hit = next((i for i, f in enumerate(fields) if "\x00" in f), 0)
-        raise OmnimodelError(
-            f"NUL characters inside values ({text.count(chr(0)):,} in {path.name}, first in line {at + 1})",
-            table=name,
-            column=names[hit].strip() if hit < len(names) else None,
-            fix="export again; the file is damaged or binary where text is expected",
-        )
-    if separator not in header:
-        others = "".join(c for c in ",;\t|" if c != separator)
-        try:
-            sep = csv.Sniffer().sniff(header, delimiters=others).delimiter
-        except csv.Error:
-            sep = None
-        if sep:
-            raise OmnimodelError(
-                f"{path} is separated by {sep!r}, not {separator!r}",
-                table=name,
-                fix=f"give `separator: {sep!r}` for this file in a mapping.yaml (omnimodel map --suggest), or "
-                f"export with {separator!r} separators (the header reads {header[:80]!r})",
-            )
+        head = _check_text(path, name, encoding, check_head)
+    except _Enough as enough:  # its first rows are enough for the validation to say what is missing
+        sample = _sample(enough.text.removeprefix("\ufeff"), separator)
+        sample.columns = [str(c).strip() for c in sample.columns]
+        return sample
+    stripped = _names(head, separator)
     try:
         frame = pd.read_csv(
             path,
@@ -102,8 +80,7 @@ def read_table_file(
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise OmnimodelError(f"{path} has no data", table=name, fix="export the table again") from exc
-    names = next(csv.reader([header], delimiter=separator))
-    repeated = sorted({c.strip() for c in names if [n.strip() for n in names].count(c.strip()) > 1})
+    repeated = sorted({c for c in stripped if stripped.count(c) > 1})
     if repeated:  # pandas would silently call the second one "quantity.1"
         raise OmnimodelError(
             f"{path} names the column(s) {', '.join(repeated)} more than once",
@@ -113,6 +90,123 @@ def read_table_file(
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+CHUNK = 1 << 20  # the first megabyte decides about junk
+
+
+class _Enough(Exception):
+    """The first megabyte says all there is to say about the file."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _names(text: str, separator: str) -> list[str]:
+    """The header's column names, stripped."""
+    header = text.removeprefix("\ufeff").splitlines()[0]
+    return [c.strip() for c in next(csv.reader([header], delimiter=separator))]
+
+
+def _check_text(path: Path, name: str, encoding: str, check_head) -> str:
+    """Decode the file chunk by chunk (memory stays one chunk) and return its first megabyte as text; a byte
+    that is not ``encoding`` or a NUL stops it with the line it is in. ``check_head(text)`` sees the first
+    megabyte before the rest is read, so junk stops there."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    head, line, offset = "", 1, 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                at = offset + exc.start
+                raise OmnimodelError(
+                    f"{path} is not valid {encoding} text (byte {at:,}: {chunk[exc.start : exc.start + 1]!r})",
+                    table=name,
+                    fix="save the file as UTF-8, or pass the file's encoding (e.g. --encoding cp1252)",
+                ) from exc
+            if "\x00" in text:  # pandas would cut the value at the NUL without a word
+                before = text[: text.index("\x00")]
+                header = (head or text).splitlines()[0] if (head or text).strip() else ""
+                raise OmnimodelError(
+                    f"NUL characters inside values ({path.name}, first in line {line + before.count(chr(10)):,})",
+                    table=name,
+                    column=_column_at(header, before) if header else None,
+                    fix="export again; the file is damaged or binary where text is expected",
+                )
+            if not head:
+                head = text
+                check_head(head)
+            line += text.count("\n")
+            offset += len(chunk)
+    return head
+
+
+def _check_head(path: Path, name: str, text: str, separator: str) -> None:
+    """The first megabyte: a header, the separator it uses, and rows as wide as the header."""
+    header = text.removeprefix("\ufeff").splitlines()[0] if text.strip() else ""
+    if not header.strip():
+        raise OmnimodelError(
+            f"{path} has no header row", table=name, fix="the first line must name the columns"
+        )
+    if separator not in header:
+        others = "".join(c for c in ",;\t|" if c != separator)
+        try:
+            sep = csv.Sniffer().sniff(header, delimiters=others).delimiter
+        except csv.Error:
+            sep = None
+        if sep:
+            raise OmnimodelError(
+                f"{path} is separated by {sep!r}, not {separator!r}",
+                table=name,
+                fix=f"give `separator: {sep!r}` for this file in a mapping.yaml (omnimodel map --suggest), or "
+                f"export with {separator!r} separators (the header reads {header[:80]!r})",
+            )
+    _check_fields(path, name, text.removeprefix("\ufeff"), separator)
+
+
+def _column_at(header: str, before: str) -> str:
+    """The header's name for the field a NUL is in (``before``: the text up to it)."""
+    last = before.rsplit("\n", 1)[-1]
+    sep = max(",;\t|", key=header.count)
+    names = next(csv.reader([header], delimiter=sep))
+    at = len(next(csv.reader([last], delimiter=sep), [""])) - 1
+    return names[at].strip() if 0 <= at < len(names) else "?"
+
+
+def _check_fields(path: Path, name: str, head: str, separator: str) -> None:
+    """Rows of the first megabyte with another number of fields than the header: junk, or unquoted separators."""
+    import io
+
+    rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=separator))
+    lines = []  # the line each row ends on
+    reader = csv.reader(io.StringIO(head, newline=""), delimiter=separator)
+    for _ in reader:
+        lines.append(reader.line_num)
+    if len(head.encode()) >= CHUNK:
+        rows, lines = rows[:-1], lines[:-1]  # the last row may be cut by the chunk
+    width = len(rows[0]) if rows else 0
+    for row, number in zip(rows[1:], lines[1:], strict=True):
+        if row and len(row) != width:
+            raise OmnimodelError(
+                f"{path} has rows with the wrong number of fields: line {number:,} has {len(row)}, the header "
+                f"{width}",
+                table=name,
+                fix="quote fields that contain the separator, or check that this is the right file",
+            )
+
+
+def _sample(head: str, separator: str) -> pd.DataFrame:
+    """The whole rows of the first megabyte as text columns."""
+    import io
+
+    if len(head.encode()) >= CHUNK:
+        head = head[: head.rfind("\n") + 1]
+    return pd.read_csv(
+        io.StringIO(head), dtype="string", sep=separator, keep_default_na=False, na_values=[""]
+    )
 
 
 def _read_excel(path: Path, name: str, sheet: str | None) -> pd.DataFrame:

@@ -81,7 +81,8 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
                     "required column(s) missing",
                     fix=("rename " + ", ".join(hints))
                     if hints
-                    else f"add the column(s) or map them in the adapter; columns found: {', '.join(map(str, frame.columns))}",
+                    else "add the column(s), or name yours under `columns:` in a mapping.yaml (omnimodel map "
+                    f"--suggest proposes it); columns found: {', '.join(map(str, frame.columns))[:300]}",
                 ),
                 None,
             )

@@ -407,3 +407,49 @@ def test_quarantine_cascades_into_returns_and_neutralises_formulas(tmp_path, cap
 
     with Workspace(ws) as w:  # the name is loaded as given; only files omnimodel writes neutralise it
         assert "@Bag" in set(w.table("products").to_pandas()["name"])
+
+
+def _rss_of_validate(folder) -> tuple[int, str, int]:
+    """Exit code, output and peak memory (KB) of `omnimodel validate` in its own process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\nfrom omnimodel.cli import main\n"
+        "rc = main(['validate', sys.argv[1], '--adapter', 'canonical'])\n"
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(rc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=300
+    )
+    peak = int(done.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
+    return done.returncode, done.stdout + done.stderr, peak
+
+
+@pytest.mark.parametrize("kind", ["junk-text", "nul-after-100-mb"])
+def test_a_big_damaged_file_stops_early_with_bounded_memory(tmp_path, kind):
+    """Junk stops in its first megabyte; damage further in is found by a scan that holds one megabyte at a
+    time. Either way memory stays near the interpreter's own, not a multiple of the file's 100 MB."""
+    import random
+
+    random.seed(7)
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(src / "orders.csv", "wb") as f:
+        f.write(b"order_id,customer_id,order_date,channel,country\n")
+        if kind == "junk-text":
+            block = "".join(random.choice("abc,;xyz 0123\n") for _ in range(1 << 20)).encode()
+        else:
+            block = b"".join(b"O%d,C1,2025-01-03 10:00,webshop,DE\n" % i for i in range(30_000))
+        for _ in range(100 * (1 << 20) // len(block)):
+            f.write(block)
+        if kind == "nul-after-100-mb":
+            f.write(b"O-last,C1,2025-01-03 10:00,web\x00shop,DE\n")
+    (src / "customers.csv").write_text("customer_id,country\nC1,DE\n")
+    code, text, peak_kb = _rss_of_validate(src)
+    assert code in (1, 2) and "Traceback" not in text
+    if kind == "junk-text":
+        assert "orders.csv has rows with the wrong number of fields: line 2 has" in text
+    else:
+        assert "[orders.channel] NUL characters inside values" in text
+    assert peak_kb < 450_000, f"{peak_kb:,} KB for a 100 MB file"

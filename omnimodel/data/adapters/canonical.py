@@ -65,7 +65,8 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
                 table=path.stem,
                 fix="keep one of them (omnimodel does not guess which one is current)",
             )
-        tables[path.stem] = read_table_file(path, encoding=default_encoding)
+        required = TABLES[path.stem].required_columns
+        tables[path.stem] = read_table_file(path, encoding=default_encoding, required=required)
         origin[path.stem] = path.name
     declared = channels_frame(plan) if plan else None
     if declared is not None:
