@@ -98,3 +98,50 @@ class ValidationError(OmnimodelError):
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
         self.table = self.problems[0].table if self.problems else None
+
+
+#: foreign errors by the library they come from: the data engine (a damaged or unreadable workspace)
+_ENGINE_MODULES = ("duckdb", "ibis", "sqlglot", "pyarrow")
+_ENGINE_ERRORS = ("IOException", "CatalogException", "BinderException", "InvalidInputException",
+                  "TransactionException", "InternalException", "ConversionException")  # fmt: skip
+_DISK_FULL = "No space left on device"
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """An error that is not omnimodel's own as one line with what to do, and its kind: ``system`` (the disk or
+    the permissions), ``engine`` (the workspace's data engine) or ``internal`` (a bug). The CLI and the report
+    runner both say it this way."""
+    import errno
+
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            doing = f" writing{where}" if where else ""
+            return f"no space left on the disk{doing}. Fix: free space or write elsewhere", "system"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return (
+                f"not allowed to write{where} ({exc.strerror}). Fix: choose a folder you can write to",
+                "system",
+            )
+        return f"{exc.strerror or exc}{where}. Fix: check the path and the disk", "system"
+    module = type(exc).__module__.split(".")[0].lstrip("_")  # duckdb's errors live in _duckdb
+    return explain_named(type(exc).__name__, str(exc), engine=module in _ENGINE_MODULES)
+
+
+def explain_named(name: str, text: str, engine: bool = False) -> tuple[str, str]:
+    """:func:`explain` for an error known by its class name and text only (a notebook's, from its kernel)."""
+    first = text.strip().splitlines()[0][:300] if text.strip() else name
+    if _DISK_FULL in text:
+        return f"no space left on the disk ({first}). Fix: free space or write elsewhere", "system"
+    if name in ("PermissionError", "OSError", "FileNotFoundError", "IsADirectoryError"):
+        return f"{first}. Fix: check the path, its permissions and the disk", "system"
+    if engine or name in _ENGINE_ERRORS:
+        return (
+            f"the data engine failed: {first}. Fix: if the workspace file is damaged, build it again "
+            "with `omnimodel ingest` (the source exports are untouched)",
+            "engine",
+        )
+    return (
+        f"internal error ({name}: {first}). Fix: run again with --debug for the traceback and report it",
+        "internal",
+    )

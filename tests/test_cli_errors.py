@@ -61,3 +61,37 @@ def test_a_fit_that_did_not_converge_says_so_first_and_strict_fails(demo_workspa
     out = capsys.readouterr().out
     assert out.startswith("NOT CONVERGED") and "Bookings forecast" in out
     assert main([*args, "--strict"]) == NOT_CONVERGED
+
+
+@pytest.mark.parametrize(
+    "name, text, kind, words",
+    [
+        (
+            "IOException",
+            "IO Error: Could not read from file: checksum mismatch",
+            "engine",
+            "the data engine failed",
+        ),
+        (
+            "OSError",
+            "[Errno 28] No space left on device: 'reports/x.html'",
+            "system",
+            "no space left on the disk",
+        ),
+        ("KeyError", "'deal_stage'", "internal", "internal error (KeyError: 'deal_stage')"),
+    ],
+)
+def test_the_report_runner_says_a_notebooks_foreign_error_as_the_cli_does(name, text, kind, words):
+    from omnimodel.exceptions import explain_named
+    from omnimodel.reporting.execute import _said
+
+    message, said_kind = explain_named(name, text)
+    assert said_kind == kind and words in message and "Fix:" in message
+    shown = _said(name, text, "03_pipeline_forecast")
+    assert words in shown and "Fix:" in shown and "\n" not in shown
+    if kind == "internal":  # a report's traceback is in its executed notebook, not behind --debug
+        assert "03_pipeline_forecast.ipynb in the run folder shows the traceback" in shown
+    # omnimodel's own errors keep their words: they name the fix already
+    assert _said("ParameterError", "region='X' matches nothing. Fix: use one of A", "n") == (
+        "ParameterError: region='X' matches nothing. Fix: use one of A"
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 from omnimodel.cli.pipeline import add_pipeline_parser
 from omnimodel.cli.targets import add_targets_parser
 from omnimodel.environment import sigterm_exits
-from omnimodel.exceptions import OmnimodelError
+from omnimodel.exceptions import OmnimodelError, explain
 
 EPILOG = """Add --debug to any command to see the traceback of an error.
 
@@ -304,32 +304,6 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_CODES = {"problems": 1, "usage": 2, "system": 3, "engine": 4, "internal": 5}
 
 
-def _one_line(exc: BaseException) -> tuple[str, int]:
-    """An error that is not omnimodel's own, in one line with what to do, and its exit code."""
-    import errno
-
-    if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        if exc.errno == errno.ENOSPC:
-            return f"no space left on the disk writing{where}. Fix: free space or write elsewhere", 3
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return f"not allowed to write{where} ({exc.strerror}). Fix: choose a folder you can write to", 3
-        return f"{exc.strerror or exc}{where}. Fix: check the path and the disk", 3
-    module = type(exc).__module__.split(".")[0].lstrip("_")  # duckdb's errors live in _duckdb
-    if module in ("duckdb", "ibis", "sqlglot", "pyarrow"):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return (
-            f"the data engine failed: {first[:300]}. Fix: if the workspace file is damaged, build it again "
-            "with `omnimodel ingest` (the source exports are untouched)",
-            4,
-        )
-    return (
-        f"internal error ({type(exc).__name__}: {str(exc)[:300]}). Fix: run again with --debug for the "
-        "traceback and report it",
-        5,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the ``omnimodel`` command with ``argv`` (default: the command line); returns the exit code.
 
@@ -350,11 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nomnimodel {args.command}: interrupted; nothing half-written was kept.", file=sys.stderr)
         return 130
     except Exception as exc:  # the one place a foreign error becomes a sentence; --debug keeps the traceback
-        message, code = _one_line(exc)
+        message, kind = explain(exc)
         print(f"omnimodel {args.command}: {message}", file=sys.stderr)
         if debug:
             traceback.print_exc()
-        return code
+        return EXIT_CODES[kind]
 
 
 if __name__ == "__main__":

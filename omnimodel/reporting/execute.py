@@ -16,8 +16,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from omnimodel import exceptions
 from omnimodel.environment import KERNEL, sigterm_exits
+from omnimodel.exceptions import explain, explain_named
 from omnimodel.notice import ReportStopped
+
+#: omnimodel's own errors: their text already says what is wrong and how to fix it
+_OWN_ERRORS = {
+    n for n, v in vars(exceptions).items() if isinstance(v, type) and issubclass(v, exceptions.OmnimodelError)
+}
 
 
 def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
@@ -51,21 +58,35 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
         if exc.ename == ReportStopped.__name__ and _tidy_stopped(ipynb, result):
             pass  # the report says in one line which data it lacks; it is still a good report
         else:
-            result.update(status="FAILED", error=f"{exc.ename}: {exc.evalue}"[:2000])
-    except Exception as exc:  # kernel died, notebook unreadable, ...
-        result.update(status="FAILED", error=f"{type(exc).__name__}: {exc}"[:2000])
+            result.update(status="FAILED", error=_said(exc.ename, exc.evalue, name))
+    except Exception as exc:  # kernel died, notebook unreadable, disk full, ...
+        result.update(status="FAILED", error=explain(exc)[0])
         traceback.print_exc(file=sys.stderr)
     if ipynb.exists():
         try:
             notebook_to_html(ipynb, html, title=name)
         except Exception as exc:
-            result.update(status="FAILED", error=(result["error"] or "") + f" | HTML export: {exc}")
+            said = f"HTML export: {explain(exc)[0]}"
+            result.update(status="FAILED", error=f"{result['error']} | {said}" if result["error"] else said)
     if not html.exists():
         result["html"] = None
     if not ipynb.exists():
         result["ipynb"] = None
     result["duration_s"] = round(time.time() - started, 2)
     return result
+
+
+def _said(ename: str, evalue: str, name: str) -> str:
+    """A notebook's error for the index and the console: omnimodel's own as it is (it names the fix), any
+    other as one line with what to do, as the CLI says it."""
+    if ename in _OWN_ERRORS:
+        return f"{ename}: {evalue}"[:2000]
+    message, kind = explain_named(ename, evalue)
+    return (
+        message.replace("run again with --debug for", f"{name}.ipynb in the run folder shows")
+        if kind == "internal"
+        else message
+    )
 
 
 def report_note(nb) -> str | None:

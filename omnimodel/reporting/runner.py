@@ -276,6 +276,7 @@ def run_reports(
             manifest["finished_at"] = _now()
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
+            (tmp / ".pid").unlink(missing_ok=True)  # a finished run is no longer anyone's to clean up
             final = output / run_id
             os.replace(tmp, final)
         except BaseException:

@@ -57,6 +57,7 @@ def _project(tmp: Path) -> Path:
     notebooks.mkdir(parents=True)
     nb = new_notebook(cells=[new_code_cell("seconds: int = 120  # how long it runs", metadata={"tags": ["parameters"]}),
                              new_code_cell("import time\ntime.sleep(seconds)")])  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     nbformat.write(nb, notebooks / "slow.ipynb")
     (tmp / "ws.duckdb").write_bytes(b"")  # replaced below by a real (empty) workspace
     from omnimodel.data.workspace import write_workspace
@@ -72,10 +73,10 @@ def _project(tmp: Path) -> Path:
     return tmp / "reports.yaml"
 
 
-def _start(config: Path, mark: str) -> subprocess.Popen:
+def _start(config: Path, mark: str, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "OMNIMODEL_TEST_MARK": mark}
     return subprocess.Popen(
-        [sys.executable, "-m", "omnimodel.cli", "report", "--config", str(config)],
+        [sys.executable, "-m", "omnimodel.cli", "report", "--config", str(config), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -92,10 +93,16 @@ def _wait(condition, timeout: float) -> bool:
     return condition()
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    "how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"]
+)
 def test_a_killed_run_leaves_no_process_and_no_partial_folder(tmp_path, how):
     config = _project(tmp_path)
     mark = f"omnimodel-test-{uuid.uuid4()}"
+    first = _start(config, mark, "--param", "seconds=0")  # an earlier good run: `latest` points at it
+    assert first.wait(timeout=240) == 0
+    output = tmp_path / "reports"
+    previous = (output / "latest").resolve()
     run = _start(config, mark)
     try:
         assert _wait(lambda: _kernels(mark), 120), "the notebook's kernel never started"
@@ -105,14 +112,13 @@ def test_a_killed_run_leaves_no_process_and_no_partial_folder(tmp_path, how):
     finally:
         for pid in _marked(mark):
             os.kill(pid, signal.SIGKILL)
-    output = tmp_path / "reports"
     partials = list(output.glob(".*.partial"))
-    if how == signal.SIGTERM:
-        assert run.returncode == 128 + signal.SIGTERM and not partials
+    if how != signal.SIGKILL:
+        assert run.returncode == 128 + how and not partials
     else:
         assert len(partials) == 1  # nothing could clean up after SIGKILL: the next run does
         assert remove_stale_partials(output) == partials and not list(output.glob(".*.partial"))
-    assert not (output / "latest").exists()
+    assert (output / "latest").resolve() == previous and (previous / "index.html").exists()
 
 
 def test_runs_starting_in_the_same_second_get_their_own_folders(tmp_path):

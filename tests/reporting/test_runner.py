@@ -86,6 +86,7 @@ def test_every_notebook_runs_and_latest_points_at_the_run(full_run):
     latest = result.run_dir.parent / "latest"
     assert latest.resolve() == result.run_dir.resolve()
     assert not list(result.run_dir.parent.glob(".*partial")), "temporary folder left behind"
+    assert not (result.run_dir / ".pid").exists(), "a finished run leaves no pid file"
     for name in names:  # one progress line when it starts and one when it ends
         assert sum(name in line for line in lines) >= 2
 
