@@ -145,7 +145,12 @@ def load_report_suite(path: str | Path) -> ReportSuite:
         for variant in variants:
             if not isinstance(variant, dict):
                 raise ConfigError(f"{path}: runs of {nb} must be mappings of parameters, got {variant!r}")
-            name = entry.get("name", nb)
+            name = str(entry.get("name", nb))
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):  # it names files in the run folder
+                raise ConfigError(
+                    f"{path}: report name {name!r} is not a plain file name",
+                    fix="use letters, digits, '_', '-' and '.', without '/' or a leading dot",
+                )
             if variant:
                 name += "--" + "-".join(f"{_slug(v)}" for v in variant.values())
             runs.append(

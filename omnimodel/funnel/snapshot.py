@@ -96,7 +96,8 @@ def pipeline_snapshot(
             f"stages {sorted(unknown)} are not in the funnel definition {funnel.name!r}",
             table="stage_events",
             column="stage",
-            fix="map them in the adapter or extend the funnel",
+            fix="add them to the funnel definition (funnel.yaml), or map them to your stages under `values:` "
+            "in a mapping.yaml",
         )
     return _build(deals, events, funnel, when)
 

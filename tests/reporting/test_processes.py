@@ -129,3 +129,19 @@ def test_runs_starting_in_the_same_second_get_their_own_folders(tmp_path):
     assert remove_stale_partials(tmp_path) == []
     (first_dir / ".pid").write_text("999999999")
     assert remove_stale_partials(tmp_path) == [first_dir]
+
+
+def test_two_runs_started_together_into_one_folder_both_complete(tmp_path):
+    config = _project(tmp_path)
+    mark = f"omnimodel-test-{uuid.uuid4()}"
+    runs = [_start(config, mark, "--param", "seconds=0") for _ in range(2)]
+    try:
+        assert [r.wait(timeout=300) for r in runs] == [0, 0]
+    finally:
+        for pid in _marked(mark):
+            os.kill(pid, signal.SIGKILL)
+    output = tmp_path / "reports"
+    folders = sorted(p for p in output.iterdir() if p.is_dir() and not p.is_symlink())
+    assert len(folders) == 2 and all((f / "index.html").exists() for f in folders)
+    assert not list(output.glob(".*.partial"))
+    assert (output / "latest").resolve() in folders

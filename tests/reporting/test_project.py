@@ -90,3 +90,14 @@ def test_report_list_names_a_missing_notebook(tmp_path, capsys):
     assert main(["report", "--list", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "09_no_such_notebook.ipynb not found" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "sub/report", ".hidden", ""])
+def test_a_report_name_that_is_not_a_plain_file_name_is_refused(tmp_path, capsys, name):
+    config = tmp_path / "reports.yaml"
+    config.write_text(
+        f"workspace: w.duckdb\nnotebooks: [{{notebook: 01_customer_profile, name: '{name}'}}]\n"
+    )
+    assert main(["report", "--list", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "is not a plain file name" in err and "Fix:" in err and "Traceback" not in err
