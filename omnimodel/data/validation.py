@@ -14,7 +14,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.cells import ISO_DATE, coerce, coerce_column, is_formula, neutralise, offsets
+from omnimodel.data.cells import (
+    ISO_DATE,
+    coerce,
+    coerce_column,
+    formula_notes,
+    is_formula,
+    neutralise,
+    offsets,
+)
 from omnimodel.data.schema import TABLES, Table
 from omnimodel.exceptions import Problem, ValidationError
 
@@ -390,23 +398,6 @@ def validate(
     """
     outside, found = _findings(tables, stages, terminal)
     return outside + [p for items in found.values() for p, _ in items]
-
-
-def formula_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """What is kept of free text that a spreadsheet would run: one note per column, with example rows."""
-    notes = []
-    for name, frame in tables.items():
-        table = TABLES.get(name)
-        for col in table.columns if table else ():
-            if col.free_text and col.name in frame.columns:
-                risky = is_formula(frame[col.name].astype("string"))
-                if risky.any():
-                    rows = ", ".join(_row_ids(frame, table, risky))
-                    notes.append(
-                        f"{name}.{col.name}: {int(risky.sum())} value(s) start like a spreadsheet formula (e.g. "
-                        f"rows {rows}): kept as given; every CSV omnimodel writes shows them as text"
-                    )
-    return notes
 
 
 def check(tables: dict[str, pd.DataFrame], **kwargs) -> None:
