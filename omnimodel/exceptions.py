@@ -49,6 +49,10 @@ class WorkspaceError(OmnimodelError):
     """The workspace is missing, incomplete or cannot be opened."""
 
 
+class OmnimodelWarning(UserWarning):
+    """Something a reader should know that does not stop the analysis; reports show it as a one-line note."""
+
+
 class NotFittedError(OmnimodelError):
     """A model was used before ``fit``."""
 

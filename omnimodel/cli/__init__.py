@@ -104,6 +104,7 @@ def _cmd_ingest(args) -> int:
         data_through=args.data_through,
         encoding=args.encoding,
         mapping=args.mapping,
+        currency=args.currency,
     )
     print(report.text())
     return 0
@@ -252,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="the day the exports are complete to (ISO date; default: the last order day seen); "
         "a year, quarter or month counts as complete when the data reaches its end",
+    )
+    p.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="currency of the amounts (EUR, USD, ...), shown beside money in the reports (default: the "
+        "source's own where the adapter knows it)",
     )
     p.set_defaults(func=_cmd_ingest)
 

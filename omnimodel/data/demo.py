@@ -798,6 +798,7 @@ def build(path, size: str = "small", seed: int = 42):
     meta = {
         "source": "demo",
         "adapter": "demo",
+        "currency": "EUR",
         "size": size,
         "seed": seed,
         "truth": truth,

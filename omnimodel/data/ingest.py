@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,12 +83,19 @@ def ingest(
     data_through: str | None = None,
     encoding: str | None = None,
     mapping: str | Path | None = None,
+    currency: str | None = None,
 ) -> IngestReport:
     """Build a workspace from a source. Any problem stops it (nothing written) unless ``quarantine`` is set:
     then rejected rows go with their reason to ``<workspace>.rejected.csv`` and the rest is loaded.
     ``data_through`` records the day the exports are complete to (default: the last order day seen).
     ``encoding`` and ``mapping`` (a mapping file, :mod:`omnimodel.data.mapping`) are for the canonical adapter.
+    ``currency`` (an ISO 4217 code such as EUR) is what reports write beside money; default: the source's own
+    where the adapter knows it, else none (numbers without a unit).
     """
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ParameterError(
+            f"--currency {currency!r} is not a currency code", fix="write it as EUR, USD, GBP ..."
+        )
     if data_through is not None:
         try:
             data_through = str(pd.Timestamp(data_through).date())
@@ -125,6 +133,7 @@ def ingest(
         "stages": data.stages,
         "funnel": data.funnel,
         "data_through": data_through,
+        "currency": currency or data.currency,
         "rejected_rows": report.rejected_rows,
     }
     report.workspace = str(write_workspace(workspace, tables, meta))

@@ -141,6 +141,10 @@ class Workspace:
                 names.update(str(v) for v in values.dropna())
         return sorted(names)
 
+    def currency(self) -> str | None:
+        """The currency of the workspace's amounts (ISO 4217), as ingest recorded it; None when unknown."""
+        return self.meta().get("currency")
+
     def meta(self) -> dict:
         """What built this workspace: source, adapter, quirks handled, time, package version."""
         if self.path is None or META_TABLE not in self.con.list_tables():

@@ -83,7 +83,10 @@ class BookingsForecast:
         )
 
     def _repr_html_(self) -> str:
-        return self.as_html() + self.to_frame().to_html(index=False, float_format=lambda v: f"{v:,.0f}")
+        frame = self.to_frame().rename(
+            columns=lambda c: c.upper() if c.startswith("p") and c[1:].isdigit() else c.capitalize()
+        )
+        return self.as_html() + frame.to_html(index=False, float_format=lambda v: f"{v:,.0f}")
 
 
 def forecast_bookings(

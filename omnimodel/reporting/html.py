@@ -63,6 +63,18 @@ def defuse_active_html(nb) -> int:
     return count
 
 
+def summary_first(nb) -> int:
+    """Move the cells tagged ``summary`` (the answer, computed where its numbers exist) right under the title
+    (the first markdown cell). Returns how many moved."""
+    tagged = [c for c in nb.cells if "summary" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        return 0
+    rest = [c for c in nb.cells if c not in tagged]
+    at = next((i + 1 for i, c in enumerate(rest) if c.cell_type == "markdown"), 0)
+    nb.cells = rest[:at] + tagged + rest[at:]
+    return len(tagged)
+
+
 def notebook_to_html(ipynb: Path, out: Path, title: str) -> Path:
     """A standalone, code-free HTML version of an executed notebook (plots embedded as images)."""
     import nbformat
@@ -70,6 +82,7 @@ def notebook_to_html(ipynb: Path, out: Path, title: str) -> Path:
 
     nb = nbformat.read(ipynb, as_version=4)
     defuse_active_html(nb)
+    summary_first(nb)
     # nbconvert's own sanitize_html escapes markdown and tables wholesale (7.17), so it stays off.
     exporter = HTMLExporter(
         template_name="lab",

@@ -23,6 +23,7 @@ from scipy.optimize import linprog
 
 from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
+from omnimodel.exceptions import OmnimodelWarning
 from omnimodel.targets.economics import cell_economics
 from omnimodel.targets.scenario import PlanInputs, Scenario, revenue_targets
 
@@ -62,6 +63,7 @@ def split_targets(
     if unknown:
         warnings.warn(
             f"focus segments {', '.join(unknown)} have no revenue in {goals.year - 1}: no effect",
+            OmnimodelWarning,
             stacklevel=2,
         )
     cells, channels = [], []

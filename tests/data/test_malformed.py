@@ -453,3 +453,19 @@ def test_a_big_damaged_file_stops_early_with_bounded_memory(tmp_path, kind):
     else:
         assert "[orders.channel] NUL characters inside values" in text
     assert peak_kb < 450_000, f"{peak_kb:,} KB for a 100 MB file"
+
+
+def test_the_currency_is_recorded_for_the_reports(tmp_path, capsys):
+    from omnimodel import Workspace
+
+    _write(tmp_path / "src", dict(GOOD))
+    ws = tmp_path / "w.duckdb"
+    args = ["ingest", str(tmp_path / "src"), "--adapter", "canonical", "--workspace", str(ws)]
+    assert main([*args, "--currency", "euro"]) == 2 and "is not a currency code" in capsys.readouterr().err
+    assert not ws.exists()
+    assert main([*args, "--currency", "EUR"]) == 0
+    with Workspace(ws) as w:
+        assert w.currency() == "EUR"
+    assert main(args) == 0  # without it: no unit, rather than a guessed one
+    with Workspace(ws) as w:
+        assert w.currency() is None

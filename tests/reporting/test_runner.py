@@ -339,3 +339,13 @@ def test_opening_every_report_contacts_no_other_host(full_run):
     assert len(outside) == 6 and all(v == [] for v in outside.values()), {
         k: v for k, v in outside.items() if v
     }
+
+
+def test_every_report_reads_as_a_deliverable(full_run):
+    """No table cell with e-notation or more than four decimals, no pandas index column, no warning, traceback
+    or Python repr in any report or the index."""
+    from tests.reporting.report_text import reader_problems
+
+    result, _ = full_run
+    found = {p.name: reader_problems(p.read_text()) for p in sorted(result.run_dir.glob("*.html"))}
+    assert len(found) == 6 and all(v == [] for v in found.values()), {k: v[:8] for k, v in found.items() if v}

@@ -27,6 +27,7 @@ class LoadedData:
     )
     #: "table.column" -> the source column it came from ("sales_pipeline.csv column close_value"), for errors
     origins: dict[str, str] = field(default_factory=dict)
+    currency: str | None = None  # ISO 4217 code of the amounts, where the source says or implies it
 
 
 #: adapter name -> "module:function"; modules are imported only when used

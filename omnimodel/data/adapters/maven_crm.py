@@ -235,4 +235,5 @@ def load(source: Path) -> LoadedData:
         quirks,
         stages=STAGES,
         origins=ORIGINS,
+        currency="USD",  # a US company's export; its data dictionary gives no other
     )

@@ -159,5 +159,9 @@ def load(source: Path) -> LoadedData:
     events = events[events["stage"] != "open"].dropna(subset=["entered_at"])
     events = events.sort_values(["opportunity_id", "entered_at"], kind="stable", ignore_index=True)
     return LoadedData(
-        {"opportunities": opportunities, "stage_events": events}, quirks, stages=STAGES, origins=ORIGINS
+        {"opportunities": opportunities, "stage_events": events},
+        quirks,
+        stages=STAGES,
+        origins=ORIGINS,
+        currency="BRL",
     )

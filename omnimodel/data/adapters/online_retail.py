@@ -299,4 +299,5 @@ def load(source: Path) -> LoadedData:
         },
         quirks,
         origins={k: f"{path.name} {v}" for k, v in ORIGINS.items()},
+        currency="GBP",  # the source's unit prices are in sterling
     )
