@@ -31,7 +31,12 @@ def compact(x: float, unit: str | None = None) -> str:
 
 
 def pct(x: float) -> str:
-    """A share as a whole percentage, written as the tables write it: 72 %."""
+    """A share as a whole percentage, written as the tables write it: 72 %. A Monte Carlo share never says
+    0 % or 100 %: a few thousand draws cannot rule either out."""
+    if 0 <= x < 0.005:
+        return "below 1 %"
+    if 0.995 < x <= 1:
+        return "above 99 %"
     return f"{x:.0%}".replace("%", " %")
 
 
@@ -122,7 +127,9 @@ def pipeline_summary(fc, goal, measure: str, currency: str | None, n_actions: in
 
 def _gap(gap: float, currency: str | None) -> str:
     """A target's gap (target minus P50) as words."""
-    return f"P50 short by {compact(gap, currency)}" if gap > 0 else f"P50 above it by {compact(-gap, currency)}"
+    return (
+        f"P50 short by {compact(gap, currency)}" if gap > 0 else f"P50 above it by {compact(-gap, currency)}"
+    )
 
 
 def targets_summary(outcome, year: int, currency: str | None, n_actions: int = 3) -> Summary:
@@ -162,5 +169,7 @@ def targets_summary(outcome, year: int, currency: str | None, n_actions: int = 3
         f"for the target of {compact(r.target, currency)}."
         for r in short.head(n_actions).itertuples()
         if r.gap_p50 > 0
-    ] or ["Every channel has at least an even chance to reach its target: hold the plan and track it monthly."]
+    ] or [
+        "Every channel has at least an even chance to reach its target: hold the plan and track it monthly."
+    ]
     return Summary(f"Summary: revenue and profit targets {year}", cards, findings, actions)

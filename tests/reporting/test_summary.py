@@ -52,6 +52,15 @@ def test_the_cards_are_the_forecasts_own_numbers():
 
 
 def test_numbers_are_said_as_on_a_slide():
+    from omnimodel.reporting.summary import pct
+
+    assert [pct(x) for x in (0.0, 0.004, 0.72, 0.999, 1.0)] == [
+        "below 1 %",
+        "below 1 %",
+        "72 %",
+        "above 99 %",
+        "above 99 %",
+    ]
     assert [compact(x) for x in (1_851_544, 185_000, 1_234, 2.5e9, -317_030)] == [
         "1.85 M", "185 k", "1,234", "2.50 bn", "-317 k",
     ]  # fmt: skip
@@ -82,7 +91,9 @@ def test_the_targets_summary_names_the_channels_short_of_target():
     table["gap_p50"] = table["target"] - table["forecast_p50"]
     s = targets_summary(Outcome(table, np.zeros((5, 1)), np.zeros((5, 1))), 2026, "EUR")
     cards = {c.label: c for c in s.cards}
-    assert cards["Revenue target 2026"].value == "11.00 M EUR" and cards["Revenue target 2026"].detail.startswith("+10 %")
+    assert cards["Revenue target 2026"].value == "11.00 M EUR" and cards[
+        "Revenue target 2026"
+    ].detail.startswith("+10 %")
     assert cards["Chance to reach the revenue target"].value == "40 %"
     assert cards["Chance to reach the revenue target"].detail == "P50 short by 200 k EUR"
     assert s.findings[0] == "1 of 2 channels are less likely than not to reach their target (webshop)."
