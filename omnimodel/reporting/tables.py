@@ -55,11 +55,12 @@ _ACRONYMS = {
 }
 _MONEY = re.compile(
     r"(revenue|amount|value|profit|target|price|cost|bookings|booked|clv|spend|sales|gap|forecast|actual|"
-    r"^p10$|^p50$|^p90$|^mean$|income|turnover|basket|aov|pipeline|balance|margin$|_eur$|_usd$)",
+    r"^p10$|^p50$|^p90$|^mean$|income|turnover|basket_value|aov|pipeline|balance|margin$|_eur$|_usd$)",
     re.I,
 )
 _PERCENT = re.compile(
-    r"(share|rate|probability|^p_|_pct$|percent|affinity|coverage|ape$|^mape$|churn|growth)", re.I
+    r"(share|rate|probability|^p_|_pct$|percent|affinity|coverage|ape$|^mape$|churn|growth|^support$|^confidence$)",
+    re.I,
 )
 _PLAIN = re.compile(r"(^year$|^fiscal_year$|_id$|^id$|line_no|^seed$|^rank$)", re.I)  # whole numbers only
 

@@ -76,6 +76,15 @@ def test_the_checker_finds_what_a_reader_must_not_see():
     )
 
 
+def test_counts_named_like_money_stay_counts_and_rule_shares_are_percentages():
+    frame = pd.DataFrame(
+        {"baskets": [19773, 19773], "support": [0.071, 0.1], "confidence": [0.503, 0.2], "lift": [1.93, 1.5]}
+    )
+    shown = for_people(frame, currency="GBP").text_frame()
+    assert list(shown.columns) == ["Baskets", "Support", "Confidence", "Lift"]
+    assert shown.iloc[0].tolist() == ["19,773", "7.1 %", "50.3 %", "1.93"]
+
+
 def test_headers_keep_known_abbreviations():
     assert (
         header("mase_model") == "MASE model"
