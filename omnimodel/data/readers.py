@@ -29,8 +29,8 @@ def read_table_file(
     Detects: missing or empty files, text not in ``encoding``, a delimiter other than ``separator``, ragged
     rows. ``sheet`` names the Excel sheet (default the first). A CSV is checked as it streams: text encoding
     and NUL bytes chunk by chunk, field counts on the first megabyte, so junk stops in its first megabyte
-    whatever the file's size; a header with none of the ``required`` columns returns the header alone (the
-    validation names what is missing) without reading the rest.
+    whatever the file's size; a file whose header has none of the ``required`` columns returns only the rows of
+    its first megabyte (the validation names what is missing) without reading the rest.
     """
     path = Path(path)
     name = table or path.stem
@@ -56,9 +56,9 @@ def read_table_file(
             raise _Enough(text)  # none of the table's columns: junk or the wrong file; no need to read on
 
     try:
-        head = _check_text(path, name, encoding, check_head)
+        head = _check_text(path, name, encoding, separator, check_head)
     except _Enough as enough:  # its first rows are enough for the validation to say what is missing
-        sample = _sample(enough.text.removeprefix("\ufeff"), separator)
+        sample = _sample(enough.text.removeprefix("\ufeff"), separator, path.stat().st_size > CHUNK)
         sample.columns = [str(c).strip() for c in sample.columns]
         return sample
     stripped = _names(head, separator)
@@ -108,7 +108,7 @@ def _names(text: str, separator: str) -> list[str]:
     return [c.strip() for c in next(csv.reader([header], delimiter=separator))]
 
 
-def _check_text(path: Path, name: str, encoding: str, check_head) -> str:
+def _check_text(path: Path, name: str, encoding: str, separator: str, check_head) -> str:
     """Decode the file chunk by chunk (memory stays one chunk) and return its first megabyte as text; a byte
     that is not ``encoding`` or a NUL stops it with the line it is in. ``check_head(text)`` sees the first
     megabyte before the rest is read, so junk stops there."""
@@ -133,7 +133,7 @@ def _check_text(path: Path, name: str, encoding: str, check_head) -> str:
                 raise OmnimodelError(
                     f"NUL characters inside values ({path.name}, first in line {line + before.count(chr(10)):,})",
                     table=name,
-                    column=_column_at(header, before) if header else None,
+                    column=_column_at(header, before, separator) if header else None,
                     fix="export again; the file is damaged or binary where text is expected",
                 )
             if not head:
@@ -167,12 +167,11 @@ def _check_head(path: Path, name: str, text: str, separator: str) -> None:
     _check_fields(path, name, text.removeprefix("\ufeff"), separator)
 
 
-def _column_at(header: str, before: str) -> str:
+def _column_at(header: str, before: str, separator: str) -> str:
     """The header's name for the field a NUL is in (``before``: the text up to it)."""
     last = before.rsplit("\n", 1)[-1]
-    sep = max(",;\t|", key=header.count)
-    names = next(csv.reader([header], delimiter=sep))
-    at = len(next(csv.reader([last], delimiter=sep), [""])) - 1
+    names = next(csv.reader([header], delimiter=separator))
+    at = len(next(csv.reader([last], delimiter=separator), [""])) - 1
     return names[at].strip() if 0 <= at < len(names) else "?"
 
 
@@ -180,15 +179,12 @@ def _check_fields(path: Path, name: str, head: str, separator: str) -> None:
     """Rows of the first megabyte with another number of fields than the header: junk, or unquoted separators."""
     import io
 
-    rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=separator))
-    lines = []  # the line each row ends on
     reader = csv.reader(io.StringIO(head, newline=""), delimiter=separator)
-    for _ in reader:
-        lines.append(reader.line_num)
-    if len(head.encode()) >= CHUNK:
-        rows, lines = rows[:-1], lines[:-1]  # the last row may be cut by the chunk
-    width = len(rows[0]) if rows else 0
-    for row, number in zip(rows[1:], lines[1:], strict=True):
+    rows = [(row, reader.line_num) for row in reader]  # each row with the line it ends on
+    if path.stat().st_size > CHUNK:
+        rows = rows[:-1]  # the last row may be cut by the chunk
+    width = len(rows[0][0]) if rows else 0
+    for row, number in rows[1:]:
         if row and len(row) != width:
             raise OmnimodelError(
                 f"{path} has rows with the wrong number of fields: line {number:,} has {len(row)}, the header "
@@ -198,12 +194,12 @@ def _check_fields(path: Path, name: str, head: str, separator: str) -> None:
             )
 
 
-def _sample(head: str, separator: str) -> pd.DataFrame:
-    """The whole rows of the first megabyte as text columns."""
+def _sample(head: str, separator: str, cut: bool) -> pd.DataFrame:
+    """The whole rows of the first megabyte as text columns (``cut``: the file goes on after it)."""
     import io
 
-    if len(head.encode()) >= CHUNK:
-        head = head[: head.rfind("\n") + 1]
+    if cut:
+        head = head[: head.rfind("\n") + 1]  # whole lines only (the chunk may end inside one)
     return pd.read_csv(
         io.StringIO(head), dtype="string", sep=separator, keep_default_na=False, na_values=[""]
     )
