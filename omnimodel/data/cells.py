@@ -112,8 +112,9 @@ def coerce_column(series: pd.Series, dtype: str) -> pd.Series:
             if getattr(out.dt, "tz", None) is not None:
                 out = out.dt.tz_localize(None)  # the local wall time, as a CSV export would write it
         else:
-            zones = offsets(series).dropna().unique()
-            if len(zones) == 1 and offsets(series).notna().sum() == series.notna().sum():
+            written = offsets(series)
+            zones = written.dropna().unique()
+            if len(zones) == 1 and written.notna().sum() == series.notna().sum():
                 # One zone throughout: the local wall time is the one that dates the event.
                 out = pd.to_datetime(series.astype("string").str.replace(_OFFSET, "", regex=True),
                                      errors="coerce", format="mixed")  # fmt: skip
