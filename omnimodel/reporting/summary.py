@@ -113,8 +113,8 @@ def pipeline_summary(fc, goal, measure: str, currency: str | None, n_actions: in
     if goal.value:
         gap = goal.value - q["p50"]
         findings.append(
-            f"The P50 is {compact(abs(gap), unit)} {'short of' if gap > 0 else 'above'} the target"
-            + (f"; {goal.warning}" if goal.warning else ".")
+            f"The P50 is {compact(abs(gap), unit)} {'short of' if gap > 0 else 'above'} the target."
+            + (f" {goal.warning}" if goal.warning else "")
         )
     push = deals[deals["category"] == "best case"].nlargest(n_actions, "expected_value")
     actions = [
