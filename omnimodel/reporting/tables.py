@@ -106,10 +106,10 @@ def _number(x: float, kind_: str) -> str:
         return f"{x:.1%}".replace("%", " %")
     if kind_ == "plain":
         return f"{x:.0f}" if x == int(x) else f"{x}"
-    if kind_ == "count" or abs(x) >= 100:
+    if kind_ == "money_cents":  # a column of small amounts (unit prices) keeps its cents throughout
+        out = f"{x:,.2f}"
+    elif kind_ in ("count", "money") or abs(x) >= 100:
         out = f"{x:,.0f}"
-    elif kind_ == "money":
-        out = f"{x:,.2f}"  # a unit price of 18.31 keeps its cents
     elif abs(x) >= 1:
         out = f"{x:,.2f}"
     else:
@@ -164,9 +164,15 @@ class PeopleTable:
                 self.kinds[col] = "percent"
             else:
                 self.kinds[col] = kind(col, frame[col])
+            if (
+                self.kinds[col] == "money"
+            ):  # one precision per column: whole units, or cents when amounts are small
+                values = pd.to_numeric(frame[col], errors="coerce").abs()
+                if values.notna().any() and values.max() < 100:
+                    self.kinds[col] = "money_cents"
         self.headers: dict = {}
         for c in frame.columns:  # unique, so every column can be styled
-            h = header(c, currency, self.kinds[c] == "money")
+            h = header(c, currency, self.kinds[c].startswith("money"))
             while h in self.headers.values():
                 h += " (2)"
             self.headers[c] = h
@@ -189,7 +195,7 @@ class PeopleTable:
         words = [h for h in shown.columns if h not in numeric]
         if words:
             styler = styler.set_properties(subset=words, **{"text-align": "left"})
-        body = styler.to_html()
+        body = f'<div class="om-wide" style="overflow-x:auto;max-width:100%">{styler.to_html()}</div>'  # wide: scrolls
         if len(self.frame) > self.top:
             body += self._download()
         return body

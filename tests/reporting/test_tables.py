@@ -91,3 +91,10 @@ def test_headers_keep_known_abbreviations():
         and header("p10") == "P10"
         and header("customer_id") == "Customer ID"
     )
+
+
+def test_a_money_column_has_one_precision():
+    frame = pd.DataFrame({"account_balance": [-185.0, 0.0, -33.22], "unit_price": [18.31, 2.5, 0.0]})
+    shown = for_people(frame, currency="EUR").text_frame()
+    assert shown["Account balance (EUR)"].tolist() == ["-185", "0", "-33"]
+    assert shown["Unit price (EUR)"].tolist() == ["18.31", "2.50", "0.00"]
