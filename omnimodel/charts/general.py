@@ -10,7 +10,17 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from omnimodel.charts.style import BLUE, DARK, GREEN, LIGHT_BLUE, RED, colour_for, thousands
+from omnimodel.charts.style import (
+    BLUE,
+    DARK,
+    GREEN,
+    LIGHT_BLUE,
+    RED,
+    colour_for,
+    format_chance,
+    format_money,
+    thousands,
+)
 
 
 def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None):
@@ -137,6 +147,13 @@ def fan(
     return fig
 
 
+def _signed(v: float) -> str:
+    """A step of a bridge: +1.20 M, −317, and ±0 for a step that rounds to nothing (never "-0")."""
+    if abs(v) < 0.5:
+        return "±0"
+    return ("+" if v > 0 else "−") + format_money(abs(v))
+
+
 def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
     """A waterfall from a start value through signed steps to an end value (columns step, value; the first
     and last rows are totals, e.g. last year and target)."""
@@ -155,8 +172,10 @@ def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
     x = range(len(values))
     ax.bar(x, heights, bottom=bottoms, color=colours, width=0.6)
     for i, v in enumerate(values):
-        label = f"{v:,.0f}" if i in (0, len(values) - 1) else f"{v:+,.0f}"
+        label = format_money(v) if i in (0, len(values) - 1) else _signed(v)
         ax.text(i, bottoms[i] + heights[i], label, ha="center", va="bottom", fontsize=8)
+    top = max(b + h for b, h in zip(bottoms, heights, strict=True))
+    ax.set_ylim(top=top * 1.12)  # room for the labels above the tallest bar, below the title
     ax.set_xticks(list(x), steps["step"].astype(str))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel)
@@ -185,7 +204,7 @@ def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str
     ax.plot(table["target"], y, "|", color=RED, markersize=18, markeredgewidth=2.5, label="target")
     right = float(max(table["forecast_p90"].max(), table["target"].max()))
     for yi, p in zip(y, table["p_hit"], strict=True):
-        ax.text(right * 1.02, yi, f"P(hit) {p:.0%}", va="center", fontsize=8)
+        ax.text(right * 1.02, yi, f"P(hit) {format_chance(p)}", va="center", fontsize=8)
     ax.set_xlim(left=0, right=right * 1.18)
     ax.set_yticks(y, table[label].astype(str))
     ax.set_title(title, loc="left", fontsize=12)
@@ -193,7 +212,8 @@ def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str
     ax.xaxis.set_major_formatter(thousands)
     ax.grid(alpha=0.3, axis="x")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    # below the axis: at the right it covered the P(hit) labels
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     if fig is not None:
         fig.tight_layout()
     return fig if fig is not None else ax.figure

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from omnimodel.charts.style import BLUE, GREEN, GREY, RED, percent, thousands
+from omnimodel.charts.style import BLUE, GREEN, GREY, RED, format_chance, percent, thousands
 from omnimodel.charts.style import tidy as _tidy
 
 
@@ -66,7 +66,7 @@ def forecast_distribution(total: np.ndarray, title: str, target: float | None = 
         ax.text(
             target,
             ax.get_ylim()[1] * 0.6,
-            f" target {target:,.0f}\n P(hit) {(total >= target).mean():.0%}",
+            f" target {target:,.0f}\n P(hit) {format_chance((total >= target).mean())}",
             color=RED,
             fontsize=9,
         )

@@ -49,6 +49,15 @@ def format_percent(value: float, decimals: int = 0) -> str:
     return f"{value * 100:.{decimals}f} %"
 
 
+def format_chance(p: float) -> str:
+    """A Monte Carlo share as a chance: never 0 % or 100 %, which a few thousand draws cannot show."""
+    if p < 0.005:
+        return "<1 %"
+    if p > 0.995:
+        return ">99 %"
+    return f"{p:.0%}".replace("%", " %")
+
+
 #: axis formatters: thousands separators, and shares as percentages
 thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
 percent = FuncFormatter(lambda v, _: f"{v:.0%}")

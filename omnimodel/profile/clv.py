@@ -352,6 +352,14 @@ class CLVModel:
         out["value_p05"], out["value_p95"] = np.quantile(value, [0.05, 0.95], axis=0)
         return out.sort_values("value", ascending=False, ignore_index=True)
 
+    def total_value(
+        self, summary: pd.DataFrame, years: float = 1.0, n_draws: int = 400, seed: int = 0
+    ) -> np.ndarray:
+        """Draws of the customers' expected value over ``years``, added up: the range of the total is the
+        model's uncertainty (what any one customer will do varies far more and averages out in the sum)."""
+        purchases = self.expected_purchases(summary, years, n_draws, seed)
+        return (purchases * self.expected_order_value(summary, n_draws, seed)).sum(axis=1)
+
     def check_holdout(self, summary: pd.DataFrame, n_draws: int = 200, seed: int = 0) -> HoldoutCheck:
         """Predicted against actual purchases in the holdout window, overall and by calibration frequency."""
         if "holdout_purchases" not in summary:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -59,21 +60,47 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
             pass  # the report says in one line which data it lacks; it is still a good report
         else:
             result.update(status="FAILED", error=_said(exc.ename, exc.evalue, name))
+            print(str(exc), file=sys.stderr)  # the traceback, for the log only
     except Exception as exc:  # kernel died, notebook unreadable, disk full, ...
         result.update(status="FAILED", error=explain(exc)[0])
         traceback.print_exc(file=sys.stderr)
+    if ipynb.exists() and result["status"] == "OK":
+        result["summary"] = _summary(ipynb)
     if ipynb.exists():
         try:
-            notebook_to_html(ipynb, html, title=name)
+            notebook_to_html(ipynb, html, title=name, error=result["error"])
         except Exception as exc:
             said = f"HTML export: {explain(exc)[0]}"
             result.update(status="FAILED", error=f"{result['error']} | {said}" if result["error"] else said)
-    if not html.exists():
+    if html.exists():
+        result.update(_pdf(html))
+    else:
         result["html"] = None
     if not ipynb.exists():
         result["ipynb"] = None
     result["duration_s"] = round(time.time() - started, 2)
     return result
+
+
+def _pdf(html: Path) -> dict[str, Any]:
+    """The report's PDF, or a note why there is none (a missing PDF never fails the report)."""
+    from omnimodel.reporting.pdf import NO_BROWSER, print_pdf
+
+    try:
+        pdf = print_pdf(html, html.with_suffix(".pdf"))
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+        return {"pdf": None, "pdf_note": f"no PDF: {explain(exc)[0]}"}
+    return {"pdf": pdf.name} if pdf else {"pdf": None, "pdf_note": NO_BROWSER}
+
+
+def _summary(ipynb: Path) -> dict | None:
+    """The summary cards the notebook displayed, as data for the index and the deck."""
+    import nbformat
+
+    from omnimodel.reporting.summary import from_notebook
+
+    found = from_notebook(nbformat.read(ipynb, as_version=4))
+    return found.to_dict() if found else None
 
 
 def _said(ename: str, evalue: str, name: str) -> str:

@@ -1,13 +1,12 @@
-"""HTML for people: executed notebooks without code, and the index page of a run.
+"""HTML for people: executed notebooks without code, summary first and the appendix last.
 
 Everything that can come from data is escaped: nbconvert escapes text outputs, pandas escapes table cells,
-``sanitize_html`` strips active content from HTML outputs, and the index page escapes every value it shows.
+and ``defuse_active_html`` shows HTML outputs with active content as text.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -75,14 +74,62 @@ def summary_first(nb) -> int:
     return len(tagged)
 
 
-def notebook_to_html(ipynb: Path, out: Path, title: str) -> Path:
-    """A standalone, code-free HTML version of an executed notebook (plots embedded as images)."""
+def appendix_last(nb) -> int:
+    """Move the cells tagged ``appendix`` (data inventory, checklist coverage, method notes) to the end,
+    under an "Appendix" heading, their own headings one level down. Returns how many moved."""
+    from nbformat.v4 import new_markdown_cell
+
+    tagged = [c for c in nb.cells if "appendix" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        return 0
+    for cell in tagged:
+        if cell.cell_type == "markdown":
+            cell.source = re.sub(r"^(#{2,5}) ", r"#\1 ", cell.source, flags=re.M)
+    nb.cells = [c for c in nb.cells if c not in tagged] + [new_markdown_cell("## Appendix")] + tagged
+    return len(tagged)
+
+
+def failure_card(nb, message: str, log_name: str) -> bool:
+    """Turn a notebook that failed into a page a reader can take: papermill's banners and the traceback go,
+    the failing cell shows a short card with what went wrong, and the sections after it go. The traceback
+    stays in the executed notebook and the log. Returns whether a failing cell was found."""
+    from nbformat import from_dict
+
+    keep, failed = [], False
+    for cell in nb.cells:
+        if failed:
+            break
+        if "papermill-error-cell-tag" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            failed = True
+            text = html.escape(message)
+            card = (
+                '<div class="om-failed" style="border:1px solid #b00020;border-radius:8px;padding:10px 14px;'
+                f'background:#fff5f5"><b>This report could not be completed.</b><br>{text}<br>'
+                f"<small>The details are in {html.escape(log_name)} in the run folder.</small></div>"
+            )
+            outputs = [o for o in cell["outputs"] if o.get("output_type") != "error"]
+            outputs.append(from_dict({"output_type": "display_data", "metadata": {},
+                                      "data": {"text/html": card, "text/plain": message}}))  # fmt: skip
+            cell["outputs"] = outputs
+        keep.append(cell)
+    nb.cells = keep
+    return failed
+
+
+def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = None) -> Path:
+    """A standalone, code-free HTML version of an executed notebook (plots embedded as images); a notebook
+    that failed shows ``error`` as a short card where it stopped."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(ipynb, as_version=4)
     defuse_active_html(nb)
+    if error is not None:
+        failure_card(nb, error, f"{out.stem}.ipynb")
     summary_first(nb)
+    appendix_last(nb)
     # nbconvert's own sanitize_html escapes markdown and tables wholesale (7.17), so it stays off.
     exporter = HTMLExporter(
         template_name="lab",
@@ -118,48 +165,3 @@ def made_by(nb) -> str:
     text = f"Made by omnimodel {version('omnimodel')} on the kernel {kernel} (Python {python})"
     text += f", {ran[:16].replace('T', ' ')} UTC." if ran else "."
     return f'<footer class="made-by" style="color:#666;font-size:.85rem;margin:2rem 1rem">{html.escape(text)}</footer>'
-
-
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:70rem;color:#222}
-h1{font-size:1.5rem} table{border-collapse:collapse;width:100%} th,td{padding:.4rem .6rem;text-align:left;
-border-bottom:1px solid #ddd;vertical-align:top} th{background:#f4f4f4} .ok{color:#176b2c;font-weight:600}
-.failed{color:#b00020;font-weight:600} code{font-size:.85em;white-space:pre-wrap} .meta{color:#555;font-size:.9rem}
-"""
-
-
-def index_html(manifest: dict) -> str:
-    """The index page of a run: every report with its parameters, status, duration and error."""
-    e = html.escape
-    rows = []
-    for r in manifest["reports"]:
-        params = ", ".join(
-            f"{k}={json.dumps(v, default=str)}" for k, v in r["parameters"].items() if k != "workspace"
-        )
-        link = f'<a href="{e(r["html"])}">{e(r["name"])}</a>' if r.get("html") else e(r["name"])
-        nb_link = f' (<a href="{e(r["ipynb"])}">notebook</a>)' if r.get("ipynb") else ""
-        status = e(r["status"])
-        error = f"<br><code>{e(r['error'])}</code>" if r.get("error") else ""
-        if r.get("note"):  # a report that says in one line which data it lacks (still OK)
-            error += f"<br><small>{e(r['note'])}</small>"
-        duration = f"{r['duration_s']:.1f} s" if r.get("duration_s") is not None else ""
-        rows.append(
-            f"<tr><td>{link}{nb_link}</td><td><code>{e(params)}</code></td>"
-            f'<td class="{status.lower()}">{status}{error}</td><td>{duration}</td></tr>'
-        )
-    ws = manifest.get("workspace", {})
-    ok = sum(r["status"] == "OK" for r in manifest["reports"])
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>omnimodel reports {e(manifest["run_id"])}</title>
-<style>{_STYLE}</style></head><body>
-<h1>omnimodel reports: run {e(manifest["run_id"])}</h1>
-<p class="meta">Status <b>{e(manifest["status"])}</b> ({ok} of {len(manifest["reports"])} OK).
-Started {e(manifest["started_at"])}, finished {e(manifest.get("finished_at") or "")}.
-Data: {e(str(ws.get("path", "")))} ({e(str(ws.get("source", "")))}), fingerprint <code>{e(str(ws.get("fingerprint", ""))[:19])}</code>.
-omnimodel {e(manifest["versions"].get("omnimodel", ""))}, commit <code>{e(str(manifest.get("git_commit") or "unknown"))}</code>.
-Details in <a href="manifest.json">manifest.json</a>.</p>
-<table><thead><tr><th>report</th><th>parameters</th><th>status</th><th>duration</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table></body></html>
-"""

@@ -26,7 +26,7 @@ from omnimodel.config import ReportRun, ReportSuite
 from omnimodel.data.workspace import Workspace
 from omnimodel.environment import project_kernel, project_root, pytensor_environment, sigterm_exits
 from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
-from omnimodel.reporting.html import index_html
+from omnimodel.reporting.index import index_html
 from omnimodel.reporting.parameters import check_parameters, notebook_parameters
 
 VERSIONED_PACKAGES = (
@@ -274,8 +274,9 @@ def run_reports(
             failed = [r for r in manifest["reports"] if r["status"] != "OK"]
             manifest["status"] = "FAILED" if failed else "OK"
             manifest["finished_at"] = _now()
+            manifest.update(_deck(manifest, tmp))
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-            (tmp / "index.html").write_text(index_html(manifest), encoding="utf-8")
+            (tmp / "index.html").write_text(index_html(manifest, _last_good(output)), encoding="utf-8")
             (tmp / ".pid").unlink(missing_ok=True)  # a finished run is no longer anyone's to clean up
             final = output / run_id
             os.replace(tmp, final)
@@ -287,6 +288,25 @@ def run_reports(
     if not failed:
         _point_latest(output, run_id)
     return RunResult(final, manifest["status"], manifest)
+
+
+def _deck(manifest: dict, run_dir: Path) -> dict[str, Any]:
+    """The run's slide deck; a deck that cannot be written is said in the manifest, never fails the run."""
+    from omnimodel.exceptions import explain
+    from omnimodel.reporting.deck import write_deck
+
+    try:
+        return {"deck": write_deck(manifest, run_dir, run_dir / "deck.pptx").name}
+    except Exception as exc:  # a deck is a copy of the reports: the reports stand without it
+        return {"deck": None, "deck_note": f"no slide deck: {explain(exc)[0]}"}
+
+
+def _last_good(output: Path) -> dict | None:
+    """The manifest of the last good run (``latest``), to say what changed; None when there is none."""
+    try:
+        return json.loads((output / "latest" / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _stop(proc: subprocess.Popen) -> None:

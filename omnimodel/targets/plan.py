@@ -77,7 +77,7 @@ def _pipeline(ws: Workspace, year: int, n_draws: int, seed: int, funnel: str | N
     ]
     last = won.groupby(["source_channel", "region"])["amount"].sum()
     last.index.names = list(CELL)
-    return draws, last, [*definition.stage_names, "new"]
+    return draws, last, [*definition.stage_names, "new"], model.diagnostics_
 
 
 def build_plan_inputs(
@@ -107,11 +107,13 @@ def build_plan_inputs(
     base = pd.DataFrame(total[bottom].T, columns=pd.MultiIndex.from_frame(orders[list(CELL)]))
 
     phases: list[str] = []
-    stage_draws = None
+    stage_draws = diagnostics = None
     booked = pd.Series(dtype=float)
     has_deals = ws.has("opportunities") and ws.table("opportunities").count().execute() > 0
     if goals.pipeline != "ignored" and has_deals:
-        stage_draws, booked, phases = _pipeline(ws, year, n_draws, seed, funnel, pipeline_sampler)
+        stage_draws, booked, phases, diagnostics = _pipeline(
+            ws, year, n_draws, seed, funnel, pipeline_sampler
+        )
         n_draws = len(stage_draws)
         base = base.iloc[:n_draws]
 
@@ -145,7 +147,7 @@ def build_plan_inputs(
         for column in stage_draws.columns:
             phase, channel, region = column
             pipeline[phases.index(phase), index.get_loc((channel, region))] += stage_draws[column].to_numpy()
-    return PlanInputs(year, cells, baseline_draws, pipeline, tuple(phases), goals.pipeline)
+    return PlanInputs(year, cells, baseline_draws, pipeline, tuple(phases), goals.pipeline, diagnostics)
 
 
 def _last_year(hierarchy: series.Hierarchy, cells: pd.DataFrame, year: int) -> np.ndarray:

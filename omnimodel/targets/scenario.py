@@ -27,6 +27,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import OmnimodelError, ParameterError
 
 LEVELS = ("total", "region", "channel", "cell")
@@ -42,6 +43,7 @@ class PlanInputs:
     pipeline: np.ndarray  # (phases, cells, draws): bookings by the phase the deal is in today ("new" last)
     phases: tuple[str, ...] = ()  # open phases in order, then "new" for deals not created yet
     pipeline_mode: str = "added"  # added: bookings add to revenue; otherwise shown only
+    diagnostics: Diagnostics | None = None  # the pipeline model's fit (None without a pipeline)
 
     def __post_init__(self):
         n = len(self.cells)

@@ -24,12 +24,13 @@ import pandas as pd
 
 from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
+from omnimodel.diagnostics import Diagnostics
 from omnimodel.forecasting import baseline, series
 from omnimodel.forecasting.baseline import BaselineBacktest
 from omnimodel.targets.plan import CELL, build_plan_inputs, check_year
 from omnimodel.targets.scenario import PlanInputs
 
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -51,10 +52,19 @@ class SharedPlan:
         )
 
 
+#: the code a plan is computed by: a change here computes it anew (a change to reports or charts does not)
+PLAN_CODE = ("config.py", "diagnostics.py", "data", "forecasting", "funnel", "targets")
+
+
 def _code_hash() -> str:
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    files = [
+        p
+        for name in PLAN_CODE
+        for p in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
+    ]
+    for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -132,6 +142,7 @@ def _save(target: Path, bt: BaselineBacktest, inputs: PlanInputs, key_data: dict
             "year": inputs.year,
             "phases": list(inputs.phases),
             "pipeline_mode": inputs.pipeline_mode,
+            "diagnostics": inputs.diagnostics.__dict__ if inputs.diagnostics else None,
             "key": key_data,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
@@ -154,5 +165,6 @@ def _load(target: Path) -> tuple[BaselineBacktest, PlanInputs]:
             draws["pipeline"],
             tuple(meta["phases"]),
             meta["pipeline_mode"],
+            Diagnostics(**meta["diagnostics"]) if meta.get("diagnostics") else None,
         )
     return bt, inputs

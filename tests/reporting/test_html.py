@@ -3,7 +3,8 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from omnimodel.reporting.html import defuse_active_html, index_html
+from omnimodel.reporting.html import defuse_active_html
+from omnimodel.reporting.index import index_html
 
 
 def test_script_in_an_html_output_becomes_text():

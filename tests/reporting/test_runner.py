@@ -253,6 +253,10 @@ def test_a_failing_notebook_does_not_stop_the_others_and_latest_survives(tmp_pat
     assert status["good"]["status"] == "OK"
     assert status["bad"]["status"] == "FAILED" and "planted failure" in status["bad"]["error"]
     assert "planted failure" in second.index.read_text()
+    page = (second.run_dir / "bad.html").read_text()  # a short card; the traceback stays in the log
+    assert "This report could not be completed" in page and "planted failure" in page
+    assert "Traceback" not in page and "An Exception was encountered" not in page
+    assert "Traceback" in (second.run_dir / "bad.log").read_text()
     assert latest.resolve() == first.run_dir.resolve(), "a failed run must not become latest"
     assert (first.run_dir / "good.html").exists(), "earlier runs are untouched"
 
@@ -349,3 +353,108 @@ def test_every_report_reads_as_a_deliverable(full_run):
     result, _ = full_run
     found = {p.name: reader_problems(p.read_text()) for p in sorted(result.run_dir.glob("*.html"))}
     assert len(found) == 6 and all(v == [] for v in found.values()), {k: v[:8] for k, v in found.items() if v}
+
+
+REPORTS = [
+    "01_customer_profile",
+    "02_segments_regions",
+    "03_pipeline_forecast",
+    "04_channel_targets",
+    "05_what_if",
+]
+
+
+def test_each_report_opens_with_its_summary_and_ends_with_its_appendix(full_run):
+    """Cards right under the title, the data inventory and diagnostics after an Appendix heading, and the same
+    cards as data in the manifest."""
+    import html as html_lib
+
+    result, _ = full_run
+    for r in result.manifest["reports"]:
+        summary = r["summary"]
+        assert summary and len(summary["cards"]) >= 3 and summary["findings"], r["name"]
+        page = (result.run_dir / r["html"]).read_text()
+        at = page.index('class="om-summary"')
+        assert at < page.index("<h2", page.index("</h1>")) + 5, f"{r['name']}: the summary is not first"
+        for card in summary["cards"]:
+            assert html_lib.escape(card["value"]) in page[at:]
+        appendix = page.index(">Appendix")
+        assert at < appendix
+        if r["name"] != "03_pipeline_forecast":  # 03 has no inventory; its diagnostics go there
+            assert page.index(">Data used") > appendix, f"{r['name']}: the inventory is not in the appendix"
+        if r["name"] != "01_customer_profile":  # every report that fits a Bayesian model shows its card
+            assert "diagnostics" in page[appendix:] and "r-hat max" in page[appendix:], r["name"]
+
+
+def test_the_index_is_a_dashboard_of_the_headline_numbers(full_run):
+    import html as html_lib
+
+    result, _ = full_run
+    index = result.index.read_text()
+    for r in result.manifest["reports"]:
+        for card in r["summary"]["cards"]:
+            assert html_lib.escape(card["label"]) in index and html_lib.escape(card["value"]) in index
+    assert HOSTILE not in index  # a segment called <script> appears escaped in the findings
+
+
+def test_the_deck_has_each_reports_headline_numbers_and_charts(full_run):
+    from pptx import Presentation
+
+    result, _ = full_run
+    assert result.manifest["deck"] == "deck.pptx"
+    deck = Presentation(str(result.run_dir / "deck.pptx"))
+    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    pictures = sum(1 for slide in deck.slides for s in slide.shapes if s.shape_type == 13)  # 13: picture
+    for r in result.manifest["reports"]:
+        cards = r["summary"]["cards"]
+        assert any(all(c["value"] in t for c in cards) and r["name"] in t for t in texts), r["name"]
+    assert pictures >= len(REPORTS)  # every report has at least one chart
+    assert len(deck.slides) >= 1 + len(REPORTS)
+
+
+def test_every_report_has_a_pdf_with_pages(full_run):
+    import re
+
+    from tests.browser.test_whatif_voila import MISSING
+
+    if MISSING:
+        pytest.skip("Debian chromium is not installed: the run writes no PDFs and says so")
+    result, _ = full_run
+    for r in result.manifest["reports"]:
+        pdf = (result.run_dir / r["pdf"]).read_bytes()
+        assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2, r["name"]
+
+
+def test_the_first_screen_of_each_report_shows_its_summary_cards(full_run):
+    """Headless Chromium at 1400 x 900: every card of the summary lies inside the first screen. Screenshots
+    of every report and the index are kept in OMNIMODEL_ARTEFACTS (default .cache/artefacts/screenshots)."""
+    import os
+
+    from tests.browser.test_whatif_voila import CHROMIUM, MISSING
+
+    if MISSING:
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    result, _ = full_run
+    shots = Path(os.environ.get("OMNIMODEL_ARTEFACTS", ROOT / ".cache" / "artefacts")) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    below: dict[str, list] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            for path in [result.index, *(result.run_dir / f"{n}.html" for n in REPORTS)]:
+                page.goto(path.as_uri(), wait_until="load")
+                page.screenshot(path=str(shots / f"{path.stem}.png"), full_page=True)
+                if path == result.index:
+                    continue
+                boxes = page.locator(".om-summary > div > div").evaluate_all(
+                    "els => els.map(e => e.getBoundingClientRect().bottom)"
+                )
+                assert len(boxes) >= 3, path.name
+                below[path.stem] = [b for b in boxes if b > 900]
+        finally:
+            browser.close()
+    assert all(v == [] for v in below.values()), below
+    assert len(list(shots.glob("*.png"))) >= 6

@@ -7,8 +7,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from omnimodel.funnel.forecast import BookingsForecast
 from omnimodel.funnel.measures import Target
+from omnimodel.reporting.headlines import pipeline_summary
 from omnimodel.reporting.html import summary_first
-from omnimodel.reporting.summary import compact, pipeline_summary
+from omnimodel.reporting.summary import compact
 
 
 def _forecast() -> BookingsForecast:
@@ -75,7 +76,7 @@ def test_the_export_puts_the_summary_under_the_title():
 
 
 def test_the_targets_summary_names_the_channels_short_of_target():
-    from omnimodel.reporting.summary import targets_summary
+    from omnimodel.reporting.headlines import targets_summary
     from omnimodel.targets.scenario import Outcome
 
     rows = [
@@ -99,3 +100,69 @@ def test_the_targets_summary_names_the_channels_short_of_target():
     assert s.findings[0] == "1 of 2 channels are less likely than not to reach their target (webshop)."
     assert s.actions == ["Close the gap in webshop: 200 k EUR more than its P50 forecast is needed for the target "
                          "of 6.50 M EUR."]  # fmt: skip
+
+
+def test_the_export_puts_the_appendix_last_under_its_own_heading():
+    from omnimodel.reporting.html import appendix_last
+
+    nb = new_notebook(cells=[new_markdown_cell("# Title"), new_markdown_cell("## Data used", metadata={"tags": ["appendix"]}),
+                             new_code_cell("inventory", metadata={"tags": ["appendix"]}), new_code_cell("chart")])  # fmt: skip
+    assert appendix_last(nb) == 2
+    assert [c.source for c in nb.cells] == ["# Title", "chart", "## Appendix", "### Data used", "inventory"]
+    nbformat.validate(nb)
+
+
+def test_a_failed_notebook_shows_a_short_card_and_no_traceback():
+    from nbformat.v4 import new_output
+
+    from omnimodel.reporting.html import failure_card
+
+    failing = new_code_cell("x", outputs=[new_output("stream", name="stdout", text="half done\n"),
+                                          new_output("error", ename="KeyError", evalue="'x'",
+                                                     traceback=["Traceback (most recent call last)", "KeyError"])])  # fmt: skip
+    banner = new_markdown_cell(
+        "An Exception was encountered", metadata={"tags": ["papermill-error-cell-tag"]}
+    )
+    nb = new_notebook(cells=[banner, new_markdown_cell("# Title"), failing, new_code_cell("after")])
+    assert failure_card(nb, "KeyError: 'x' (a column is missing)", "r.ipynb")
+    assert [c.source for c in nb.cells] == ["# Title", "x"]
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data"]  # what ran before stays
+    card = outputs[1].data["text/html"]
+    assert "could not be completed" in card and "KeyError: &#x27;x&#x27; (a column is missing)" in card
+    assert "Traceback" not in card
+
+
+def test_the_summary_travels_as_data_beside_its_html():
+    from omnimodel.reporting.summary import MIME, Card, Summary, from_notebook
+
+    s = Summary(
+        "Summary",
+        [Card("Bookings", "1.85 M EUR", "P10-P90 1.41 M to 2.45 M")],
+        ["<b>x</b> grew"],
+        ["Push D1"],
+    )
+    bundle = s._repr_mimebundle_()
+    assert Summary.from_dict(bundle[MIME]) == s
+    assert "&lt;b&gt;x&lt;/b&gt; grew" in bundle["text/html"]
+    nb = new_notebook(cells=[new_code_cell("s")])
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": bundle["text/html"], MIME: bundle[MIME]})
+    ]
+    nbformat.validate(nb)
+    assert from_notebook(nb) == s
+
+
+def test_the_index_says_what_changed_since_the_last_good_run():
+    from omnimodel.reporting.index import index_html
+
+    def manifest(run_id, value):
+        card = {"label": "Bookings 2026Q1 (P50)", "value": value, "detail": "P10-P90 1 M to 2 M"}
+        report = {"name": "03_pipeline_forecast", "status": "OK", "parameters": {}, "html": "03.html",
+                  "summary": {"title": "S", "cards": [card], "findings": ["f"], "actions": []}}  # fmt: skip
+        return {"run_id": run_id, "status": "OK", "started_at": "", "versions": {}, "reports": [report]}
+
+    page = index_html(manifest("B", "1.90 M EUR"), previous=manifest("A", "1.85 M EUR"))
+    assert "1.90 M EUR" in page and "was 1.85 M EUR in the last good run" in page and "run, A." in page
+    same = index_html(manifest("B", "1.85 M EUR"), previous=manifest("A", "1.85 M EUR"))
+    assert "was 1.85" not in same

@@ -1,0 +1,337 @@
+"""What each report says first: its headline cards, findings and next actions, computed from its numbers.
+
+One builder per report; each returns a :class:`~omnimodel.reporting.summary.Summary`. Findings are sentences
+built from the data (what is largest, what is at risk, what moves most), never fixed text about the demo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from omnimodel.reporting.summary import Card, Summary, compact, pct
+
+
+def _fit_first(findings: list[str], diagnostics) -> list[str]:
+    """A Bayesian fit that has not converged is the first thing the reader learns (the appendix has the card)."""
+    if diagnostics is not None and not diagnostics.converged:
+        said = f"The model fit behind these numbers has not converged ({diagnostics.figures}): treat them with caution."
+        return [said, *findings]
+    return findings
+
+
+def pipeline_summary(
+    fc, goal, measure: str, currency: str | None, n_actions: int = 3, diagnostics=None
+) -> Summary:
+    """The pipeline forecast's answer: bookings with their range, the chance to reach the target, what the
+    forecast rests on, and the deals to push (best-case deals with the most expected value)."""
+    unit = currency if measure == "amount" else "deals"
+    q = fc.quantiles()
+    deals = fc.deals
+    cards = [
+        Card(f"Bookings {fc.period} (P50)", compact(q["p50"], unit), f"P10-P90 {compact(q['p10'])} to {compact(q['p90'])}"),
+        Card("Chance to reach the target", pct(fc.p_hit(goal.value)) if goal.value else "–",
+             f"target {compact(goal.value, unit)}: {goal.source}" if goal.value else "no target"),
+        Card("Expected from open deals", compact(float(deals["expected_value"].sum()), unit),
+             f"{len(deals):,} open deals, {int((deals['category'] == 'commit').sum()):,} commit"),
+        Card("From deals not created yet", pct(fc.new_deals_share), "of the expected bookings"),
+    ]  # fmt: skip
+    findings = []
+    for dim in ("source_channel", "region", "segment"):
+        by = fc.to_frame(dim) if dim in fc.by_group else None
+        if by is not None and len(by) > 1:
+            top = by.iloc[0]
+            share = top["mean"] / by["mean"].sum() if by["mean"].sum() else 0  # means add up; P50s do not
+            findings.append(
+                f"{top[dim]} carries {pct(share)} of the expected bookings by {dim.replace('_', ' ')} "
+                f"(P50 {compact(top['p50'], unit)})."
+            )
+            break
+    value = deals["expected_value"].sum()
+    if value:
+        commit = deals.loc[deals["category"] == "commit", "expected_value"].sum() / value
+        findings.append(
+            f"Commit deals (70 %+ to book) hold {pct(commit)} of the open deals' expected value; the rest "
+            "depends on best-case and pipeline deals."
+        )
+    if goal.value:
+        gap = goal.value - q["p50"]
+        findings.append(
+            f"The P50 is {compact(abs(gap), unit)} {'short of' if gap > 0 else 'above'} the target."
+            + (f" {goal.warning}" if goal.warning else "")
+        )
+    push = deals[deals["category"] == "best case"].nlargest(n_actions, "expected_value")
+    actions = [
+        f"Push {r.opportunity_id} ({r.stage}, {compact(r.amount, currency if measure == 'amount' else None)}, "
+        f"{pct(r.p_book_in_period)} to book in {fc.period})."
+        for r in push.itertuples()
+    ]
+    return Summary(f"Summary: bookings in {fc.period}", cards, _fit_first(findings, diagnostics), actions)
+
+
+def _gap(gap: float, currency: str | None) -> str:
+    """A target's gap (target minus P50) as words."""
+    return (
+        f"P50 short by {compact(gap, currency)}" if gap > 0 else f"P50 above it by {compact(-gap, currency)}"
+    )
+
+
+def targets_summary(
+    outcome, year: int, currency: str | None, n_actions: int = 3, diagnostics=None
+) -> Summary:
+    """The targets report's answer: the revenue target against the bottom-up forecast, the odds of revenue
+    and profit, and the channels furthest from their target (the lowest chance first)."""
+    total = outcome.level("total").iloc[0]
+    growth = total["target"] / total["last_year"] - 1 if total["last_year"] else float("nan")
+    cards = [
+        Card(f"Revenue target {year}", compact(total["target"], currency),
+             f"{growth:+.0%} on {year - 1} ({compact(total['last_year'])})".replace("%", " %")),
+        Card("Bottom-up forecast (P50)", compact(total["forecast_p50"], currency),
+             f"P10-P90 {compact(total['forecast_p10'])} to {compact(total['forecast_p90'])}"),
+        Card("Chance to reach the revenue target", pct(total["p_hit"]), _gap(total["gap_p50"], currency)),
+        Card("Chance to reach the profit target", pct(total["p_hit_profit"]),
+             f"profit target {compact(total['profit_target'], currency)}"),
+    ]  # fmt: skip
+    channels = outcome.level("channel").sort_values("p_hit", ignore_index=True)
+    regions = outcome.level("region").sort_values("p_hit", ignore_index=True)
+    short = channels[channels["p_hit"] < 0.5]
+    findings = [
+        f"{len(short)} of {len(channels)} channels are less likely than not to reach their target"
+        + (f" ({', '.join(map(str, short['channel']))})." if len(short) else "."),
+    ]
+    if len(channels):
+        worst = channels.iloc[0]
+        findings.append(
+            f"{worst['channel']} is furthest from its target: {pct(worst['p_hit'])} chance, P50 "
+            f"{compact(worst['forecast_p50'], currency)} against {compact(worst['target'], currency)}."
+        )
+    if len(regions) > 1:
+        findings.append(
+            f"By region, {regions.iloc[0]['region']} has the lowest chance ({pct(regions.iloc[0]['p_hit'])}) and "
+            f"{regions.iloc[-1]['region']} the highest ({pct(regions.iloc[-1]['p_hit'])})."
+        )
+    actions = [
+        f"Close the gap in {r.channel}: {compact(r.gap_p50, currency)} more than its P50 forecast is needed "
+        f"for the target of {compact(r.target, currency)}."
+        for r in short.head(n_actions).itertuples()
+        if r.gap_p50 > 0
+    ] or [
+        "Every channel has at least an even chance to reach its target: hold the plan and track it monthly."
+    ]
+    return Summary(
+        f"Summary: revenue and profit targets {year}", cards, _fit_first(findings, diagnostics), actions
+    )
+
+
+def _growth(now: float, before: float) -> str:
+    """A change as people say it: +12 %, -5 %."""
+    return f"{now / before - 1:+.0%}".replace("%", " %") if before else "new"
+
+
+def _window(start: str, end: str) -> str:
+    """A date window as people name it: 2025 for a calendar year, else 2025-03-01 to 2026-02-28."""
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    if a.year == b.year and (a.month, a.day, b.month, b.day) == (1, 1, 12, 31):
+        return str(a.year)
+    return f"{a.date()} to {b.date()}"
+
+
+def _period_before(start: str, end: str) -> tuple[str, str]:
+    """The window of the same length just before: the year before a year, the quarter before a quarter."""
+    a, b = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    months = (b.year - a.year) * 12 + b.month - a.month
+    first = a - pd.DateOffset(months=months) if a.day == b.day and months > 0 else a - (b - a)
+    return str(first.date()), str((a - pd.Timedelta(days=1)).date())
+
+
+def _best_rules(rules: pd.DataFrame | None) -> pd.DataFrame:
+    """Rules worth acting on: lift above 1 with its whole 90 % interval, strongest first."""
+    if rules is None or not isinstance(rules, pd.DataFrame) or not len(rules) or "lift" not in rules:
+        return pd.DataFrame()
+    sure = rules[rules["lift_low"] > 1] if "lift_low" in rules else rules
+    return sure.sort_values(["lift", "support"], ascending=False, ignore_index=True)
+
+
+def profile_summary(
+    ws,
+    profile: pd.DataFrame,
+    rules: pd.DataFrame | None,
+    segment_rules: pd.DataFrame | None,
+    start: str,
+    end: str,
+    currency: str | None,
+) -> Summary:
+    """The customer profile's answer: who bought in the period, the revenue and how it changed, the largest
+    channel, the strongest cross-sell; which channels grow and shrink, how segments differ; what to offer."""
+    from omnimodel.data import overview
+
+    sales = overview.sales_by_month(ws, by="channel", start=start, end=end)
+    before_start, before_end = _period_before(start, end)
+    before = overview.sales_by_month(ws, by="channel", start=before_start, end=before_end)
+    now_by = sales.groupby("channel")["revenue"].sum().sort_values(ascending=False)
+    before_by = before.groupby("channel")["revenue"].sum()
+    revenue = float(now_by.sum())
+    buyers = profile[profile["orders"] > 0]
+    multi = float((buyers["channels_used"] >= 2).mean()) if len(buyers) else float("nan")
+    window = _window(start, end)
+    cards = [
+        Card("Customers who have bought", f"{len(buyers):,}", f"{pct(multi)} through two channels or more"),
+        Card(f"Net revenue {window}", compact(revenue, currency),
+             f"{_growth(revenue, float(before_by.sum()))} on {_window(before_start, before_end)}"
+             if before_by.sum() else "no orders in the period before"),
+    ]  # fmt: skip
+    if len(now_by):
+        top = now_by.index[0]
+        runner = f"; {now_by.index[1]} {pct(now_by.iloc[1] / revenue)}" if len(now_by) > 1 else ""
+        cards.append(
+            Card("Largest channel", str(top), f"{pct(now_by.iloc[0] / revenue)} of net revenue{runner}")
+        )
+    overall = _best_rules(rules)
+    if len(overall):
+        r = overall.iloc[0]
+        cards.append(Card("Strongest cross-sell", f"{r['antecedent']} → {r['consequent']}",
+                          f"lift {r['lift']:.2f} (90 % {r['lift_low']:.2f}-{r['lift_high']:.2f}); "
+                          f"{pct(r['confidence'])} of {r['antecedent']} baskets have it"))  # fmt: skip
+
+    findings = []
+    common = [c for c in now_by.index if before_by.get(c, 0) > 0]
+    if len(common) > 1:
+        change = (now_by[common] / before_by[common] - 1).sort_values()
+        up, down = change.index[-1], change.index[0]
+        findings.append(
+            f"{up} grew most ({_growth(now_by[up], before_by[up])}, to {compact(now_by[up], currency)}); "
+            f"{down} {'grew least' if now_by[down] > before_by[down] else 'fell most'} "
+            f"({_growth(now_by[down], before_by[down])})."
+        )
+    if "segment" in buyers and buyers["segment"].nunique() > 1:
+        by = buyers.groupby("segment")[["channels_used", "return_rate"]].mean()
+        used = by["channels_used"].sort_values()
+        findings.append(
+            f"{used.index[-1]} customers buy through {used.iloc[-1]:.1f} channels on average, "
+            f"{used.index[0]} through {used.iloc[0]:.1f}."
+        )
+        returns = by["return_rate"].dropna().sort_values()
+        if len(returns) > 1 and returns.iloc[-1] > 0:
+            findings.append(
+                f"{returns.index[-1]} customers return {pct(returns.iloc[-1])} of their units, "
+                f"{returns.index[0]} {pct(returns.iloc[0])}."
+            )
+    actions = []
+    best = _best_rules(segment_rules)
+    if len(best):
+        per = best.drop_duplicates("segment") if "segment" in best else best
+        for r in per.head(3).itertuples():
+            who = f"{r.segment} customers" if "segment" in best else "customers"
+            actions.append(
+                f"Offer {r.consequent} to {who} who buy {r.antecedent}: {pct(r.confidence)} of such baskets "
+                f"already add it ({r.lift:.1f} times as often as other baskets)."
+            )
+    if len(common) > 1 and now_by[down] < before_by[down]:
+        actions.append(f"Look into {down}: its revenue fell {_growth(now_by[down], before_by[down])}.")
+    return Summary(f"Summary: customers {window}", cards, findings, actions)
+
+
+def segments_summary(
+    addressing: pd.DataFrame,
+    values: pd.DataFrame,
+    total_draws: np.ndarray,
+    relative_error: float,
+    ranking: pd.DataFrame | None,
+    candidates,
+    currency: str | None,
+    diagnostics=None,
+) -> Summary:
+    """Segments, CLV and countries: the value of today's customers with its range, whether the CLV model held
+    on the holdout, the segment and country that matter most; how to address the leading segments."""
+    lo, hi = np.quantile(total_draws, [0.05, 0.95])
+    cards = [
+        Card("Expected value of today's customers, next 12 months", compact(float(np.mean(total_draws)), currency),
+             f"90 % range {compact(lo)} to {compact(hi)}"),
+        Card("CLV model on the holdout", f"{relative_error:+.0%}".replace("%", " %"),
+             f"predicted purchases {'above' if relative_error > 0 else 'below'} actual in the held-out year"),
+    ]  # fmt: skip
+    by_value = (
+        values.groupby("segment" if "segment" in values else values.columns[1])["value"]
+        .sum()
+        .sort_values(ascending=False)
+    )
+    if len(by_value) > 1:
+        cards.append(Card("Most valuable segment", str(by_value.index[0]),
+                          f"{pct(by_value.iloc[0] / by_value.sum())} of the expected value"))  # fmt: skip
+    if ranking is not None and len(ranking):
+        top = ranking.iloc[0]
+        cards.append(Card("Most attractive country", str(top["country_name"]),
+                          f"ranked {int(top['rank_p05'])}-{int(top['rank_p95'])} in 90 % of weightings; "
+                          f"{pct(top['p_top3'])} chance to be in the top 3"))  # fmt: skip
+    findings = []
+    grow = (
+        addressing.dropna(subset=["growth"]).sort_values("growth") if "growth" in addressing else addressing
+    )
+    if len(grow) > 1:
+        a, b = grow.iloc[-1], grow.iloc[0]
+        findings.append(
+            f"{a['segment']} grew fastest over the last 12 months ({a['growth']:+.0%}), "
+            f"{b['segment']} slowest ({b['growth']:+.0%}).".replace("%", " %")
+        )
+    if len(addressing):
+        lead = addressing.iloc[0]
+        findings.append(
+            f"{lead['segment']} brings the most revenue ({compact(lead['revenue'], currency)}), mostly through "
+            f"{lead['preferred channels']}."
+        )
+    if ranking is not None and len(ranking) and str(ranking.iloc[0].get("reasons", "")):
+        findings.append(
+            f"{ranking.iloc[0]['country_name']} leads the country ranking: {ranking.iloc[0]['reasons']}"
+        )
+    actions = [
+        f"Address {r['segment']} through {r['preferred channels'].split(',')[0].rsplit(' ', 1)[0]}, leading with "
+        f"{r['top categories'].split(',')[0]}"
+        + (f"; cross-sell {r['best cross-sell']}." if "->" in str(r.get("best cross-sell", "")) else ".")
+        for _, r in addressing.head(2).iterrows()
+    ]
+    if isinstance(candidates, pd.DataFrame) and len(candidates):
+        c = candidates.iloc[0]
+        actions.append(f"Test {c.get('country_name', c.get('country'))} as a new country: the best market among "
+                       "those the company barely serves.")  # fmt: skip
+    return Summary(
+        "Summary: segments, customer value and countries", cards, _fit_first(findings, diagnostics), actions
+    )
+
+
+def whatif_summary(
+    total, comparison: pd.DataFrame, year: int, currency: str | None, diagnostics=None
+) -> Summary:
+    """The what-if report's answer: the plan under the goals, and which lever moves the chance most."""
+    cards = [
+        Card(f"Revenue target {year}", compact(total["target"], currency), "under the goals as set"),
+        Card("Forecast (P50)", compact(total["forecast_p50"], currency),
+             f"P10-P90 {compact(total['forecast_p10'])} to {compact(total['forecast_p90'])}"),
+        Card("Chance to reach the revenue target", pct(total["p_hit"]),
+             f"profit target: {pct(total['p_hit_profit'])} chance"),
+    ]  # fmt: skip
+    base = comparison.iloc[0]
+    levers = comparison.iloc[1:].assign(move=lambda f: f["p_hit"] - base["p_hit"])
+    helping = levers[~levers["scenario"].str.startswith("growth goal")].sort_values("move", ascending=False)
+    findings, actions = [], []
+    if len(helping):
+        best = helping.iloc[0]
+        cards.append(Card("Lever that helps most", str(best["scenario"]),
+                          f"chance {pct(base['p_hit'])} → {pct(best['p_hit'])}"))  # fmt: skip
+        for r in helping.itertuples():
+            findings.append(
+                f"{r.scenario}: chance to reach the revenue target {pct(base['p_hit'])} → {pct(r.p_hit)}, "
+                f"profit P50 {compact(base['profit_p50'], currency)} → {compact(r.profit_p50, currency)}."
+            )
+        actions.append(
+            f"Start with {best['scenario']}; the live panel (make whatif) combines it with the other levers."
+        )
+    raise_goal = levers[levers["scenario"].str.startswith("growth goal")]
+    if len(raise_goal):
+        r = raise_goal.iloc[0]
+        findings.append(
+            f"With the {r['scenario']} the target rises to {compact(r['target'], currency)} and the chance "
+            f"falls to {pct(r['p_hit'])}."
+        )
+    return Summary(
+        f"Summary: what moves the {year} plan", cards, _fit_first(findings[:4], diagnostics), actions
+    )
