@@ -27,7 +27,7 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_deps = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda_deps = [
-        d for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip"))
+        d for d in env["dependencies"] if isinstance(d, str) and not re.match(r"(python|pip)([=<>]|$)", d)
     ]
     listed = {}
     for dep in pip_deps + conda_deps:

@@ -62,6 +62,23 @@ def defuse_active_html(nb) -> int:
     return count
 
 
+def interactive_as_html(nb) -> int:
+    """Show omnimodel's own interactive outputs (the what-if sliders, :data:`omnimodel.whatif.browser.MIME`)
+    as HTML with their scripts: they come from the package, never from data, which their JSON escapes. Runs
+    after :func:`defuse_active_html`, so no other output's scripts get through. Returns how many."""
+    from omnimodel.whatif.browser import MIME
+
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if MIME in data:
+                data["text/html"] = data.pop(MIME)
+                data.pop("text/plain", None)
+                count += 1
+    return count
+
+
 def summary_first(nb) -> int:
     """Move the cells tagged ``summary`` (the answer, computed where its numbers exist) right under the title
     (the first markdown cell). Returns how many moved."""
@@ -128,6 +145,7 @@ def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = Non
     defuse_active_html(nb)
     if error is not None:
         failure_card(nb, error, f"{out.stem}.ipynb")
+    interactive_as_html(nb)
     summary_first(nb)
     appendix_last(nb)
     # nbconvert's own sanitize_html escapes markdown and tables wholesale (7.17), so it stays off.
@@ -152,7 +170,13 @@ _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
 def drop_remote_scripts(page: str) -> str:
     """The page without scripts that load from another host (nbconvert's require.js, MathJax and mermaid from a
     CDN): a code-free report needs none, and opening it must not tell a third party, nor break offline."""
-    return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(0)) else m.group(0), page)
+    return _SCRIPT.sub(lambda m: "" if _remote(m.group(0)) else m.group(0), page)
+
+
+def _remote(script: str) -> bool:
+    """Whether a script loads from another host; omnimodel's own (``data-omnimodel``: the inlined Vega
+    libraries, whose text names URLs it never loads on its own) are kept."""
+    return not script.startswith("<script data-omnimodel") and re.search(r"https?://", script) is not None
 
 
 def made_by(nb) -> str:

@@ -22,6 +22,7 @@ TOP_ROWS = 25  # longer tables show these and offer the whole table as CSV
 #: headers that read better written out than derived from the column name
 WORDS = {
     "p_hit": "Chance to reach the target",
+    "p_hit_profit": "Chance to reach the profit target",
     "p_book_in_period": "Chance to book in the period",
     "crps": "CRPS (lower is better)",
     "mase": "MASE (below 1 beats seasonal naive)",

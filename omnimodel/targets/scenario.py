@@ -156,8 +156,9 @@ def revenue_targets(inputs: PlanInputs, scenario: Scenario) -> np.ndarray:
     return region_last * (1 + growth) * share
 
 
-def profit_rates(inputs: PlanInputs, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell: (profit rate today with the levers applied, profit rate planned with margin floors)."""
+def cell_rates(inputs: PlanInputs, scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell: (margin rate, return rate, cost-to-serve rate) before levers; the goals' return-rate and
+    channel-cost entries override the measured ones."""
     c = inputs.cells
     margin = c["margin_rate"].to_numpy(float)
     returns = np.where(
@@ -165,7 +166,13 @@ def profit_rates(inputs: PlanInputs, scenario: Scenario) -> tuple[np.ndarray, np
         _lookup(scenario.return_rate, c["channel"]),
         c["return_rate"].to_numpy(float),
     )
-    cost = _lookup(scenario.channel_cost, c["channel"])
+    return margin, returns, _lookup(scenario.channel_cost, c["channel"])
+
+
+def profit_rates(inputs: PlanInputs, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: (profit rate today with the levers applied, profit rate planned with margin floors)."""
+    c = inputs.cells
+    margin, returns, cost = cell_rates(inputs, scenario)
     planned_margin = np.maximum(margin, _lookup(scenario.margin_floor, c["channel"]))
     moved = 1 - (1 - (margin + scenario.margin_change)) / (1 + scenario.price_change)
     now = moved * (1 - returns) - (cost + scenario.cost_change)
