@@ -15,7 +15,7 @@ from omnimodel.reporting.summary import Card, Summary, compact, pct
 def _fit_first(findings: list[str], diagnostics) -> list[str]:
     """A Bayesian fit that has not converged is the first thing the reader learns (the appendix has the card)."""
     if diagnostics is not None and not diagnostics.converged:
-        said = f"The model fit behind these numbers has not converged ({diagnostics.figures}): treat them with caution."
+        said = f"The model fit behind these numbers has not converged: {diagnostics.figures}. Treat them with caution."
         return [said, *findings]
     return findings
 

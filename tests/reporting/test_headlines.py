@@ -40,7 +40,7 @@ def test_a_fit_that_has_not_converged_is_the_first_finding():
     assert (
         whatif_summary(total, _comparison(), 2026, None, bad)
         .findings[0]
-        .startswith("The model fit behind these numbers has not converged (r-hat max 1.20")
+        .startswith("The model fit behind these numbers has not converged: r-hat max 1.20")
     )
     assert "converged" not in whatif_summary(total, _comparison(), 2026, None, good).findings[0]
 
