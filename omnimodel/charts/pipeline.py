@@ -111,17 +111,21 @@ def reliability_diagram(rel: pd.DataFrame, title: str = "Calibration of win prob
 def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it moved"):
     """Start, new, won, lost, end as a waterfall; advanced and slipped shown as separate grey bars."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    level = 0.0
+    level, tops = 0.0, []
     for i, row in steps.reset_index(drop=True).iterrows():
         if row["step"] in ("start", "end"):
             ax.bar(i, row["value"], color=BLUE)
             level = row["value"]
+            tops.append(level)
         elif row["counts_in_total"]:
             ax.bar(i, row["value"], bottom=level, color=GREEN if row["value"] >= 0 else RED)
+            tops.append(max(level, level + row["value"]))
             level += row["value"]
         else:
             ax.bar(i, row["value"], color=GREY)
-        ax.text(i, max(level, row["value"]) * 1.01, f"{row['deals']:,}", ha="center", fontsize=8)
+            tops.append(row["value"])
+        ax.text(i, tops[-1], f"{row['deals']:,} deals", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(top=max(tops) * 1.15)  # room for the deal counts below the title
     ax.set_xticks(range(len(steps)), steps["step"])
     ax.yaxis.set_major_formatter(thousands)
     _tidy(ax, title)
