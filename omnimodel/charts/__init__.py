@@ -1,9 +1,11 @@
 """One style for every chart: a stable colour per channel, money and percent formatters, one fan chart.
 
 Charts serve every layer and import none of them: each function takes a tidy frame (or draws) and returns a
-matplotlib Figure.
+matplotlib Figure; :mod:`omnimodel.charts.interactive` gives the same charts with their values on hover in
+the HTML report.
 """
 
+from omnimodel.charts import interactive
 from omnimodel.charts.general import (
     bars,
     bridge,
@@ -37,6 +39,7 @@ __all__ = [
     "funnel_chart",
     "group_intervals",
     "heatmap",
+    "interactive",
     "lines_by_group",
     "ranking",
     "reliability_diagram",

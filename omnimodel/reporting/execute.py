@@ -88,7 +88,7 @@ def _pdf(html: Path) -> dict[str, Any]:
 
     try:
         pdf = print_pdf(html, html.with_suffix(".pdf"))
-    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+    except (OSError, exceptions.OmnimodelError, subprocess.TimeoutExpired) as exc:
         return {"pdf": None, "pdf_note": f"no PDF: {explain(exc)[0]}"}
     return {"pdf": pdf.name} if pdf else {"pdf": None, "pdf_note": NO_BROWSER}
 

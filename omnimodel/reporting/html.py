@@ -63,18 +63,20 @@ def defuse_active_html(nb) -> int:
 
 
 def interactive_as_html(nb) -> int:
-    """Show omnimodel's own interactive outputs (the what-if sliders, :data:`omnimodel.whatif.browser.MIME`)
-    as HTML with their scripts: they come from the package, never from data, which their JSON escapes. Runs
+    """Show omnimodel's own interactive outputs (hover charts and the what-if sliders,
+    :data:`omnimodel.charts.interactive.MIME`) as HTML with their scripts: they come from the package, never from data, which their JSON escapes. Runs
     after :func:`defuse_active_html`, so no other output's scripts get through. Returns how many."""
-    from omnimodel.whatif.browser import MIME
+    from omnimodel.charts.interactive import MIME, bundle_script
 
     count = 0
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if MIME in data:
-                data["text/html"] = data.pop(MIME)
-                data.pop("text/plain", None)
+                text = data.pop(MIME)
+                data["text/html"] = (bundle_script() if count == 0 else "") + text  # the libraries once
+                for other in ("text/plain", "image/png"):  # the page shows the live chart only
+                    data.pop(other, None)
                 count += 1
     return count
 

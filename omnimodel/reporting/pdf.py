@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from omnimodel.exceptions import OmnimodelError
+
 #: where to look for the browser, first found wins (``OMNIMODEL_CHROMIUM`` names another)
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 NO_BROWSER = "no PDFs: they need Chromium on this machine (Debian/Ubuntu: apt install chromium)"
@@ -50,6 +52,9 @@ def print_pdf(page: Path, out: Path, browser: str | None = None) -> Path | None:
             proc.wait()
     if not tmp.exists() or tmp.stat().st_size == 0:
         tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"Chromium ({browser}) wrote no PDF of {page.name} (exit code {proc.returncode})")
+        raise OmnimodelError(
+            f"Chromium ({browser}) wrote no PDF of {page.name} (exit code {proc.returncode})",
+            fix="check that the browser starts headless; OMNIMODEL_CHROMIUM names another one",
+        )
     tmp.replace(out)
     return out

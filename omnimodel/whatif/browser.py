@@ -12,16 +12,13 @@ company's total: they stay in the live panel.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from omnimodel.charts.interactive import MIME, embed
 from omnimodel.targets.scenario import PlanInputs, Scenario, cell_rates, profit_rates, revenue_targets
-
-#: the output's MIME type: the report export shows it as HTML with its script (our own, never data's)
-MIME = "application/vnd.omnimodel.interactive+html"
 
 #: (parameter, label, low, high, step); the growth goal and phase uplifts are added per scenario
 LEVERS = (
@@ -160,23 +157,16 @@ def chart(inputs: PlanInputs, start: Scenario, currency: str | None = None):
     )
 
 
-def page_fragment(
-    inputs: PlanInputs, start: Scenario, currency: str | None = None, element: str = "om-whatif"
-) -> str:
-    """The chart as an HTML fragment: the Vega libraries inlined, the spec, and the sliders above the chart."""
-    import vl_convert as vlc
-
-    spec = json.dumps(chart(inputs, start, currency).to_dict()).replace("</", "<\\/")  # never ends the script
-    bundle = vlc.javascript_bundle()
-    return (
-        f"<style>#{element}{{display:flex;flex-direction:column}} #{element} .vega-bindings{{order:-1;"
-        f"display:grid;grid-template-columns:repeat(2,minmax(280px,1fr));gap:4px 24px;margin-bottom:10px}}"
-        f" #{element} .vega-bind-name{{display:inline-block;min-width:190px}}</style>"
-        f'<div id="{element}" class="om-whatif"></div>'
-        f"<script data-omnimodel>{bundle}</script>"
-        f"<script data-omnimodel>vegaEmbed('#{element}', {spec}, {{actions: false, renderer: 'svg'}})"
-        f".then(r => {{ window.omWhatIf = r.view; }}).catch(console.error);</script>"
+def page_fragment(inputs: PlanInputs, start: Scenario, currency: str | None = None) -> str:
+    """The panel as an HTML fragment: the spec, drawn with the sliders above the chart (the report export adds
+    the Vega libraries once per page)."""
+    css = (
+        "#om-whatif .vega-embed{display:flex;flex-direction:column} #om-whatif .vega-bindings{order:-1;"
+        "display:grid;grid-template-columns:repeat(2,minmax(280px,1fr));gap:4px 24px;margin-bottom:10px}"
+        " #om-whatif .vega-bind-name{display:inline-block;min-width:190px}"
     )
+    spec = chart(inputs, start, currency).to_dict()
+    return f'<style>{css}</style><div id="om-whatif" class="om-whatif">{embed(spec, expose="omWhatIf")}</div>'
 
 
 class BrowserPanel:
