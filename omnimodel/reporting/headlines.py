@@ -144,6 +144,11 @@ def _period_before(start: str, end: str) -> tuple[str, str]:
     return str(first.date()), str((a - pd.Timedelta(days=1)).date())
 
 
+def _ranks(low: float, high: float) -> str:
+    """A rank range as words: 1-3, or just 1 when the range is one rank."""
+    return f"{int(low)}" if int(low) == int(high) else f"{int(low)}-{int(high)}"
+
+
 def _best_rules(rules: pd.DataFrame | None) -> pd.DataFrame:
     """Rules worth acting on: lift above 1 with its whole 90 % interval, strongest first."""
     if rules is None or not isinstance(rules, pd.DataFrame) or not len(rules) or "lift" not in rules:
@@ -206,12 +211,13 @@ def profile_summary(
     if "segment" in buyers and buyers["segment"].nunique() > 1:
         by = buyers.groupby("segment")[["channels_used", "return_rate"]].mean()
         used = by["channels_used"].sort_values()
-        findings.append(
-            f"{used.index[-1]} customers buy through {used.iloc[-1]:.1f} channels on average, "
-            f"{used.index[0]} through {used.iloc[0]:.1f}."
-        )
+        if f"{used.iloc[-1]:.1f}" != f"{used.iloc[0]:.1f}":  # a one-channel shop has nothing to say here
+            findings.append(
+                f"{used.index[-1]} customers buy through {used.iloc[-1]:.1f} channels on average, "
+                f"{used.index[0]} through {used.iloc[0]:.1f}."
+            )
         returns = by["return_rate"].dropna().sort_values()
-        if len(returns) > 1 and returns.iloc[-1] > 0:
+        if len(returns) > 1 and returns.iloc[-1] > 0 and pct(returns.iloc[-1]) != pct(returns.iloc[0]):
             findings.append(
                 f"{returns.index[-1]} customers return {pct(returns.iloc[-1])} of their units, "
                 f"{returns.index[0]} {pct(returns.iloc[0])}."
@@ -261,7 +267,7 @@ def segments_summary(
     if ranking is not None and len(ranking):
         top = ranking.iloc[0]
         cards.append(Card("Most attractive country", str(top["country_name"]),
-                          f"ranked {int(top['rank_p05'])}-{int(top['rank_p95'])} in 90 % of weightings; "
+                          f"ranked {_ranks(top['rank_p05'], top['rank_p95'])} in 90 % of weightings; "
                           f"{pct(top['p_top3'])} chance to be in the top 3"))  # fmt: skip
     findings = []
     grow = (
@@ -335,3 +341,34 @@ def whatif_summary(
     return Summary(
         f"Summary: what moves the {year} plan", cards, _fit_first(findings[:4], diagnostics), actions
     )
+
+
+def baseline_summary(backtest, forecast, hierarchy) -> Summary:
+    """The baseline-only report (no goals, or other series): how accurate the chosen models were against
+    seasonal naive on later origins, and the top series' next period with its range."""
+    o = backtest.overall
+    q = forecast.quantiles()
+    top = q[q["node"] == q["node"].iloc[0]].iloc[0]
+    beat = o["series_beating_seasonal_naive"]
+    cards = [
+        Card(f"Next period {top['period']}, {top['node']} (P50)", compact(top["p50"]),
+             f"P10-P90 {compact(top['p10'])} to {compact(top['p90'])} ({hierarchy.name})"),
+        Card("Forecast error (mean MASE)", f"{o['mase_model']:.2f}",
+             f"seasonal naive {o['mase_seasonal_naive']:.2f}; lower is better"),
+        Card("Series that beat seasonal naive", f"{beat} of {o['series']}", "on the scoring origins"),
+    ]  # fmt: skip
+    better = o["mase_model"] < o["mase_seasonal_naive"]
+    findings = [
+        f"The chosen models erred {'less' if better else 'more'} than seasonal naive on average "
+        f"({o['mase_model']:.2f} against {o['mase_seasonal_naive']:.2f})."
+    ]
+    if o.get("fits_not_converged"):
+        findings.append(
+            f"{o['fits_not_converged']} model fits did not converge; their forecasts still count."
+        )
+    actions = (
+        ["Use these forecasts as the baseline; add strategy goals (goals.yaml) to set targets on them."]
+        if better
+        else ["Prefer seasonal naive for the series where it wins (the backtest table lists them)."]
+    )
+    return Summary(f"Summary: {hierarchy.name} forecast", cards, findings, actions)

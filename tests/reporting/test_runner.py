@@ -214,6 +214,9 @@ def test_notebook_04_shows_the_baseline_backtest_on_real_series(tmp_path, demo_w
     page = (result.run_dir / "04_channel_targets.html").read_text()
     assert "Baseline forecasts only" in page and "Series set: au-accommodation" in page
     assert "Mean MASE on the scoring origins" in page and "data:image/png;base64" in page
+    cards = {c["label"]: c["value"] for c in result.manifest["reports"][0]["summary"]["cards"]}
+    beat = cards["Series that beat seasonal naive"]  # the backtest's own count, said first
+    assert f"{beat} series beat seasonal naive" in page and page.index(beat) < page.index("Mean MASE")
 
 
 def test_bad_parameters_stop_the_run_before_anything_runs(tmp_path, demo_workspace):
