@@ -90,6 +90,8 @@ def main() -> None:
                 page.wait_for_selector(".omnimodel-whatif img", timeout=300_000)
                 took, used = time.perf_counter() - wall, _cpu(proc) - cpu
                 top = page.locator(".omnimodel-whatif").first.bounding_box()["y"]
+                if i == 0 and os.environ.get("PANEL_SHOT"):
+                    page.screenshot(path=os.environ["PANEL_SHOT"])
                 print(f"open {i + 1}: first chart after {took:.1f} s wall, {used:.1f} s CPU (server and kernel); "
                       f"panel starts {top:.0f} px down")  # fmt: skip
                 page.unroute_all(behavior="ignoreErrors")

@@ -30,6 +30,11 @@ SHOWN = [
 ]
 
 
+def _wide() -> dict:
+    """Every control's label in one column, wide enough for the longest ("conversion uplift: negotiation")."""
+    return {"style": {"description_width": "235px"}, "layout": widgets.Layout(width="480px")}
+
+
 def _slider(description: str, value: float, low: float, high: float, step: float, fmt: str = ".1%"):
     return widgets.FloatSlider(
         value=value,
@@ -39,8 +44,7 @@ def _slider(description: str, value: float, low: float, high: float, step: float
         description=description,
         readout_format=fmt,
         continuous_update=False,  # evaluate when the slider is let go, not on every pixel
-        style={"description_width": "190px"},
-        layout=widgets.Layout(width="430px"),
+        **_wide(),
     )
 
 
@@ -60,10 +64,13 @@ class WhatIfPanel:
         channels = sorted(inputs.cells["channel"].unique())
         self.controls: dict[str, widgets.Widget] = {
             "level": widgets.Dropdown(
-                options=["channel", "region", "cell", "total"], value="channel", description="show by"
+                options=["channel", "region", "cell", "total"],
+                value="channel",
+                description="show by",
+                **_wide(),
             ),
             "growth_change": _slider("growth goal (+/- points)", 0.0, -0.2, 0.2, 0.01),
-            "shift_channel": widgets.Dropdown(options=channels, description="shift share to"),
+            "shift_channel": widgets.Dropdown(options=channels, description="shift share to", **_wide()),
             "shift": _slider("channel shift (points)", 0.0, -0.05, 0.05, 0.005),
             "price_change": _slider("price change", 0.0, -0.1, 0.1, 0.005),
             "price_elasticity": _slider("price elasticity", scenario.price_elasticity, -3.0, 0.0, 0.1, ".1f"),
@@ -77,7 +84,7 @@ class WhatIfPanel:
         self.table = widgets.HTML()
         for control in self.controls.values():
             control.observe(lambda _: self.update(), names="value")
-        left = widgets.VBox(list(self.controls.values()), layout=widgets.Layout(min_width="450px"))
+        left = widgets.VBox(list(self.controls.values()), layout=widgets.Layout(min_width="500px"))
         self.widget = widgets.VBox(
             [widgets.HBox([left, widgets.VBox([self.headline, self.chart])]), self.table],
             layout=widgets.Layout(border="1px solid #ddd", padding="8px"),
@@ -143,6 +150,10 @@ def as_html(table: pd.DataFrame) -> str:
     t["node"] = t["node"].map(html.escape)
     money = ["target", "forecast_p50", "forecast_p10", "forecast_p90", "profit_target", "profit_p50"]
     formats = {c: "{:,.0f}".format for c in money} | {c: "{:.0%}".format for c in ("p_hit", "p_hit_profit")}
-    return t.to_html(
-        index=False, escape=False, formatters=formats, na_rep="n/a", classes="omnimodel-whatif-table"
-    )
+    words = {"node": "", "target": "Target", "forecast_p50": "Forecast P50", "forecast_p10": "P10",
+             "forecast_p90": "P90", "p_hit": "Chance to reach it", "profit_target": "Profit target",
+             "profit_p50": "Profit P50", "p_hit_profit": "Chance to reach the profit target"}  # fmt: skip
+    return t.rename(columns=words).to_html(
+        index=False, escape=False, formatters={words[k]: f for k, f in formats.items()}, na_rep="n/a",
+        classes="omnimodel-whatif-table",
+    )  # fmt: skip
