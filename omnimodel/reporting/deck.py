@@ -50,7 +50,8 @@ def _summary_slide(prs, report: str, summary: Summary) -> None:
         shape.fill.fore_color.rgb = RGBColor(0xF6, 0xF8, 0xFA)
         shape.line.color.rgb = RGBColor(0xD0, 0xD7, 0xDE)
         _text(slide, card.label, left, Inches(1.55), Inches(width), Inches(0.5), 11, colour=_GREY)
-        _text(slide, card.value, left, Inches(2.05), Inches(width), Inches(0.6), 22, bold=True)
+        size = 22 if len(card.value) <= 14 else 15  # a long value (a cross-sell pair) stays inside its card
+        _text(slide, card.value, left, Inches(2.05), Inches(width), Inches(0.6), size, bold=True)
         _text(slide, card.detail, left, Inches(2.7), Inches(width), Inches(0.7), 10, colour=_GREY)
     lines = [f"• {f}" for f in summary.findings[:4]] + [f"→ {a}" for a in summary.actions[:3]]
     _text(slide, "\n".join(lines), Inches(0.5), Inches(3.7), Inches(12.3), Inches(3.5), 14)
@@ -79,7 +80,9 @@ def _chart_slide(prs, report: str, heading: str, png: bytes) -> None:
     from pptx.util import Inches
 
     slide = prs.slides.add_slide(prs.slide_layouts[6])
-    _text(slide, heading or report, Inches(0.5), Inches(0.25), Inches(12.3), Inches(0.6), 22, bold=True)
+    heading = heading or report
+    size = 22 if len(heading) <= 60 else 17  # one line above the report's name
+    _text(slide, heading, Inches(0.5), Inches(0.25), Inches(12.3), Inches(0.6), size, bold=True)
     _text(slide, report, Inches(0.5), Inches(0.8), Inches(12.3), Inches(0.4), 11, colour=_GREY)
     w, h = Image.open(io.BytesIO(png)).size
     scale = min(12.3 / w, 6.0 / h)  # inches per pixel that fit the slide below the title
