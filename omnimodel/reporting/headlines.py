@@ -180,7 +180,8 @@ def profile_summary(
     multi = float((buyers["channels_used"] >= 2).mean()) if len(buyers) else float("nan")
     window = _window(start, end)
     cards = [
-        Card("Customers who have bought", f"{len(buyers):,}", f"{pct(multi)} through two channels or more"),
+        Card("Customers who have bought", f"{len(buyers):,}",
+             f"{pct(multi)} through two channels or more" if len(now_by) > 1 else "all through one channel"),
         Card(f"Net revenue {window}", compact(revenue, currency),
              f"{_growth(revenue, float(before_by.sum()))} on {_window(before_start, before_end)}"
              if before_by.sum() else "no orders in the period before"),
