@@ -78,11 +78,12 @@ def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, 
 
     data = frame.groupby([x, group], as_index=False)[y].sum()
     data[group] = data[group].astype(str)
+    when = f"{x}:T" if pd.api.types.is_datetime64_any_dtype(data[x]) else f"{x}:Q"
     line = alt.Chart(data).mark_line(point=True, strokeWidth=2).encode(
-        alt.X(f"{x}:T" if pd.api.types.is_datetime64_any_dtype(data[x]) else f"{x}:Q", title=None),
+        alt.X(when, title=None),
         alt.Y(f"{y}:Q", title=ylabel or y, axis=alt.Axis(format="~s")),
         alt.Color(f"{group}:N", scale=_colours(sorted(data[group].unique())), title=None),
-        tooltip=[alt.Tooltip(f"{group}:N"), alt.Tooltip(f"{x}:T" if pd.api.types.is_datetime64_any_dtype(data[x]) else f"{x}:Q"),
+        tooltip=[alt.Tooltip(f"{group}:N"), alt.Tooltip(when),
                  alt.Tooltip(f"{y}:Q", format=",.0f", title=ylabel or y)],
     ).properties(width=760, height=300, title=title)  # fmt: skip
     return Interactive(line, png(frame, x, y, group, title, ylabel), title)

@@ -49,12 +49,13 @@ def format_percent(value: float, decimals: int = 0) -> str:
     return f"{value * 100:.{decimals}f} %"
 
 
-def format_chance(p: float) -> str:
-    """A Monte Carlo share as a chance: never 0 % or 100 %, which a few thousand draws cannot show."""
-    if p < 0.005:
-        return "<1 %"
-    if p > 0.995:
-        return ">99 %"
+def format_chance(p: float, words: bool = False) -> str:
+    """A share in [0, 1] as a whole percentage that never says 0 % or 100 %, which a few thousand draws cannot
+    show: ``<1 %`` on a chart, "below 1 %" in a sentence (``words``)."""
+    if 0 <= p < 0.005:
+        return "below 1 %" if words else "<1 %"
+    if 0.995 < p <= 1:
+        return "above 99 %" if words else ">99 %"
     return f"{p:.0%}".replace("%", " %")
 
 

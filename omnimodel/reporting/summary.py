@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from omnimodel.charts.style import format_chance
+
 #: the summary as data in a notebook's output, beside its HTML
 MIME = "application/vnd.omnimodel.summary+json"
 
@@ -37,13 +39,9 @@ def compact(x: float, unit: str | None = None) -> str:
 
 
 def pct(x: float) -> str:
-    """A share as a whole percentage, written as the tables write it: 72 %. A Monte Carlo share never says
-    0 % or 100 %: a few thousand draws cannot rule either out."""
-    if 0 <= x < 0.005:
-        return "below 1 %"
-    if 0.995 < x <= 1:
-        return "above 99 %"
-    return f"{x:.0%}".replace("%", " %")
+    """A share as a whole percentage in a sentence: 72 %, "below 1 %" (never 0 % or 100 %: a few thousand
+    draws cannot rule either out)."""
+    return format_chance(x, words=True)
 
 
 @dataclass(frozen=True)
