@@ -187,6 +187,10 @@ class Stage:
     activities: tuple[str, ...] = ()
     measurements: tuple[str, ...] = ()
     probability: float | None = None  # the CRM's fixed win probability for the stage (the baseline to beat)
+    #: optional: measurement name -> target value (a share as 0.6, days, money or a count)
+    targets: dict[str, float] = field(default_factory=dict)
+    #: optional: measurement name -> metric, where its words do not say it (see omnimodel.funnel.phases)
+    metrics: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,8 @@ class FunnelDefinition:
                 "activities": list(s.activities),
                 "measurements": list(s.measurements),
                 "probability": s.probability,
+                **({"targets": dict(s.targets)} if s.targets else {}),
+                **({"metrics": dict(s.metrics)} if s.metrics else {}),
             }
             for s in self.stages
         ]
@@ -282,7 +288,8 @@ def parse_funnel(raw: Any, path: str = "funnel definition", default_name: str = 
             s = {"name": s}
         if not isinstance(s, dict) or "name" not in s:
             raise ConfigError(f"{path}: each stage needs a `name`, got {s!r}")
-        unknown = set(s) - {"name", "entry", "exit", "activities", "measurements", "probability"}
+        unknown = set(s) - {"name", "entry", "exit", "activities", "measurements", "probability", "targets",
+                            "metrics"}  # fmt: skip
         if unknown:
             raise ConfigError(f"{path}: stage {s['name']} has unknown key(s) {', '.join(sorted(unknown))}")
         prob = s.get("probability")
@@ -296,6 +303,8 @@ def parse_funnel(raw: Any, path: str = "funnel definition", default_name: str = 
                 tuple(s.get("activities", ())),
                 tuple(s.get("measurements", ())),
                 prob,
+                _named_map(s, "targets", path, float),
+                _named_map(s, "metrics", path, str),
             )
         )
     names = [s.name for s in parsed]
@@ -303,6 +312,22 @@ def parse_funnel(raw: Any, path: str = "funnel definition", default_name: str = 
     if len(set(names)) != len(names) or {won, lost} & set(names):
         raise ConfigError(f"{path}: stage names must be distinct and differ from the won/lost states")
     return FunnelDefinition(str(raw.get("name", default_name)), tuple(parsed), won, lost)
+
+
+def _named_map(stage: dict, key: str, path: str, kind: type) -> dict:
+    """A stage's optional mapping from its measurement names to a target or a metric."""
+    raw = stage.get(key) or {}
+    names = set(stage.get("measurements", ()))
+    if not isinstance(raw, dict) or set(raw) - names:
+        extra = sorted(set(raw) - names) if isinstance(raw, dict) else ["(not a mapping)"]
+        raise ConfigError(
+            f"{path}: stage {stage['name']} `{key}` names {', '.join(map(str, extra))}, not among its measurements",
+            fix=f"key `{key}` by the stage's measurement names, e.g. {key}: {{lead-to-qualified rate: 0.6}}",
+        )
+    try:
+        return {str(k): kind(v) for k, v in raw.items()}
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{path}: stage {stage['name']} `{key}`: {err}") from None
 
 
 # --- strategy goals ------------------------------------------------------------------------------------

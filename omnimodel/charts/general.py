@@ -105,19 +105,25 @@ def ranking(frame: pd.DataFrame, label: str, value: str, low: str, high: str, ti
 
 
 def distribution(frame: pd.DataFrame, value: str, group: str, title: str, xlabel: str = "", log: bool = True):
-    """Overlaid histograms of ``value`` per group (e.g. customer lifetime value per segment)."""
+    """Overlaid histograms of ``value`` per group (e.g. customer lifetime value per segment). On a log scale
+    values at or below zero cannot be drawn: how many there are is said under the chart, never dropped
+    silently (a profit can be a loss)."""
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    v = frame[value].clip(lower=0)
-    top = float(v.quantile(0.99)) or 1.0
-    bins: Any = np.geomspace(max(float(v[v > 0].min()), top / 1e4), top, 40) if log and (v > 0).any() else 40
-    for name, part in frame.groupby(group):
+    v = frame[value].astype(float)
+    below = int((v <= 0).sum()) if log else 0
+    shown = frame[v > 0] if log else frame
+    pos = v[v > 0] if log else v
+    top = float(pos.quantile(0.99)) if len(pos) else 1.0
+    bins: Any = np.geomspace(max(float(pos.min()), top / 1e4), top, 40) if log and len(pos) else 40
+    for name, part in shown.groupby(group):
         ax.hist(part[value].clip(upper=top), bins=bins, histtype="step", linewidth=1.6, label=str(name))
     if log:
         ax.set_xscale("log")
     ax.set_title(title, loc="left", fontsize=12)
-    ax.set_xlabel(xlabel or value)
+    note = f"; {below:,} customers at or below zero are not on this log scale" if below else ""
+    ax.set_xlabel((xlabel or value) + note)
     ax.set_ylabel("customers")
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8)

@@ -11,7 +11,9 @@ Every behaviour is drawn from parameters that are saved beside the data (:func:`
 - order timing has a monthly seasonal profile and customer acquisition grows by a yearly rate
   (``truth["seasonality"]``, ``truth["trend"]``);
 - B2B opportunities move through stages with logit-linear advance probabilities by segment, region,
-  source channel and product (``truth["funnel"]``), with exponential stage durations.
+  source channel and product (``truth["funnel"]``), with exponential stage durations;
+- serial returners and the pipeline's sales activities (``truth["serial_returners"]``, ``truth["activities"]``,
+  see :mod:`omnimodel.data.demo_planted`).
 
 Everything is vectorised numpy: the ``large`` size (over 10 million order lines) builds in a few minutes.
 """
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omnimodel.data import demo_planted as planted
 from omnimodel.data.schema import CHANNELS
 from omnimodel.exceptions import ConfigError
 
@@ -233,6 +236,13 @@ def generate(
     tables["touchpoints"] = _touchpoints(rng, cust, spec, horizon)
     tables["wishlist"] = _wishlist(rng, cust, products)
     tables["opportunities"], tables["stage_events"] = _opportunities(rng, spec, cust, horizon)
+    # Planted on top from their own random streams: every table above stays as it was without them.
+    tables["returns"], serial = planted.serial_returners(
+        seed, customers, orders, lines, tables["returns"], END
+    )
+    tables["activities"], activity_truth = planted.activities(
+        seed, tables["opportunities"], tables["stage_events"], END
+    )
     tables["channels"] = pd.DataFrame(
         {"channel": list(CHANNELS), "kind": [CHANNEL_KIND[c] for c in CHANNELS]}
     )
@@ -259,6 +269,8 @@ def generate(
         "seasonality": {"consumer": CONSUMER_SEASON, "business": BUSINESS_SEASON} if seasonality else None,
         "trend": {"acquisition_growth": ACQUISITION_GROWTH, "price_inflation": PRICE_INFLATION},
         "funnel": FUNNEL,
+        "serial_returners": serial,
+        "activities": activity_truth,
     }
     return tables, truth
 

@@ -662,6 +662,42 @@ TABLES: dict[str, Table] = {
             ),
             serves=FUNNEL,
         ),
+        Table(
+            "activities",
+            "Optional: sales activities on opportunities (calls, visits, demos, proposals), as a CRM logs them.",
+            ("activity_id",),
+            (
+                C(
+                    "activity_id",
+                    "string",
+                    "Activity id",
+                    required=True,
+                    nullable=False,
+                    unique=True,
+                    serves=FUNNEL,
+                ),
+                C(
+                    "opportunity_id",
+                    "string",
+                    "Opportunity",
+                    required=True,
+                    nullable=False,
+                    references="opportunities.opportunity_id",
+                    serves=FUNNEL,
+                ),
+                C(
+                    "type",
+                    "string",
+                    "Kind of activity, in your own words",
+                    required=True,
+                    nullable=False,
+                    serves=FUNNEL,
+                ),
+                C("activity_date", "date", "When", required=True, nullable=False, serves=FUNNEL),
+                C("owner", "string", "Who did it", serves=FUNNEL),
+            ),
+            serves=FUNNEL,
+        ),
     ]
 }
 

@@ -13,7 +13,10 @@ _PUBLIC = {
     "association_rules": "baskets",
     "cross_sell_recommendations": "baskets",
     "CLVModel": "clv",
-    "purchase_summary": "clv",
+    "purchase_summary": "clv_inputs",
+    "shared_clv": "clv_shared",
+    "customer_card": "card",
+    "CustomerCard": "card",
     "HoldoutCheck": "clv",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)

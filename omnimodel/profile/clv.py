@@ -1,9 +1,14 @@
-"""Customer lifetime value with PyMC: (M)BG/NBD for purchases and churn, Gamma-Gamma for spend.
+"""Customer lifetime value in profit with PyMC: (M)BG/NBD for purchases and churn, Gamma-Gamma for spend, and a
+Beta-Binomial for returns.
 
-Both models are fitted on per-customer sufficient statistics computed in the engine (repeat purchases ``x``,
-time of the last purchase ``t_x`` and time observed ``T``, in years; average repeat order value net of
-returns), with one parameter set per segment. From the posterior: P(alive), expected purchases and value over
-a horizon with credible intervals, and a calibration/holdout check of predicted against actual purchases.
+The models are fitted on per-customer sufficient statistics computed in the engine (see
+:mod:`omnimodel.profile.clv_inputs`), with one parameter set per segment. Value is profit: expected purchases
+x expected order value x (share kept x (1 - cost of goods rate) - cost to serve rate). Returned lines are
+refunded in full and their goods come back; cost to serve is paid on every order, kept or not. So a customer
+who sends most things back is worth less than nothing, and the model says so. It is a two-part model: the
+spend model sees every repeat order's value before returns (so a customer who returned everything is not
+dropped from it), and each customer's chance to return a line is drawn from a Beta across the segment's
+customers and updated by their own lines (shrunk to the segment where they bought little).
 
 The purchase model is the modified BG/NBD (MBG/NBD): customers may drop out after any purchase, the first
 included, which suits shops with many one-time buyers. References: Fader, Hardie and Lee (2005), "Counting your
@@ -17,19 +22,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import ibis
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from omnimodel.data.queries import sales_lines
-from omnimodel.data.workspace import Workspace
 from omnimodel.diagnostics import Diagnostics, quiet_sampler
 from omnimodel.exceptions import NotFittedError, OmnimodelError
+from omnimodel.profile.clv_inputs import YEAR, purchase_summary  # noqa: F401 (the model's input, importable here)
 from omnimodel.saved import config_from_json, load_fit, save_fit
 
-YEAR = 365.25
-MONEY = "decimal(38, 6)"  # exact sums of money, whatever order the engine adds them in
 #: priors (weakly informative): LogNormal ones as (median, log-scale sd), Beta as (alpha, beta); the spend's
 #: median is the data's median repeat order value, so only its spread is set here
 default_model_config = {
@@ -40,6 +41,10 @@ default_model_config = {
     "p": (np.e, 1.0),  # Gamma-Gamma shape of a customer's spend per order
     "q_minus_1": (np.e, 1.0),  # Gamma-Gamma shape of the spread of mean spend across customers, minus 1
     "mean_spend_sd": 1.0,  # log-scale sd of the mean spend around the data's median repeat order value
+    "mean_return": (1.0, 9.0),  # Beta: chance that an order line is sent back (mean 0.1)
+    "return_concentration": (10.0, 1.5),  # how alike customers' return chances are
+    "serial_returner_share": (1.0, 19.0),  # Beta: share of customers who send most things back (mean 5 %)
+    "serial_return_concentration": (10.0, 1.0),  # how alike serial returners are
 }
 default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.9}
 #: the sampled parameters, over which convergence is judged
@@ -52,82 +57,13 @@ PARAMETERS = (
     "q_minus_1",
     "mean_spend",
 )
-
-
-def purchase_summary(
-    ws: Workspace,
-    calibration_end: str,
-    holdout_end: str | None = None,
-    cohort_start: str | None = None,
-    by: str = "segment",
-) -> pd.DataFrame:
-    """Per customer: x, t_x, T (years), repeat order value net of returns, and holdout purchases.
-
-    Purchases are orders on distinct days. ``cohort_start`` keeps customers whose first purchase in the data
-    is on or after it (their first purchase is really their first, which BG/NBD assumes).
-    """
-    cal = pd.Timestamp(calibration_end)
-    lines = ws.table("order_lines")
-    t = sales_lines(ws, known_customers=True)
-    t = t.mutate(day=t.order_date.cast("date"))
-    # Money is summed as exact decimals: floating-point sums run in parallel in the engine and differ in the
-    # last bits from run to run, which moved repeat values across a rounding step and so the seeded posterior.
-    value = t.group_by(["customer_id", "order_id"]).aggregate(
-        value=t.revenue.cast(MONEY).sum(), day=t.day.min()
-    )
-    if ws.has("returns"):
-        r = ws.table("returns").join(lines, ["order_id", "line_no"])
-        r = r.group_by("order_id").aggregate(
-            returned=(r.quantity * r.unit_price * (1 - r.discount.fill_null(0))).cast(MONEY).sum()
-        )
-        value = value.left_join(r, "order_id").drop("order_id_right")
-        value = value.mutate(value=value.value - value.returned.fill_null(0))
-    days = value.group_by(["customer_id", "day"]).aggregate(value=value.value.sum())
-    cal_days = days.filter(days.day <= ibis.date(cal.date()))
-    first = cal_days.group_by("customer_id").aggregate(first=cal_days.day.min())
-    joined = cal_days.join(first, "customer_id")
-    repeat = joined.filter(joined.day > joined.first)
-    stats = joined.group_by("customer_id").aggregate(
-        first=joined.first.min(), last=joined.day.max(), purchases=joined.count()
-    )
-    spend = repeat.group_by("customer_id").aggregate(repeat_value=repeat.value.mean().cast("float64"))
-    out = stats.left_join(spend, "customer_id").drop("customer_id_right")
-    if holdout_end:
-        hold = days.filter(
-            (days.day > ibis.date(cal.date())) & (days.day <= ibis.date(pd.Timestamp(holdout_end).date()))
-        )
-        hold = hold.group_by("customer_id").aggregate(
-            holdout_purchases=hold.count(), holdout_value=hold.value.sum().cast("float64")
-        )
-        out = out.left_join(hold, "customer_id").drop("customer_id_right")
-    if ws.has("customers", by):
-        cols = ["customer_id", by] + (["acquisition_date"] if ws.has("customers", "acquisition_date") else [])
-        frame = out.join(ws.table("customers").select(*cols), "customer_id").execute()
-    else:  # no segments in the data: one parameter set for everybody
-        frame = out.execute().assign(**{by: "all customers"})
-    frame["first"], frame["last"] = pd.to_datetime(frame["first"]), pd.to_datetime(frame["last"])
-    if cohort_start:
-        # A customer acquired before the cohort whose first purchase *in the data* falls after it is a survivor,
-        # not a newcomer: where the acquisition date is known, it decides.
-        start = pd.Timestamp(cohort_start)
-        keep = frame["first"] >= start
-        if "acquisition_date" in frame:
-            acquired = pd.to_datetime(frame["acquisition_date"])
-            keep &= acquired.isna() | (acquired >= start)
-        frame = frame[keep]
-    # Rounded to a thousandth of a unit: the model needs no more, and Spark and DuckDB then agree exactly.
-    frame["repeat_value"] = frame["repeat_value"].astype(float).round(3)
-    frame["x"] = frame["purchases"] - 1
-    frame["t_x"] = (frame["last"] - frame["first"]).dt.days / YEAR
-    frame["T"] = (cal - frame["first"]).dt.days / YEAR
-    if holdout_end:
-        frame[["holdout_purchases", "holdout_value"]] = frame[["holdout_purchases", "holdout_value"]].fillna(
-            0
-        )
-        frame["holdout_years"] = (pd.Timestamp(holdout_end) - cal).days / YEAR
-    frame[by] = frame[by].astype("string").fillna("unknown")
-    frame = frame[frame["T"] > 0]
-    return frame.sort_values("customer_id", ignore_index=True)
+RETURN_PARAMETERS = (
+    "mean_return",
+    "return_concentration",
+    "serial_returner_share",
+    "serial_return",
+    "serial_return_concentration",
+)
 
 
 def mbgnbd_loglik(r, alpha, a, b, x, t_x, T, xp=np):
@@ -175,8 +111,18 @@ class HoldoutCheck:
         return (self.total_predicted - self.total_actual) / self.total_actual
 
 
+def beta_binomial_loglik(k, n, a, b, xp=np):
+    """Beta-Binomial log-likelihood of ``k`` of ``n`` lines returned (without the constant binomial term)."""
+    gammaln = special.gammaln if xp is np else xp.gammaln
+
+    def betaln(u, v):
+        return gammaln(u) + gammaln(v) - gammaln(u + v)
+
+    return betaln(k + a, n - k + b) - betaln(a, b)
+
+
 class CLVModel:
-    """MBG/NBD + Gamma-Gamma lifetime value, one parameter set per segment.
+    """MBG/NBD + Gamma-Gamma + Beta-Binomial lifetime value in profit, one parameter set per segment.
 
     Examples
     --------
@@ -241,6 +187,26 @@ class CLVModel:
                     xp=pt,
                 ).sum(),
             )
+            if self._has_returns(summary):
+                # Returns: a mixture. Most customers' chance to send a line back varies around their
+                # segment's; a few (serial returners, across all segments) send back more than half. A single
+                # Beta would shrink a customer who returned 9 of 10 lines to about one in two.
+                mean_return = pm.Beta("mean_return", *cfg["mean_return"], dims="group")
+                conc = lognormal("return_concentration", cfg["return_concentration"])
+                share = pm.Beta("serial_returner_share", *cfg["serial_returner_share"])
+                serial = pm.Uniform("serial_return", 0.5, 1.0)
+                serial_conc = pm.LogNormal(
+                    "serial_return_concentration", np.log(cfg["serial_return_concentration"][0]),
+                    cfg["serial_return_concentration"][1],
+                )  # fmt: skip
+                k, n = summary["returned_lines"].to_numpy(float), summary["lines"].to_numpy(float)
+                ordinary = pt.log1p(-share) + beta_binomial_loglik(
+                    k, n, (mean_return * conc)[idx], ((1 - mean_return) * conc)[idx], xp=pt
+                )
+                heavy = pt.log(share) + beta_binomial_loglik(
+                    k, n, serial * serial_conc, (1 - serial) * serial_conc, xp=pt
+                )
+                pm.Potential("returns", pt.logaddexp(ordinary, heavy).sum())
             with quiet_sampler():
                 self.idata_ = pm.sample(
                     random_seed=random_seed,
@@ -249,8 +215,15 @@ class CLVModel:
                     **self.sampler_config,
                 )
         self.groups_ = groups
-        self.diagnostics_ = Diagnostics.from_idata(self.idata_, var_names=PARAMETERS)
+        self.diagnostics_ = Diagnostics.from_idata(self.idata_, var_names=self._parameters())
         return self
+
+    @staticmethod
+    def _has_returns(summary: pd.DataFrame) -> bool:
+        return "returned_lines" in summary and bool(summary["returned_lines"].sum() > 0)
+
+    def _parameters(self) -> list[str]:
+        return [p for p in (*PARAMETERS, *RETURN_PARAMETERS) if p in self.idata_.posterior]
 
     def save(self, path: str | os.PathLike) -> Path:
         """Save the fitted model as NetCDF (posterior, configuration, groups and diagnostics; no pickle).
@@ -294,10 +267,12 @@ class CLVModel:
                 column=self.by,
                 fix="refit on data that includes them",
             )
-        return {
-            k: post[k].transpose("sample", "group").to_numpy()[take][:, codes]
-            for k in ("r", "alpha", "a", "b", "p", "q", "gamma")
-        }
+        out = {}
+        for k in ("r", "alpha", "a", "b", "p", "q", "gamma", *RETURN_PARAMETERS):
+            if k in post:  # population-wide parameters (no group) apply to every customer
+                v = post[k].transpose("sample", ...).to_numpy()[take]
+                out[k] = v[:, codes] if "group" in post[k].dims else np.repeat(v[:, None], len(codes), axis=1)
+        return out
 
     def p_alive(self, summary: pd.DataFrame, n_draws: int | None = 400, seed: int = 0) -> np.ndarray:
         """Draws of P(customer still active at the end of calibration): array (draws, customers)."""
@@ -329,6 +304,49 @@ class CLVModel:
         p, q, g = k["p"], k["q"], k["gamma"]
         return np.where(x > 0, (g + m * x) * p / (p * x + q - 1), p * g / (q - 1))
 
+    def expected_return_share(
+        self, summary: pd.DataFrame, n_draws: int | None = 400, seed: int = 0
+    ) -> np.ndarray:
+        """Draws of each customer's chance to send an order line back: the segment's Beta updated by the
+        customer's own lines (zeros where the data has no returns)."""
+        share, _ = self._returns(summary, n_draws, seed)
+        return share
+
+    def serial_returner_probability(
+        self, summary: pd.DataFrame, n_draws: int | None = 400, seed: int = 0
+    ) -> np.ndarray:
+        """Draws of the chance that each customer is a serial returner (sends back more than half)."""
+        _, heavy = self._returns(summary, n_draws, seed)
+        return heavy
+
+    def _returns(
+        self, summary: pd.DataFrame, n_draws: int | None, seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        k = self._params(summary, n_draws, seed)
+        if "mean_return" not in k or "lines" not in summary:
+            return np.zeros_like(k["r"]), np.zeros_like(k["r"])
+        n = summary["lines"].to_numpy(float)[None, :]
+        got = summary["returned_lines"].to_numpy(float)[None, :]
+        a, b = (
+            k["mean_return"] * k["return_concentration"],
+            (1 - k["mean_return"]) * k["return_concentration"],
+        )
+        sa = k["serial_return"] * k["serial_return_concentration"]
+        sb = (1 - k["serial_return"]) * k["serial_return_concentration"]
+        log_heavy = np.log(k["serial_returner_share"]) + beta_binomial_loglik(got, n, sa, sb)
+        log_ordinary = np.log1p(-k["serial_returner_share"]) + beta_binomial_loglik(got, n, a, b)
+        heavy = special.expit(log_heavy - log_ordinary)
+        share = (1 - heavy) * (a + got) / (a + b + n) + heavy * (sa + got) / (sa + sb + n)
+        return share, heavy
+
+    def profit_per_order(self, summary: pd.DataFrame, n_draws: int | None = 400, seed: int = 0) -> np.ndarray:
+        """Draws of each customer's expected profit per order: order value x (share kept x (1 - cost of goods
+        rate) - cost to serve rate). Negative for a customer who sends most things back."""
+        spend = self.expected_order_value(summary, n_draws, seed)
+        kept = 1 - self.expected_return_share(summary, n_draws, seed)
+        cost, serve = (_rate(summary, c) for c in ("cost_rate", "serve_rate"))
+        return spend * (kept * (1 - cost) - serve)
+
     def customer_value(
         self,
         summary: pd.DataFrame,
@@ -337,17 +355,23 @@ class CLVModel:
         seed: int = 0,
         annual_discount: float = 0.0,
     ) -> pd.DataFrame:
-        """Per customer: P(alive), expected purchases and value over ``years`` with 90 % intervals."""
+        """Per customer: P(alive), expected purchases, return share, and value (profit) over ``years`` with 90 %
+        intervals, beside the revenue after returns it comes from. ``value`` can be negative."""
         purchases = self.expected_purchases(summary, years, n_draws, seed)
-        value = (
-            purchases
-            * self.expected_order_value(summary, n_draws, seed)
-            / (1 + annual_discount) ** (years / 2)
-        )
+        discount = (1 + annual_discount) ** (years / 2)
+        value = purchases * self.profit_per_order(summary, n_draws, seed) / discount
+        returned = self.expected_return_share(summary, n_draws, seed)
+        revenue = purchases * self.expected_order_value(summary, n_draws, seed) * (1 - returned) / discount
         alive = self.p_alive(summary, n_draws, seed)
         out = summary[["customer_id", self.by, "x", "t_x", "T"]].copy()
         out["p_alive"] = alive.mean(axis=0)
         out["expected_purchases"] = purchases.mean(axis=0)
+        out["return_share"] = returned.mean(axis=0)
+        out["p_serial_returner"] = self.serial_returner_probability(summary, n_draws, seed).mean(axis=0)
+        out["cost_of_goods_rate"], out["cost_to_serve_rate"] = (
+            np.broadcast_to(_rate(summary, c), (1, len(summary)))[0] for c in ("cost_rate", "serve_rate")
+        )
+        out["revenue_after_returns"] = revenue.mean(axis=0)
         out["value"] = value.mean(axis=0)
         out["value_p05"], out["value_p95"] = np.quantile(value, [0.05, 0.95], axis=0)
         return out.sort_values("value", ascending=False, ignore_index=True)
@@ -355,10 +379,10 @@ class CLVModel:
     def total_value(
         self, summary: pd.DataFrame, years: float = 1.0, n_draws: int = 400, seed: int = 0
     ) -> np.ndarray:
-        """Draws of the customers' expected value over ``years``, added up: the range of the total is the
-        model's uncertainty (what any one customer will do varies far more and averages out in the sum)."""
+        """Draws of the customers' expected value (profit) over ``years``, added up: the range of the total is
+        the model's uncertainty (what any one customer will do varies far more and averages out in the sum)."""
         purchases = self.expected_purchases(summary, years, n_draws, seed)
-        return (purchases * self.expected_order_value(summary, n_draws, seed)).sum(axis=1)
+        return (purchases * self.profit_per_order(summary, n_draws, seed)).sum(axis=1)
 
     def check_holdout(self, summary: pd.DataFrame, n_draws: int = 200, seed: int = 0) -> HoldoutCheck:
         """Predicted against actual purchases in the holdout window, overall and by calibration frequency."""
@@ -387,34 +411,9 @@ class CLVModel:
         )
 
 
-def informative(
-    values: pd.DataFrame, columns: list[str], spread: float = 0.05
-) -> tuple[list[str], list[str]]:
-    """The ``columns`` that tell customers apart, and a sentence for each one that does not: its 10th to 90th
-    percentile range is below ``spread`` of its scale (P(alive) about 1.00 for everyone says nothing)."""
-    keep, notes = [], []
-    for col in columns:
-        x = values[col].dropna().astype(float)
-        p10, p90 = (float(x.quantile(q)) for q in (0.1, 0.9)) if len(x) else (0.0, 0.0)
-        scale = 1.0 if col == "p_alive" else max(abs(p10), abs(p90), 1e-12)
-        if len(x) and p90 - p10 >= spread * scale:
-            keep.append(col)
-        else:
-            notes.append(
-                f"{col} is about {x.median():.2f} for almost every customer (P10 {p10:.2f}, P90 {p90:.2f}): it "
-                "cannot tell customers apart in this data, so it is left out of the table."
-            )
-    return keep, notes
-
-
-def spread_by_group(values: pd.DataFrame, columns: list[str], by: str = "segment") -> pd.DataFrame:
-    """Per group: customers, and each column's median with the range of the middle 80 % of its customers (what
-    a reader needs of a distribution, instead of ``describe()``'s eight rows)."""
-    rows = []
-    for group, part in values.groupby(by):
-        row: dict = {by: group, "customers": len(part)}
-        for col in columns:
-            row[f"{col}_median"] = part[col].median()
-            row[f"{col}_p10"], row[f"{col}_p90"] = part[col].quantile([0.1, 0.9]).to_numpy()
-        rows.append(row)
-    return pd.DataFrame(rows)
+def _rate(summary: pd.DataFrame, column: str) -> np.ndarray:
+    """A per-customer cost rate, where unknown the customers' median (0 when the data has none)."""
+    if column not in summary:
+        return np.zeros(len(summary))
+    x = summary[column].astype(float)
+    return x.fillna(x.median() if x.notna().any() else 0.0).to_numpy()[None, :]

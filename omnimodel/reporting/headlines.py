@@ -252,7 +252,7 @@ def segments_summary(
     on the holdout, the segment and country that matter most; how to address the leading segments."""
     lo, hi = np.quantile(total_draws, [0.05, 0.95])
     cards = [
-        Card("Expected value of today's customers, next 12 months", compact(float(np.mean(total_draws)), currency),
+        Card("Expected profit from today's customers, next 12 months", compact(float(np.mean(total_draws)), currency),
              f"90 % range {compact(lo)} to {compact(hi)}"),
         Card("CLV model on the holdout", f"{relative_error:+.0%}".replace("%", " %"),
              f"predicted purchases {'above' if relative_error > 0 else 'below'} actual in the held-out year"),
@@ -285,6 +285,14 @@ def segments_summary(
         findings.append(
             f"{lead['segment']} brings the most revenue ({compact(lead['revenue'], currency)}), mostly through "
             f"{lead['preferred channels']}."
+        )
+    losing = values[values["value"] < 0]
+    if len(losing):
+        why = (f"; they send back {losing['return_share'].median():.0%} of their lines (median)"
+               if "return_share" in losing else "")  # fmt: skip
+        findings.append(
+            f"{len(losing):,} customers ({len(losing) / len(values):.1%}) are expected to cost money over the next "
+            f"12 months, {compact(-float(losing['value'].sum()), currency)} in total{why}.".replace("%", " %")
         )
     if ranking is not None and len(ranking) and str(ranking.iloc[0].get("reasons", "")):
         findings.append(

@@ -31,6 +31,7 @@ WORDS = {
     "pit": "PIT",
     "clv": "Lifetime value",
     "p_alive": "Chance still active",
+    "p_serial_returner": "Chance of being a serial returner",
     "coverage_p10_p90": "Share inside P10-P90",
     "brier": "Brier score",
     "n": "Count",

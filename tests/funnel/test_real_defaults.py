@@ -10,13 +10,13 @@ import pytest
 from omnimodel.cli import main
 from omnimodel.data.ingest import ingest
 from omnimodel.data.workspace import Workspace
-from omnimodel.funnel import funnel_for, metrics
+from omnimodel.funnel import funnel_for, metrics, phases
 from omnimodel.funnel.forecast import booked_in
 from omnimodel.funnel.measures import choose_measure, default_target, skew_note
 from omnimodel.funnel.snapshot import pipeline_snapshot
 from omnimodel.notice import Skipped
 from omnimodel.profile.channels import transitions_to_show
-from omnimodel.profile.clv import informative
+from omnimodel.profile.clv_tables import informative
 from tests.conftest import SHARED_DATA
 
 pytestmark = [
@@ -135,3 +135,20 @@ def test_online_retail_recommends_only_cross_sells_above_one(online_retail_works
         if advice != "no cross-sell stands out":
             lift = float(advice.rsplit("lift ", 1)[1].rstrip(")"))
             assert lift > 1, advice
+
+
+@pytest.mark.parametrize("name", ["maven", "olist"])
+def test_real_phases_are_measured_or_say_why(real, name):
+    """Without an activities table: every measurement point of the bundled definitions computed, or said
+    not computable with the reason (response time needs activities)."""
+    path, snap = real[name]
+    with Workspace(path) as ws:
+        assert phases.load_activities(ws) is None
+    out = phases.measured_phases(snap, None)
+    assert len(out) == sum(len(s.measurements) for s in snap.funnel.stages)
+    computed = out["status"].isin(["computed", "target met", "target missed"])
+    assert computed.sum() >= 2 and out.loc[computed, "value"].notna().all()
+    assert out.loc[~computed, "status"].str.startswith("not computable: ").all()
+    if name == "maven":
+        win = out.set_index("measurement").loc["win rate by product and office"]
+        assert win["status"] == "computed" and "highest" in win["split"]

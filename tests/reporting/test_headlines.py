@@ -55,7 +55,7 @@ def test_the_segments_summary_gives_the_customers_value_with_its_range():
                                "best cross-sell": ["apparel -> shoes (lift 3.66)", "no cross-sell stands out"]})  # fmt: skip
     s = segments_summary(addressing, values, draws, 0.14, None, None, "EUR")
     cards = {c.label: c for c in s.cards}
-    value = cards["Expected value of today's customers, next 12 months"]
+    value = cards["Expected profit from today's customers, next 12 months"]
     lo, hi = np.quantile(draws, [0.05, 0.95])
     assert (
         value.value == compact(draws.mean(), "EUR")
@@ -70,6 +70,11 @@ def test_the_segments_summary_gives_the_customers_value_with_its_range():
         == "Address business through field_sales, leading with electronics; cross-sell apparel -> shoes (lift 3.66)."
     )
     assert s.actions[1] == "Address premium through webshop, leading with apparel."
+    assert not any("cost money" in f for f in s.findings)
+    losing = values.assign(value=[700.0, -120.0, 300.0, -30.0], return_share=[0.05, 0.9, 0.1, 0.8])
+    s = segments_summary(addressing, losing, draws, 0.14, None, None, "EUR")
+    assert "2 customers (50.0 %) are expected to cost money over the next 12 months, 150 EUR in total; they send " \
+           "back 85 % of their lines (median)." in s.findings  # fmt: skip
 
 
 def test_the_profile_summary_adds_up_the_workspaces_own_orders(demo_workspace):

@@ -61,6 +61,7 @@ def full_run(tmp_path_factory, hostile_workspace):
     # small sampler settings: this test checks the runner and the HTML, the model tests check the model
     small = {
         "03_pipeline_forecast": {"draws": 300, "backtest_snapshots": 1},
+        "01_customer_profile": {"clv_draws": 200, "clv_fit_customers": 1000},  # as 02: one shared CLV fit
         "02_segments_regions": {"clv_draws": 200, "clv_fit_customers": 1000},
         "04_channel_targets": {"choose_origins": 1, "score_origins": 2, "draws": 200},
         "05_what_if": {"choose_origins": 1, "score_origins": 2, "draws": 200},  # as 04: one shared plan
@@ -97,6 +98,24 @@ def test_the_targets_and_what_if_reports_share_one_plan(full_run):
     said = sorted("Plan reused" in t for t in text.values())
     assert said == [False, True], "one report computes the plan, the other (waiting for it) reuses it"
     assert all("Plan computed" in t or "Plan reused" in t for t in text.values())
+
+
+def test_the_profile_shows_a_customer_card_and_the_pipeline_its_measured_phases(full_run):
+    result, _ = full_run
+    text = {
+        n: (result.run_dir / f"{n}.html").read_text() for n in ("01_customer_profile", "02_segments_regions")
+    }
+    profile = text["01_customer_profile"]
+    assert "What the company sees" in profile and "What the customer sees" in profile
+    assert "lifetime value, next 12 months (profit)" in profile and "(hidden: personal data)" in profile
+    said = sorted("model reused" in t for t in text.values())
+    assert said == [False, True], "one report fits the lifetime-value model, the other reuses it"
+    pipeline = (result.run_dir / "03_pipeline_forecast.html").read_text()
+    assert (
+        "Measured phases" in pipeline
+        and "not computable: the opportunities table has no discount" in pipeline
+    )
+    assert "association, not effect" in pipeline
 
 
 def test_reports_run_on_the_projects_kernel_and_say_so(full_run):
@@ -390,8 +409,8 @@ def test_each_report_opens_with_its_summary_and_ends_with_its_appendix(full_run)
         assert at < appendix
         if r["name"] != "03_pipeline_forecast":  # 03 has no inventory; its diagnostics go there
             assert page.index(">Data used") > appendix, f"{r['name']}: the inventory is not in the appendix"
-        if r["name"] != "01_customer_profile":  # every report that fits a Bayesian model shows its card
-            assert "diagnostics" in page[appendix:] and "r-hat max" in page[appendix:], r["name"]
+        # every report fits a Bayesian model (01 the lifetime value on its customer card) and shows its card
+        assert "diagnostics" in page[appendix:] and "r-hat max" in page[appendix:], r["name"]
 
 
 def test_the_index_is_a_dashboard_of_the_headline_numbers(full_run):

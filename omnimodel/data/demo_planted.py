@@ -1,0 +1,125 @@
+"""Two behaviours planted on top of the demo company, each from its own random stream (so every other demo
+table stays as it was): serial returners, and the sales activities of the B2B pipeline.
+
+- **Serial returners** (``truth["serial_returners"]``): a few consumers with three or more orders send back
+  most of what they buy. After refunds, cost of goods and cost to serve they cost the company money, which a
+  profit-based lifetime value must show as negative.
+- **Activities** (``truth["activities"]``): every lead gets a first call a few days after it was created
+  (response time); in each phase, the phase's activities from the funnel definition happen on some deals. One
+  is planted to go with advancing ("site visit or demo" in *qualified*); the others happen as often on deals
+  that advance as on deals that do not. Planted as association, which is all an analysis of CRM records can
+  show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+YEAR_DAYS = 365.25
+SERIAL_RETURNERS = {"share_of_repeat_consumers": 0.03, "return_share": 0.9}
+#: phase -> activities (as the demo funnel definition lists them); the helpful one and its chances
+PHASE_ACTIVITIES = {
+    "lead": ["needs questionnaire"],
+    "qualified": ["site visit or demo", "requirements workshop"],
+    "proposal": ["proposal follow-up call", "references shared"],
+    "negotiation": ["pricing approval", "contract review"],
+}
+HELPFUL: dict = {"stage": "qualified", "type": "site visit or demo", "if_advanced": 0.7, "otherwise": 0.25}
+NEUTRAL_CHANCE = 0.45
+FIRST_CALL_MEAN_DAYS = 2.0
+
+
+def serial_returners(
+    seed: int, customers: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, returns: pd.DataFrame, end
+) -> tuple[pd.DataFrame, dict]:
+    """``returns`` with the serial returners' returns added, and the truth: who they are and their share."""
+    rng = np.random.default_rng([seed, 21])
+    consumers = set(customers.loc[~customers["is_business"].astype(bool), "customer_id"])
+    counts = orders.loc[orders["customer_id"].isin(consumers), "customer_id"].value_counts()
+    repeat = np.sort(counts.index[counts >= 3].to_numpy())
+    n = int(round(SERIAL_RETURNERS["share_of_repeat_consumers"] * len(repeat)))
+    chosen = rng.choice(repeat, size=n, replace=False) if n else np.array([], dtype=object)
+    theirs = orders.loc[orders["customer_id"].isin(chosen), ["order_id", "order_date"]]
+    cand = lines.merge(theirs, on="order_id")
+    cand = cand.merge(
+        returns[["order_id", "line_no"]], on=["order_id", "line_no"], how="left", indicator=True
+    )
+    cand = cand[cand["_merge"] == "left_only"]
+    when = (cand["order_date"] + pd.to_timedelta(rng.integers(5, 25, len(cand)), "D")).dt.normalize()
+    take = (rng.random(len(cand)) < SERIAL_RETURNERS["return_share"]) & (when <= end).to_numpy()
+    cand, when = cand[take], when[take]
+    added = pd.DataFrame(
+        {
+            "return_id": np.char.add("RS", np.char.zfill(np.arange(1, len(cand) + 1).astype(str), 7)),
+            "order_id": cand["order_id"].to_numpy(),
+            "line_no": cand["line_no"].to_numpy(),
+            "quantity": cand["quantity"].to_numpy(),
+            "return_date": when.to_numpy(),
+            "reason": np.array(["size", "changed_mind"])[rng.integers(0, 2, len(cand))],
+        }
+    )
+    truth = {**SERIAL_RETURNERS, "customers": sorted(map(str, chosen))}
+    return pd.concat([returns, added], ignore_index=True), truth
+
+
+def activities(
+    seed: int, opportunities: pd.DataFrame, events: pd.DataFrame, end
+) -> tuple[pd.DataFrame, dict]:
+    """Sales activities on the deals, dated within the phase they belong to, up to ``end``."""
+    rng = np.random.default_rng([seed, 22])
+    ev = events.sort_values(["opportunity_id", "entered_at"], kind="stable").reset_index(drop=True)
+    nxt = ev.groupby("opportunity_id")["entered_at"].shift(-1)
+    nxt_stage = ev.groupby("opportunity_id")["stage"].shift(-1)
+    stays = ev[ev["stage"].isin(list(PHASE_ACTIVITIES))].assign(left=nxt, next_stage=nxt_stage)
+    advanced = stays["next_stage"].notna() & (stays["next_stage"] != "lost")
+    start, stop = stays["entered_at"], stays["left"].fillna(end)
+    span = (stop - start).dt.days.clip(lower=0).to_numpy()
+    owner = stays["opportunity_id"].map(opportunities.set_index("opportunity_id")["owner"])
+    rows = []
+    for stage, types in PHASE_ACTIVITIES.items():
+        here = (stays["stage"] == stage).to_numpy()
+        for kind in types:
+            if (stage, kind) == (HELPFUL["stage"], HELPFUL["type"]):
+                chance = np.where(advanced, float(HELPFUL["if_advanced"]), float(HELPFUL["otherwise"]))
+            else:
+                chance = np.full(len(stays), NEUTRAL_CHANCE)
+            # Dated inside the stay, before the deal left the phase: a deal still in it has it so far.
+            day = np.floor(rng.random(len(stays)) * span)
+            pick = here & (rng.random(len(stays)) < chance) & (span > 0)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "opportunity_id": stays["opportunity_id"].to_numpy()[pick],
+                        "type": kind,
+                        "activity_date": (start + pd.to_timedelta(day, "D")).to_numpy()[pick],
+                        "owner": owner.to_numpy()[pick],
+                    }
+                )
+            )
+    opps = opportunities[["opportunity_id", "created_date", "owner"]]
+    call = opps["created_date"] + pd.to_timedelta(
+        np.round(rng.exponential(FIRST_CALL_MEAN_DAYS, len(opps))), "D"
+    )
+    rows.append(
+        pd.DataFrame(
+            {
+                "opportunity_id": opps["opportunity_id"].to_numpy(),
+                "type": "first call",
+                "activity_date": call.to_numpy(),
+                "owner": opps["owner"].to_numpy(),
+            }
+        )
+    )
+    out = pd.concat(rows, ignore_index=True)
+    out = out[out["activity_date"] <= end].sort_values(
+        ["activity_date", "opportunity_id", "type"], kind="stable"
+    )
+    out.insert(0, "activity_id", np.char.add("A", np.char.zfill(np.arange(1, len(out) + 1).astype(str), 7)))
+    truth = {
+        "helpful": HELPFUL,
+        "neutral": [[s, k] for s, ks in PHASE_ACTIVITIES.items() for k in ks if k != HELPFUL["type"]],
+        "neutral_chance": NEUTRAL_CHANCE,
+        "first_call_mean_days": FIRST_CALL_MEAN_DAYS,
+    }
+    return out.reset_index(drop=True), truth

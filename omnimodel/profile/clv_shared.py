@@ -1,0 +1,96 @@
+"""One lifetime-value fit per data and settings, shared by the reports that show it.
+
+Notebook 01 shows one customer's value on the customer card and notebook 02 every segment's: fitted apart they
+cost two PyMC fits and could disagree. :func:`shared_clv` fits once, saves the posterior (NetCDF, no pickle)
+under ``.cache/clv/`` keyed by the data's fingerprint, every setting and a hash of the code, and loads it for
+every later caller; a file lock makes a report running in parallel wait instead of fitting again.
+
+The model is fitted on purchases up to the calibration end and checked on the holdout; the values it reports
+are for today's customers: the fitted parameters applied to every customer's purchases up to the holdout end
+(the latest data), so "the next 12 months" start where the data ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from omnimodel.data.workspace import Workspace
+from omnimodel.profile.clv import CLVModel, purchase_summary
+
+CODE = (
+    "profile/clv.py",
+    "profile/clv_inputs.py",
+    "profile/clv_shared.py",
+    "diagnostics.py",
+    "data/queries.py",
+)
+
+
+@dataclass
+class SharedCLV:
+    """The fitted model, the calibration summary (for the holdout check) and today's summary (for values)."""
+
+    model: CLVModel
+    summary: pd.DataFrame
+    current: pd.DataFrame
+    reused: bool
+
+    def note(self) -> str:
+        """One line for the report: where the fit comes from."""
+        how = "reused from an earlier report of the same data" if self.reused else "fitted"
+        return f"Lifetime-value model {how}; reports 01 and 02 show the same values."
+
+
+def _code_hash() -> str:
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in CODE:
+        digest.update(name.encode())
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()
+
+
+def shared_clv(
+    ws: Workspace,
+    calibration_end: str,
+    holdout_end: str,
+    *,
+    draws: int = 500,
+    fit_customers: int | None = 4000,
+    seed: int = 42,
+    channel_cost: dict[str, float] | None = None,
+    cache_dir: str | Path | None = None,
+) -> SharedCLV:
+    """The lifetime-value model fitted on purchases up to ``calibration_end`` (``draws`` per chain, on a seeded
+    sample of ``fit_customers``), computed once per data and settings (see the module's description).
+
+    Examples
+    --------
+    >>> fit = shared_clv(ws, "2024-12-31", "2025-12-31")  # doctest: +SKIP
+    >>> fit.model.customer_value(fit.current)  # doctest: +SKIP
+    """
+    from filelock import FileLock
+
+    from omnimodel.environment import project_root
+
+    summary = purchase_summary(ws, calibration_end, holdout_end, channel_cost=channel_cost)
+    current = purchase_summary(ws, holdout_end, channel_cost=channel_cost)
+    settings = {"calibration_end": str(calibration_end), "holdout_end": str(holdout_end), "draws": draws,
+                "fit_customers": fit_customers, "seed": seed, "channel_cost": channel_cost or {}}  # fmt: skip
+    key_data = {"data": ws.fingerprint(), "settings": settings, "code": _code_hash()}
+    key = hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "clv"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{key}.nc"
+    with FileLock(str(folder / f"{key}.lock")):
+        if target.exists():
+            return SharedCLV(CLVModel.load(target), summary, current, reused=True)
+        model = CLVModel(sampler_config={"draws": draws, "tune": draws})
+        model.fit(summary, random_seed=seed, max_customers=fit_customers)
+        model.save(target)  # written atomically: a fit that fails half-way leaves nothing to trust
+    return SharedCLV(model, summary, current, reused=False)
