@@ -75,6 +75,7 @@ def pipeline_snapshot(
         "closed_date",
         "outcome",
         *[f for f in FACTORS if f in opp.columns],
+        *[c for c in ("owner",) if c in opp.columns],  # per-owner measurement points ("prospects per agent")
     ]
     deals = opp.filter(opp.created_date <= day).select(*cols).execute()
     events = ev.filter(ev.entered_at <= day).select("opportunity_id", "stage", "entered_at").execute()

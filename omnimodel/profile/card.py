@@ -170,6 +170,8 @@ def _unit(column, row, currency: str | None) -> str:
 
 
 def _newest(frame: pd.DataFrame, by: str, shown: int = SHOWN) -> pd.DataFrame:
+    """The newest ``shown`` rows; a column the source never fills (costs without unit costs) is left out."""
+    frame = frame.drop(columns=[c for c in frame.columns if c != by and frame[c].isna().all() and len(frame)])
     out = frame.sort_values(by, ascending=False, kind="stable", ignore_index=True)
     if len(out) > shown:
         more = len(out) - shown
@@ -275,7 +277,7 @@ def internal_scores(
         row = profile.loc[profile["customer_id"] == customer_id]
         if len(row):
             r = row.iloc[0]
-            for col, label in (("segment", "segment"), ("preferred_channel", "preferred channel"),
+            for col, label in (("preferred_channel", "preferred channel"),
                                ("price_tier", "price tier"), ("recency_days", "days since last order")):  # fmt: skip
                 if col in r and not _missing(r[col]):
                     out[label] = str(int(r[col]) if col == "recency_days" else r[col])
