@@ -250,7 +250,23 @@ def measured_phases(
                 "target": "" if target is None else _format(target, unit, currency),
                 "status": met or "computed",
             })  # fmt: skip
-    return pd.DataFrame(rows)
+    columns = ["phase", "measurement", "metric", "definition", "value", "last 12 months / now", "by quarter",
+               "split", "target", "status"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def phases_table(
+    snapshot: PipelineSnapshot, activities: pd.DataFrame | None = None, currency: str | None = None
+):
+    """:func:`measured_phases` for people (no metric keys or raw values), or one line when the funnel
+    definition lists no measurement points (a definition drafted by ``omnimodel init`` starts without)."""
+    from omnimodel.notice import Skipped
+
+    out = measured_phases(snapshot, activities, currency)
+    if out.empty:
+        return Skipped("measured phases", "the funnel definition lists no measurement points",
+                       "add `measurements:` to its stages, e.g. [lead-to-qualified rate, time in phase]")  # fmt: skip
+    return out.drop(columns=["metric", "value"])
 
 
 def _verdict(metric: str, value: float, target: float) -> str:

@@ -34,6 +34,8 @@ ACCOUNT = (
 )  # fmt: skip
 #: account fields only the company sees
 INTERNAL_ACCOUNT = {"segment", "region", "is_business"}
+#: lists only the company sees
+COMPANY_LISTS = {"channel history (touchpoints)", "deals"}
 #: list columns only the company sees
 INTERNAL_COLUMNS = {"cost", "margin", "owner"}
 SHOWN = 12  # rows per list on the card; the rest are counted
@@ -62,7 +64,7 @@ class CustomerCard:
         account = {k: v for k, v in self.account.items() if k not in INTERNAL_ACCOUNT}
         out = {"account": _fields(account)}
         for title, rows in self.lists.items():
-            if title != "channel history (touchpoints)":  # the company's record of their behaviour
+            if title not in COMPANY_LISTS:  # the company's record of their behaviour, and its pipeline
                 out[title] = rows.drop(columns=[c for c in rows.columns if c in INTERNAL_COLUMNS])
         return out
 
@@ -86,7 +88,7 @@ class CustomerCard:
         records = []
         for name, rows in self.lists.items():
             internal = [c for c in rows.columns if c in INTERNAL_COLUMNS]
-            note = " (company only)" if name == "channel history (touchpoints)" else ""
+            note = " (company only)" if name in COMPANY_LISTS else ""
             if internal and not note:
                 note = f" ({', '.join(internal)}: company only)"
             records.append(
@@ -257,6 +259,13 @@ def customer_lists(
             .reset_index()
             .rename_axis(columns=None)
         )
+    if ws.has("opportunities", "account_id"):  # a business account's deals: the seller's pipeline
+        opp = ws.table("opportunities").filter(lambda t: t.account_id == customer_id)
+        keep = [c for c in ("opportunity_id", "created_date", "product", "amount", "stage", "owner",
+                            "expected_close_date", "closed_date", "outcome") if c in opp.columns]  # fmt: skip
+        deals = opp.select(*keep).execute()
+        if len(deals):
+            out["deals"] = _newest(deals, "created_date", shown)
     if ws.has("touchpoints"):
         tp = ws.table("touchpoints").filter(lambda t: t.customer_id == customer_id)
         hist = tp.group_by(["channel", "kind"]).aggregate(contacts=tp.count(), last=tp.touched_at.max())
@@ -306,6 +315,27 @@ def internal_scores(
     return out
 
 
+def deal_scores(ws: Workspace, customer_id: str) -> dict[str, str]:
+    """A business account's record with the sales team, in words: deals won, lost and open, the win rate of
+    its closed deals and the value still open (all deals, not only the newest the card lists)."""
+    if not ws.has("opportunities", "account_id"):
+        return {}
+    o = ws.table("opportunities").filter(lambda t: t.account_id == customer_id)
+    d = o.select(*[c for c in ("outcome", "amount") if c in o.columns]).execute()
+    if d.empty:
+        return {}
+    n = d["outcome"].value_counts()
+    won, lost, still = (int(n.get(k, 0)) for k in ("won", "lost", "open"))
+    out = {"deals won, lost, open": f"{won:,}, {lost:,}, {still:,}"}
+    if won + lost:
+        out["win rate of its closed deals"] = f"{won / (won + lost):.0%}".replace("%", " %")
+    if "amount" in d and still:
+        out["open pipeline"] = (
+            f"{format_money(float(d.loc[d['outcome'] == 'open', 'amount'].sum()))} {ws.currency() or ''}".strip()
+        )
+    return out
+
+
 def customer_card(
     ws: Workspace,
     customer_id: str,
@@ -338,12 +368,14 @@ def customer_card(
         }
     lists = customer_lists(ws, str(customer_id), allow_personal, shown)
     scores = internal_scores(str(customer_id), profile, values, ws.currency())
+    scores.update(deal_scores(ws, str(customer_id)))
     return CustomerCard(str(customer_id), account, lists, scores, allow_personal, ws.currency())
 
 
-def card_customer(profile: pd.DataFrame) -> str:
+def card_customer(profile: pd.DataFrame, ws: Workspace | None = None) -> str:
     """The card's default customer, from the data: the one whose records touch the most tables (orders,
-    returns, complaints, parcels, invoices, dunning, wish list), then the most orders, then the lowest id."""
+    returns, complaints, parcels, invoices, dunning, wish list, deals), then the most orders or deals, then the
+    lowest id."""
     touched = [c for c in ("orders", "returned_units", "complaints", "invoices", "max_dunning_level",
                            "wishlist_items", "social_posts") if c in profile]  # fmt: skip
     if profile.empty:
@@ -351,7 +383,12 @@ def card_customer(profile: pd.DataFrame) -> str:
             "the workspace has no customers", table="customers", fix="ingest a customers table"
         )
     score = (profile[touched].fillna(0) > 0).sum(axis=1) if touched else pd.Series(0, index=profile.index)
-    order = pd.DataFrame(
-        {"score": score, "orders": profile.get("orders", 0), "id": profile["customer_id"].astype(str)}
-    ).sort_values(["score", "orders", "id"], ascending=[False, False, True])
+    many = profile["orders"].fillna(0) if "orders" in profile else pd.Series(0, index=profile.index)
+    if ws is not None and ws.has("opportunities", "account_id"):
+        o = ws.table("opportunities")
+        deals = o.group_by("account_id").aggregate(n=o.count()).execute().set_index("account_id")["n"]
+        n = profile["customer_id"].astype(str).map(deals).fillna(0).to_numpy()
+        score, many = score + (n > 0), many + n
+    order = pd.DataFrame({"score": score, "orders": many, "id": profile["customer_id"].astype(str)})
+    order = order.sort_values(["score", "orders", "id"], ascending=[False, False, True])
     return str(order["id"].iloc[0])

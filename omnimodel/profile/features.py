@@ -69,6 +69,13 @@ class CustomerProfile:
         row = self.frame.loc[self.frame["customer_id"] == customer_id, list(dict.fromkeys(cols))]
         return row.T.rename(columns=lambda _: "value")
 
+    def top(self, n: int = 10, allow_personal: bool = False) -> pd.DataFrame:
+        """The company view of the ``n`` customers with the most revenue (the first ``n`` by id without
+        orders)."""
+        view = self.company_view(allow_personal)
+        by = "revenue" if "revenue" in view else "customer_id"
+        return view.sort_values(by, ascending=by == "customer_id", kind="stable").head(n)
+
     def checklist(self) -> pd.DataFrame:
         """The checklist items, the columns answering each, its view, and whether the data allowed it."""
         rows = []
@@ -83,6 +90,19 @@ class CustomerProfile:
                 }
             )
         return pd.DataFrame(rows)
+
+
+def require_orders(ws: Workspace) -> None:
+    """Stop a profile report after its customer card with one line when the workspace has no orders (a CRM
+    export of accounts and deals): channel mix, baskets and revenue need them."""
+    from omnimodel.notice import ReportStopped
+
+    if not (ws.has("orders") and ws.has("order_lines")):
+        raise ReportStopped(
+            "No orders in this workspace: channel mix and hopping, baskets and revenue by channel need an order "
+            "export",
+            fix="ingest the shop's or ERP's orders and order lines (docs/data-model.md)",
+        )
 
 
 def _sales(ws: Workspace, as_of) -> ibis.Table:

@@ -77,3 +77,21 @@ def test_words_name_metrics_and_a_stage_can_say_them():
     assert stage.metrics == {"gut feeling": "age"} and stage.targets == {"deal size": 1000.0}
     with pytest.raises(ConfigError, match="not among its measurements"):
         parse_funnel({"stages": [{"name": "lead", "measurements": ["x"], "targets": {"y": 1}}]})
+
+
+def test_a_definition_without_measurement_points_says_so_in_one_line(demo_phases):
+    import dataclasses
+
+    from omnimodel.notice import Skipped
+
+    snapshot, activities = demo_phases
+    bare = dataclasses.replace(
+        snapshot.funnel,
+        stages=tuple(dataclasses.replace(s, measurements=(), targets={}) for s in snapshot.funnel.stages),
+    )
+    empty = dataclasses.replace(snapshot, funnel=bare)
+    assert phases.measured_phases(empty, activities).empty
+    out = phases.phases_table(empty, activities)
+    assert isinstance(out, Skipped) and "no measurement points" in str(out)
+    table = phases.phases_table(snapshot, activities)
+    assert "metric" not in table and len(table) == sum(len(s.measurements) for s in snapshot.funnel.stages)

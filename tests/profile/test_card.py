@@ -10,6 +10,7 @@ from omnimodel import Workspace
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.profile.card import HIDDEN, card_customer, customer_card
 from omnimodel.profile.features import customer_profile
+from tests.conftest import SHARED_DATA
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,37 @@ def test_an_unknown_customer_is_a_clear_error(demo_workspace):
     with Workspace(demo_workspace) as ws, pytest.raises(OmnimodelError, match="no customer 'NOPE'") as err:
         customer_card(ws, "NOPE")
     assert err.value.table == "customers" and "customer_id" in str(err.value.fix)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
+def test_a_crm_accounts_card_lists_its_deals_and_report_01_stops_after_it(tmp_path):
+    """Maven's CRM export has accounts and deals but no orders: the card shows the account's deals (company
+    only), and report 01 shows the card, then says in one line what the rest needs."""
+    import yaml
+
+    from omnimodel.config import load_report_suite
+    from omnimodel.data.ingest import ingest
+    from omnimodel.reporting.runner import run_reports
+
+    path = tmp_path / "maven.duckdb"
+    ingest(SHARED_DATA / "maven_crm", "maven_crm", path)
+    with Workspace(path) as ws:
+        profile = customer_profile(ws).frame
+        cid = card_customer(profile, ws)
+        c = customer_card(ws, cid, profile, shown=100_000)
+        deals = ws.table("opportunities").execute()
+    mine = deals[deals["account_id"] == cid]
+    assert len(mine) == deals["account_id"].value_counts().max()  # the account with the most deals
+    assert set(c.lists["deals"]["opportunity_id"]) == set(mine["opportunity_id"])
+    assert "deals" not in c.customer_view()
+    won, lost = (mine["outcome"] == "won").sum(), (mine["outcome"] == "lost").sum()
+    assert c.scores["win rate of its closed deals"] == f"{won / (won + lost):.0%}".replace("%", " %")
+    config = tmp_path / "reports.yaml"
+    config.write_text(yaml.safe_dump({"workspace": str(path), "output": str(tmp_path / "reports"),
+                                      "notebooks": [{"notebook": "01_customer_profile", "parameters": {"goals": None}}]}))  # fmt: skip
+    result = run_reports(load_report_suite(config))
+    assert result.ok
+    page = (result.run_dir / "01_customer_profile.html").read_text()
+    assert "What the company sees" in page and cid in page and "Deals" in page
+    assert "No orders in this workspace" in page and "Traceback" not in page
