@@ -302,10 +302,13 @@ def activity_counts(snapshot: PipelineSnapshot, activities: pd.DataFrame) -> pd.
     )
     out = out.reset_index()
     out["share_of_deals"] = out["deals"] / out["stage"].map(stays)
-    listed = {(s.name, a.lower()) for s in snapshot.funnel.stages for a in s.activities}
-    out["in_definition"] = [
-        (st, t.lower()) in listed for st, t in zip(out["stage"], out["type"], strict=True)
-    ]
+    listed = {s.name: [a.lower() for a in s.activities] for s in snapshot.funnel.stages}
+
+    def in_definition(stage: str, kind: str) -> bool:  # "first call" is "first call within 2 working days"
+        k = kind.lower()
+        return any(k in a or a in k for a in listed.get(stage, []))
+
+    out["in_definition"] = [in_definition(st, t) for st, t in zip(out["stage"], out["type"], strict=True)]
     order = {s: i for i, s in enumerate(snapshot.funnel.stage_names)}
     return out.sort_values(["stage", "deals"], key=lambda c: c.map(order) if c.name == "stage" else -c,
                            ignore_index=True).rename(columns={"stage": "phase"})  # fmt: skip

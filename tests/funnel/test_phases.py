@@ -62,6 +62,13 @@ def test_the_planted_helpful_activity_is_found_and_the_neutral_ones_are_not(demo
     assert (out.loc[neutral, "association"] == "no clear association").all(), out.loc[neutral]
     counts = phases.activity_counts(snapshot, activities)
     assert counts.loc[counts["type"] == helpful["type"], "in_definition"].all()
+    first = counts[
+        (counts["phase"] == "lead") & (counts["type"] == "first call")
+    ]  # "first call within 2 ..."
+    assert (
+        first["in_definition"].all()
+        and not counts.loc[counts["phase"] != "lead"].query("type == 'first call'")["in_definition"].any()
+    )
 
 
 def test_words_name_metrics_and_a_stage_can_say_them():
