@@ -104,6 +104,20 @@ class HoldoutCheck:
     total_predicted: float
     total_actual: float
     mae_per_customer: float
+    #: each customer's 80 % predictive interval of holdout purchases: share of customers inside, and share with
+    #: a randomised PIT in [0.1, 0.9] (80 % when calibrated; see omnimodel.profile.clv_predictive)
+    predictive_coverage: float | None = None
+    pit_coverage: float | None = None
+
+    def coverage_note(self) -> str:
+        """One sentence for the report on what the per-customer ranges are worth."""
+        if self.predictive_coverage is None or self.pit_coverage is None:
+            return ""
+        return (
+            f"Each customer's 80 % range of holdout purchases held the actual count for "
+            f"{self.predictive_coverage:.0%} of customers (whole counts make more than 80 % by construction); "
+            f"{self.pit_coverage:.0%} fall in the central 80 % of the randomised PIT, 80 % for a calibrated model."
+        ).replace("%", " %")
 
     @property
     def relative_error(self) -> float:
@@ -384,8 +398,11 @@ class CLVModel:
         purchases = self.expected_purchases(summary, years, n_draws, seed)
         return (purchases * self.profit_per_order(summary, n_draws, seed)).sum(axis=1)
 
-    def check_holdout(self, summary: pd.DataFrame, n_draws: int = 200, seed: int = 0) -> HoldoutCheck:
-        """Predicted against actual purchases in the holdout window, overall and by calibration frequency."""
+    def check_holdout(
+        self, summary: pd.DataFrame, n_draws: int = 200, seed: int = 0, intervals: bool = True
+    ) -> HoldoutCheck:
+        """Predicted against actual purchases in the holdout window, overall and by calibration frequency, and
+        (``intervals``) the coverage of each customer's predictive interval."""
         if "holdout_purchases" not in summary:
             raise OmnimodelError("the summary has no holdout", fix="call purchase_summary with holdout_end")
         years = float(summary["holdout_years"].iloc[0])
@@ -408,7 +425,16 @@ class CLVModel:
             float(pred.sum()),
             float(frame["actual"].sum()),
             float(np.abs(frame["predicted"] - frame["actual"]).mean()),
+            *self._coverage(summary, n_draws, seed, intervals),
         )
+
+    def _coverage(self, summary: pd.DataFrame, n_draws: int, seed: int, wanted: bool) -> tuple:
+        if not wanted:
+            return (None, None)
+        from omnimodel.profile.clv_predictive import coverage, holdout_intervals
+
+        got = coverage(holdout_intervals(self, summary, 0.8, n_draws, seed))
+        return (got["interval"], got["pit"])
 
 
 def _rate(summary: pd.DataFrame, column: str) -> np.ndarray:
