@@ -114,9 +114,9 @@ class HoldoutCheck:
         if self.predictive_coverage is None or self.pit_coverage is None:
             return ""
         return (
-            f"Each customer's 80 % range of holdout purchases held the actual count for "
-            f"{self.predictive_coverage:.0%} of customers (whole counts make more than 80 % by construction); "
-            f"{self.pit_coverage:.0%} fall in the central 80 % of the randomised PIT, 80 % for a calibrated model."
+            f"Each customer's 80% range of holdout purchases held the actual count for "
+            f"{self.predictive_coverage:.0%} of customers (whole counts make more than 80% by construction); "
+            f"{self.pit_coverage:.0%} fall in the central 80% of the randomised PIT, 80% for a calibrated model."
         ).replace("%", " %")
 
     @property
