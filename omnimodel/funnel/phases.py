@@ -89,6 +89,13 @@ def _left(snapshot: PipelineSnapshot) -> pd.DataFrame:
     return s.merge(t, on=["opportunity_id", "stage"], how="left")
 
 
+def _ended(snapshot: PipelineSnapshot, memo: dict) -> pd.DataFrame:
+    """:func:`_left` once per call of :func:`measured_phases`."""
+    if "left" not in memo:
+        memo["left"] = _left(snapshot)
+    return memo["left"]
+
+
 def _flow(frame: pd.DataFrame, when: str, as_of: pd.Timestamp, fn) -> tuple[float, list[tuple[str, float]]]:
     """A flow metric over the last 12 months and per quarter (the last :data:`QUARTERS` complete ones)."""
     recent = frame[(frame[when] > as_of - pd.DateOffset(years=1)) & (frame[when] <= as_of)]
@@ -102,23 +109,29 @@ def _flow(frame: pd.DataFrame, when: str, as_of: pd.Timestamp, fn) -> tuple[floa
     return value, trend
 
 
-def _stock(snapshot: PipelineSnapshot, fn) -> tuple[float, list[tuple[str, float]]]:
-    """A stock metric at the as-of date and at the last :data:`QUARTERS` quarter ends."""
+def _stock(snapshot: PipelineSnapshot, fn, memo: dict) -> tuple[float, list[tuple[str, float]]]:
+    """A stock metric at the as-of date and at the last :data:`QUARTERS` quarter ends (each quarter end's
+    snapshot rebuilt once per call of :func:`measured_phases`, whatever the number of stock metrics)."""
     as_of = snapshot.as_of
     last = (as_of + pd.Timedelta(days=1)).to_period("Q") - 1
     start = snapshot.raw_deals["created_date"].min()
     trend = []
     for p in pd.period_range(last - QUARTERS + 1, last):
         end = p.end_time.normalize()
-        trend.append((str(p), fn(snapshot.rewind(end)) if end >= start else np.nan))
+        if end >= start and end not in memo:
+            memo[end] = snapshot.rewind(end)
+        trend.append((str(p), fn(memo[end]) if end >= start else np.nan))
     return fn(snapshot), trend
 
 
-def _compute(metric: str, stage: str, snapshot: PipelineSnapshot, activities: pd.DataFrame | None):
-    """(value, trend) of one metric for one phase, or the reason it cannot be computed."""
+def _compute(
+    metric: str, stage: str, snapshot: PipelineSnapshot, activities: pd.DataFrame | None, memo: dict
+):
+    """(value, trend) of one metric for one phase, or the reason it cannot be computed; ``memo`` keeps what
+    every measurement point shares (the stays that ended, the rewound snapshots)."""
     as_of = snapshot.as_of
     if metric == "rate":
-        left = _left(snapshot)
+        left = _ended(snapshot, memo)
         left = left[left["stage"] == stage]
         return _flow(left, "left_at", as_of, lambda f: (f["result"] == "advanced").mean())
     if metric in ("win_rate", "days_to_close"):
@@ -134,7 +147,7 @@ def _compute(metric: str, stage: str, snapshot: PipelineSnapshot, activities: pd
         closed = closed.dropna(subset=["days"])
         return _flow(closed, "closed_date", as_of, lambda f: float(f["days"].median()))
     if metric == "time_in_phase":
-        left = _left(snapshot)
+        left = _ended(snapshot, memo)
         return _flow(left[left["stage"] == stage], "left_at", as_of, lambda f: float(f["days"].median()))
     if metric == "count":
         entered = snapshot.stays[snapshot.stays["stage"] == stage]
@@ -161,11 +174,11 @@ def _compute(metric: str, stage: str, snapshot: PipelineSnapshot, activities: pd
         now = in_phase(snapshot)
         if len(now) and (now["days_in_stage"] == 0).all():
             return "every open deal in the phase entered it on the as-of date: the source has no entry dates for it"
-        return _stock(snapshot, lambda s: float(in_phase(s)["days_in_stage"].median()))
+        return _stock(snapshot, lambda s: float(in_phase(s)["days_in_stage"].median()), memo)
     if metric == "value":
         if "amount" not in snapshot.deals or snapshot.deals["amount"].isna().all():
             return "the opportunities have no amounts"
-        return _stock(snapshot, lambda s: float(in_phase(s)["amount"].sum()))
+        return _stock(snapshot, lambda s: float(in_phase(s)["amount"].sum()), memo)
     if metric == "slippage":
         if "expected_close_date" not in snapshot.deals or snapshot.deals["expected_close_date"].isna().all():
             return "the opportunities have no expected close dates"
@@ -174,7 +187,7 @@ def _compute(metric: str, stage: str, snapshot: PipelineSnapshot, activities: pd
             o = in_phase(s)
             return float((pd.to_datetime(o["expected_close_date"]) < s.as_of).mean()) if len(o) else np.nan
 
-        return _stock(snapshot, slipped)
+        return _stock(snapshot, slipped, memo)
     raise ConfigError(f"unknown metric {metric!r}", fix=f"use one of {', '.join(METRICS)}")
 
 
@@ -221,7 +234,7 @@ def measured_phases(
     """Every measurement point of every phase: its metric and definition, value, trend by quarter, target and
     whether it is met; or why the data cannot compute it. Numbers are in words for people; the raw value is in
     ``value``."""
-    rows = []
+    rows, memo = [], {}
     for stage in snapshot.funnel.stages:
         for name in stage.measurements:
             metric = metric_of(name, stage.metrics.get(name))
@@ -232,7 +245,7 @@ def measured_phases(
                                               "in the stage's `metrics:`)"})  # fmt: skip
                 continue
             meaning, unit, _ = METRICS[metric]
-            got = _compute(metric, stage.name, snapshot, activities)
+            got = _compute(metric, stage.name, snapshot, activities, memo)
             if isinstance(got, str):
                 rows.append({**row, "definition": meaning, "status": f"not computable: {got}"})
                 continue
