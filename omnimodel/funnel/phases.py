@@ -234,7 +234,8 @@ def measured_phases(
     """Every measurement point of every phase: its metric and definition, value, trend by quarter, target and
     whether it is met; or why the data cannot compute it. Numbers are in words for people; the raw value is in
     ``value``."""
-    rows, memo = [], {}
+    rows: list[dict] = []
+    memo: dict = {}  # what every measurement point shares
     for stage in snapshot.funnel.stages:
         for name in stage.measurements:
             metric = metric_of(name, stage.metrics.get(name))
