@@ -5,14 +5,15 @@ Series: every node of the Australian visitor-nights and accommodation hierarchie
 company's channel x region revenue (monthly). Both ways do the same job per series: fit the ETS model set and
 keep the lowest AICc.
 
-- ``omnimodel``: each applicable candidate of ``targets.baseline.CANDIDATES`` with statsmodels' ETSModel.
+- ``omnimodel``: each applicable ETS candidate of ``forecasting.models.CANDIDATES`` with statsmodels'
+  ETSModel (the engine before issue 17; ``baseline_backtest.py`` compares the engines in the backtest).
 - ``statsforecast``: ``AutoETS(season_length=m)``, timed cold (first call, with numba compiling) and warm.
 
 Accuracy on equal footing: the last season of each series is held out; the mean MASE of each way's pick is
 reported next to the times. For context, the rolling-origin model choice notebook 04 runs (4 choosing origins,
 horizon one season) is timed too.
 
-Run: ``.venv/bin/pip install -e '.[bench]'`` once, then ``.venv/bin/python benchmarks/forecast_fit.py``.
+Run: ``.venv/bin/python benchmarks/forecast_fit.py``.
 """
 
 from __future__ import annotations
@@ -46,14 +47,14 @@ def series_sets() -> dict:
 
 
 def omnimodel_pick(y: np.ndarray, m: int):
-    from omnimodel.forecasting import baseline
+    from omnimodel.forecasting import models
 
     best, best_aicc = None, np.inf
-    for name in baseline._candidates(y, m):
-        if name == baseline.SNAIVE:
+    for name in models.candidates(y, m):
+        if name in (models.SNAIVE, "Theta"):
             continue
         try:
-            res = baseline._fit(name, y, m)
+            res = models.statsmodels_fit(name, y, models.usable_season(len(y), m))
         except Exception:
             continue
         if np.isfinite(res.aicc) and res.aicc < best_aicc:

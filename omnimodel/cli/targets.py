@@ -71,8 +71,8 @@ def backtest_command(args) -> int:
     )
     if o["fits_not_converged"]:
         print(
-            f"Note: {o['fits_not_converged']} of the ETS fits did not converge (column fits_not_converged); "
-            "their forecasts still count, so read those series' MASE with care."
+            f"Note: {o['fits_not_converged']:,} of the {o['fits']:,} fits stopped at the optimiser's limit of "
+            "1,000 iterations before its tolerance (column fits_not_converged); they are scored like the rest."
         )
     return 0
 

@@ -1,47 +1,33 @@
-"""Baseline forecasts per series: ETS models (statsmodels) chosen by a rolling-origin backtest.
+"""Baseline forecasts per series: candidate models (:mod:`omnimodel.forecasting.models`) chosen by a rolling-origin
+backtest.
 
 For every node of a :class:`~omnimodel.forecasting.series.Hierarchy`, candidate models (ETS with additive or
-multiplicative error and seasonality, a damped, undamped or no trend, and seasonal naive itself) are compared on rolling
-origins. The origins are split in two: the earlier ones **choose** the model (lowest mean MASE), the later ones
-**score** the chosen model against seasonal naive, so the reported MASE is not flattered by the choice.
+multiplicative error and seasonality, a damped, undamped or no trend; the Theta method; seasonal naive itself) are
+compared on rolling origins. The origins are split in two: the earlier ones **choose** the model (lowest mean
+MASE), the later ones **score** the chosen model against seasonal naive, so the reported MASE is not flattered by
+the choice.
 
 MASE scales absolute errors by the in-sample mean absolute seasonal difference of the training data (Hyndman
 and Koehler 2006); a series shorter than two seasons can only be scaled, and forecast, without seasonality, and
-its benchmark becomes the naive forecast (the last value). Forecast draws come from each model's simulation
-(``ETSResults.simulate``), are clipped at zero and then reconciled so that they add up.
+its benchmark becomes the naive forecast (the last value). Forecast draws are the models' simulated sample
+paths, clipped at zero and then reconciled so that they add up.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from omnimodel.exceptions import OmnimodelError, ParameterError
+from omnimodel.forecasting import models
+from omnimodel.forecasting.models import CANDIDATES, SNAIVE, converged, seasonal_naive  # noqa: F401 (named here as before)
 from omnimodel.forecasting.series import Hierarchy
 
-#: name -> ETSModel settings; "s" marks seasonal models, "m" models that need positive data
-CANDIDATES: dict[str, tuple[dict[str, Any], str]] = {
-    "ETS(A,N,A)": ({"error": "add", "seasonal": "add"}, "s"),
-    "ETS(A,A,A)": ({"error": "add", "trend": "add", "seasonal": "add"}, "s"),
-    "ETS(A,Ad,A)": ({"error": "add", "trend": "add", "damped_trend": True, "seasonal": "add"}, "s"),
-    "ETS(M,N,M)": ({"error": "mul", "seasonal": "mul"}, "sm"),
-    "ETS(M,A,M)": ({"error": "mul", "trend": "add", "seasonal": "mul"}, "sm"),
-    "ETS(M,Ad,M)": ({"error": "mul", "trend": "add", "damped_trend": True, "seasonal": "mul"}, "sm"),
-    "ETS(A,N,N)": ({"error": "add"}, ""),
-    "ETS(A,Ad,N)": ({"error": "add", "trend": "add", "damped_trend": True}, ""),
-    "ETS(M,N,N)": ({"error": "mul"}, "m"),
-}
-SNAIVE = "seasonal naive"
-
-
-def _usable_season(n_train: int, m: int) -> int:
-    """Seasonality needs two full seasons of training data; otherwise treat the series as non-seasonal."""
-    return m if m > 1 and n_train >= 2 * m else 1
+_usable_season = models.usable_season
 
 
 def mase_scale(train: np.ndarray, m: int) -> float:
@@ -51,58 +37,22 @@ def mase_scale(train: np.ndarray, m: int) -> float:
     return float(diffs.mean()) if len(diffs) and diffs.mean() > 0 else 1.0
 
 
-def seasonal_naive(train: np.ndarray, h: int, m: int) -> np.ndarray:
-    """The benchmark: each of the next ``h`` periods repeats the same period one season (``m``) before."""
-    m = m if len(train) >= m else 1
-    last = train[-m:]
-    return np.array([last[i % m] for i in range(h)])
-
-
-def _candidates(train: np.ndarray, m: int) -> list[str]:
-    seasonal = _usable_season(len(train), m) > 1
-    positive = bool((train > 0).all())
-    out = [SNAIVE]
-    for name, (_, flags) in CANDIDATES.items():
-        if ("s" in flags) != seasonal or ("m" in flags and not positive):
-            continue
-        out.append(name)
-    return out
-
-
-def _fit(name: str, train: np.ndarray, m: int):
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    settings, flags = CANDIDATES[name]
-    kw = {"seasonal_periods": m} if "s" in flags else {}
-    with warnings.catch_warnings():
-        # Not hidden: whether the optimiser converged is read from the result (converged()) and reported.
-        warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        return ETSModel(train, **settings, **kw).fit(disp=False, maxiter=200)
-
-
-def converged(result) -> bool:
-    """Whether an ETS fit's likelihood optimiser converged (statsmodels' ``mle_retvals``)."""
-    return bool((getattr(result, "mle_retvals", None) or {}).get("converged", True))
-
-
-def _forecast(name: str, train: np.ndarray, h: int, m: int) -> tuple[np.ndarray, bool]:
-    if name == SNAIVE:
-        return seasonal_naive(train, h, _usable_season(len(train), m)), True
-    result = _fit(name, train, m)
-    return np.asarray(result.forecast(h)), converged(result)
-
-
 def point_forecast(name: str, train: np.ndarray, h: int, m: int) -> np.ndarray:
     """The ``h``-step point forecast of candidate model ``name`` fitted on ``train``."""
-    return _forecast(name, train, h, m)[0]
+    return models.forecast(name, train, h, m)[0]
 
 
 def rolling_origin(
-    y: np.ndarray, m: int, h: int, n_select: int, n_score: int, candidates: list[str] | None = None
+    y: np.ndarray,
+    m: int,
+    h: int,
+    n_select: int,
+    n_score: int,
+    candidates: list[str] | None = None,
+    phase: str | None = None,
 ) -> pd.DataFrame:
     """MASE of each candidate at each origin; ``phase`` says whether an origin chooses or scores, ``converged``
-    whether the model's fit converged there."""
+    whether the model's fit converged there. Given ``phase``, only that phase's origins are computed."""
     n = len(y)
     origins = list(range(n - h - n_select - n_score + 1, n - h + 1))
     if origins[0] < 4:
@@ -112,20 +62,23 @@ def rolling_origin(
         )
     rows = []
     for i, o in enumerate(origins):
+        at = "choose" if i < n_select else "score"
+        if phase is not None and at != phase:
+            continue
         train, test = y[:o], y[o : o + h]
         scale = mase_scale(train, _usable_season(len(train), m))
-        for name in candidates or _candidates(train, m):
-            if name != SNAIVE and name not in _candidates(train, m):
+        possible = models.candidates(train, m)
+        for name in candidates or possible:
+            if name not in possible:
                 continue
             try:
-                f, ok = _forecast(name, train, h, m)
+                f, ok = models.forecast(name, train, h, m)
             except Exception:  # a model that cannot be fitted at this origin simply does not compete
                 continue
             err = float(np.mean(np.abs(test - f))) / scale
             if np.isfinite(err):
-                phase = "choose" if i < n_select else "score"
-                rows.append({"origin": o, "phase": phase, "model": name, "mase": err, "converged": ok})
-    return pd.DataFrame(rows)
+                rows.append({"origin": o, "phase": at, "model": name, "mase": err, "converged": ok})
+    return pd.DataFrame(rows, columns=["origin", "phase", "model", "mase", "converged"])
 
 
 def _comparable(choosing: pd.DataFrame) -> pd.DataFrame:
@@ -162,6 +115,7 @@ class BaselineBacktest:
             "mase_seasonal_naive": float(s["mase_seasonal_naive"].mean()),
             "series_beating_seasonal_naive": int((s["mase_model"] < s["mase_seasonal_naive"]).sum()),
             "fits_not_converged": int(s["fits_not_converged"].sum()),
+            "fits": len(self.detail[self.detail["model"] != SNAIVE]),
         }
 
 
@@ -186,15 +140,21 @@ def backtest(
     m = hierarchy.season_length
     h = h or m
     series = hierarchy.all_series()
-    details = []
-    for node in tqdm(series.columns, desc="backtest", unit="series", disable=not progress, leave=False):
-        d = rolling_origin(series[node].to_numpy(float), m, h, n_select, n_score)
-        d.insert(0, "node", node)
-        details.append(d)
-    detail = pd.concat(details, ignore_index=True)
-    choosing = pd.concat(
-        [_comparable(part) for _, part in detail[detail["phase"] == "choose"].groupby("node")]
-    )
+
+    def run(phase: str, desc: str, models_of: dict[str, list[str]] | None = None) -> pd.DataFrame:
+        parts = []
+        bar = tqdm(series.columns, desc=desc, unit="series", disable=not progress, leave=False, mininterval=0)
+        for node in bar:  # mininterval 0: a fit takes milliseconds, and every series counts on screen
+            given = models_of[node] if models_of else None
+            d = rolling_origin(series[node].to_numpy(float), m, h, n_select, n_score, given, phase)
+            d.insert(0, "node", node)
+            parts.append(d)
+        return pd.concat(parts, ignore_index=True)
+
+    # Every candidate at the choosing origins; at the scoring origins only what is scored: the chosen model and
+    # seasonal naive (fitting the others there would cost half the time for numbers nothing uses).
+    choosing_detail = run("choose", "backtest: choose")
+    choosing = pd.concat([_comparable(part) for _, part in choosing_detail.groupby("node")])
     choose = choosing.pivot_table(index="node", columns="model", values="mase")
     if choose_by == "series":
         chosen = choose.idxmin(axis=1)
@@ -208,6 +168,11 @@ def backtest(
         )
     summary = pd.DataFrame({"node": list(series.columns)})
     summary["model"] = chosen.reindex(summary["node"]).to_numpy()
+    scored = {
+        node: list(dict.fromkeys([model, SNAIVE]))
+        for node, model in zip(summary["node"], summary["model"], strict=True)
+    }
+    detail = pd.concat([choosing_detail, run("score", "backtest: score", scored)], ignore_index=True)
     scoring = detail[detail["phase"] == "score"].set_index(["node", "origin", "model"])["mase"]
     rows = []
     for node, model in zip(summary["node"], summary["model"], strict=True):
@@ -248,19 +213,7 @@ def _forecast_draws(
     y: np.ndarray, model: str, h: int, m: int, n_draws: int, seed: int
 ) -> tuple[np.ndarray, bool]:
     """The sample paths and whether the model's fit converged."""
-    rng = np.random.default_rng(seed)
-    ok = True
-    if model == SNAIVE:
-        mm = _usable_season(len(y), m)
-        point = seasonal_naive(y, h, mm)
-        resid = y[mm:] - y[:-mm] if len(y) > mm else np.array([0.0])
-        sd = float(np.std(resid)) if len(resid) > 1 else 0.0
-        steps = np.floor(np.arange(h) / mm) + 1  # each further season adds another season's error
-        paths = point[:, None] + rng.normal(0, 1, (h, n_draws)) * sd * np.sqrt(steps)[:, None]
-    else:
-        res = _fit(model, y, m)
-        paths = np.asarray(res.simulate(h, repetitions=n_draws, anchor="end", rng=rng)).reshape(h, n_draws)
-        ok = converged(res)
+    paths, ok = models.sample_paths(model, y, h, m, n_draws, np.random.default_rng(seed))
     return np.clip(np.nan_to_num(paths, nan=0.0), 0, None), ok
 
 
@@ -353,16 +306,23 @@ def forecast_hierarchy(
     return HierarchyForecast(hierarchy.nodes(), periods, draws, models, not_converged)
 
 
-def seasonal_profile(y: pd.Series, model: str = "ETS(M,Ad,M)") -> pd.Series:
-    """The fitted seasonal factors of a monthly or quarterly series, by month/quarter, scaled to mean 1.
+def seasonal_profile(y: pd.Series) -> pd.Series:
+    """The fitted seasonal factors of a monthly or quarterly series, by month/quarter, scaled to mean 1: the
+    seasonal states of an ETS(M,Ad,M) fit (statsmodels, whose states are labelled by period)."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    Multiplicative models give factors directly; additive ones are turned into factors relative to the level.
-    """
     m = {"M": 12, "Q": 4}[y.index.freqstr[0]]
-    res = _fit(model, y.to_numpy(float), m)
-    states = np.asarray(res.states)
-    seasonal = states[-m:, -1]
-    if CANDIDATES[model][0]["seasonal"] == "add":
-        seasonal = 1 + seasonal / states[-m:, 0]
+    settings = {
+        "error": "mul",
+        "trend": "add",
+        "damped_trend": True,
+        "seasonal": "mul",
+        "seasonal_periods": m,
+    }
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        res = ETSModel(y.to_numpy(float), **settings).fit(disp=False, maxiter=200)
+    seasonal = np.asarray(res.states)[-m:, -1]
     season_of = y.index[-m:].month if m == 12 else y.index[-m:].quarter
     return pd.Series(seasonal / seasonal.mean(), index=season_of).sort_index()

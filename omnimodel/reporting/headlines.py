@@ -371,10 +371,6 @@ def baseline_summary(backtest, forecast, hierarchy) -> Summary:
         f"The chosen models erred {'less' if better else 'more'} than seasonal naive on average "
         f"({o['mase_model']:.2f} against {o['mase_seasonal_naive']:.2f})."
     ]
-    if o.get("fits_not_converged"):
-        findings.append(
-            f"{o['fits_not_converged']} model fits did not converge; their forecasts still count."
-        )
     actions = (
         ["Use these forecasts as the baseline; add strategy goals (goals.yaml) to set targets on them."]
         if better
