@@ -26,74 +26,40 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from omnimodel.diagnostics import Diagnostics, quiet_sampler
+from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import NotFittedError, OmnimodelError
 from omnimodel.profile.clv_inputs import YEAR, purchase_summary  # noqa: F401 (the model's input, importable here)
+from omnimodel.profile.clv_likelihood import (  # noqa: F401 (the model's definition, importable here)
+    PURCHASE,
+    RETURNS,
+    SERIAL,
+    SPEND,
+    beta_binomial_loglik,
+    default_model_config,
+    derived,
+    gamma_gamma_loglik,
+    mbgnbd_loglik,
+    priors,
+    purchase_parameters,
+    returns_loglik,
+    spend_parameters,
+)
 from omnimodel.saved import config_from_json, load_fit, save_fit
 
-#: priors (weakly informative): LogNormal ones as (median, log-scale sd), Beta as (alpha, beta); the spend's
-#: median is the data's median repeat order value, so only its spread is set here
-default_model_config = {
-    "r": (1.0, 1.0),  # shape of the purchase rates across customers
-    "mean_purchase_rate": (2.0, 1.0),  # purchases per year of an active customer
-    "mean_dropout": (1.0, 4.0),  # Beta: chance of dropping out after a purchase (mean 0.2)
-    "dropout_concentration": (5.0, 1.5),  # how alike customers' dropout chances are
-    "p": (np.e, 1.0),  # Gamma-Gamma shape of a customer's spend per order
-    "q_minus_1": (np.e, 1.0),  # Gamma-Gamma shape of the spread of mean spend across customers, minus 1
-    "mean_spend_sd": 1.0,  # log-scale sd of the mean spend around the data's median repeat order value
-    "mean_return": (1.0, 9.0),  # Beta: chance that an order line is sent back (mean 0.1)
-    "return_concentration": (10.0, 1.5),  # how alike customers' return chances are
-    "serial_returner_share": (1.0, 19.0),  # Beta: share of customers who send most things back (mean 5 %)
-    "serial_return_concentration": (10.0, 1.0),  # how alike serial returners are
+#: how it is fitted: ``method`` "auto" (a Laplace approximation, NUTS where its check fails), "laplace" or
+#: "nuts"; the rest are NUTS's settings, and ``draws`` x ``chains`` is also the number of Laplace draws
+default_sampler_config = {
+    "method": "auto",
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 2,
+    "cores": 1,
+    "target_accept": 0.9,
 }
-default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.9}
+METHODS = ("auto", "laplace", "nuts")
 #: the sampled parameters, over which convergence is judged
-PARAMETERS = (
-    "r",
-    "mean_purchase_rate",
-    "mean_dropout",
-    "dropout_concentration",
-    "p",
-    "q_minus_1",
-    "mean_spend",
-)
-RETURN_PARAMETERS = (
-    "mean_return",
-    "return_concentration",
-    "serial_returner_share",
-    "serial_return",
-    "serial_return_concentration",
-)
-
-
-def mbgnbd_loglik(r, alpha, a, b, x, t_x, T, xp=np):
-    """MBG/NBD log-likelihood per customer (numpy arrays or PyTensor tensors via ``xp``).
-
-    The modified BG/NBD (Batislam, Denizel and Filiztekin 2007): like BG/NBD, but a customer may also drop out
-    right after the first purchase, so one-time buyers can be gone (plain BG/NBD keeps them alive for sure).
-    """
-    gammaln = special.gammaln if xp is np else xp.gammaln
-    log = xp.log
-    a1 = gammaln(r + x) - gammaln(r) + r * log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x + 1) - gammaln(b) - gammaln(a + b + x + 1)
-    a3 = -(r + x) * log(alpha + T)
-    a4 = log(a) - log(b + x) + (r + x) * (log(alpha + T) - log(alpha + t_x))
-    return a1 + a2 + a3 + xp.logaddexp(a4, 0.0)
-
-
-def gamma_gamma_loglik(p, q, gamma, x, m, xp=np):
-    """Gamma-Gamma log-likelihood of the mean spend ``m`` over ``x`` repeat purchases."""
-    gammaln = special.gammaln if xp is np else xp.gammaln
-    log = xp.log
-    return (
-        gammaln(p * x + q)
-        - gammaln(p * x)
-        - gammaln(q)
-        + q * log(gamma)
-        + (p * x - 1) * log(m)
-        + (p * x) * log(x)
-        - (p * x + q) * log(gamma + m * x)
-    )
+PARAMETERS = (*PURCHASE, *SPEND)
+RETURN_PARAMETERS = (*RETURNS, *SERIAL)
 
 
 @dataclass
@@ -125,16 +91,6 @@ class HoldoutCheck:
         return (self.total_predicted - self.total_actual) / self.total_actual
 
 
-def beta_binomial_loglik(k, n, a, b, xp=np):
-    """Beta-Binomial log-likelihood of ``k`` of ``n`` lines returned (without the constant binomial term)."""
-    gammaln = special.gammaln if xp is np else xp.gammaln
-
-    def betaln(u, v):
-        return gammaln(u) + gammaln(v) - gammaln(u + v)
-
-    return betaln(k + a, n - k + b) - betaln(a, b)
-
-
 class CLVModel:
     """MBG/NBD + Gamma-Gamma + Beta-Binomial lifetime value in profit, one parameter set per segment.
 
@@ -154,81 +110,35 @@ class CLVModel:
 
     def fit(self, summary: pd.DataFrame, random_seed: int = 0, max_customers: int | None = None) -> CLVModel:
         """Fit on the summary; ``max_customers`` fits on a seeded random sample (every customer can still be
-        scored): a few thousand customers pin per-segment parameters, and sampling time grows with rows."""
-        import pymc as pm
-        import pytensor.tensor as pt
+        scored): a few thousand customers pin per-segment parameters, and sampling time grows with rows.
 
+        The default (``sampler_config["method"] = "auto"``) is a Laplace approximation, about a second, checked
+        by importance weights; where the check fails the model is sampled with NUTS and ``fit_note_`` says so.
+        """
+        method = self.sampler_config["method"]
+        if method not in METHODS:
+            raise OmnimodelError(f"method {method!r} is not one of {', '.join(METHODS)}", fix="use auto")
         if summary.empty:
             raise OmnimodelError("no customers to fit", table="orders", fix="choose a later calibration end")
         if max_customers and len(summary) > max_customers:
             summary = summary.sample(max_customers, random_state=random_seed)
-        groups = sorted(summary[self.by].unique())
-        idx = pd.Categorical(summary[self.by], categories=groups).codes
-        x, t_x, T = (summary[c].to_numpy(float) for c in ("x", "t_x", "T"))
+        self.groups_ = sorted(summary[self.by].unique())
         spenders = summary[(summary["x"] > 0) & (summary["repeat_value"] > 0)]
-        sidx = pd.Categorical(spenders[self.by], categories=groups).codes
         median_spend = max(float(spenders["repeat_value"].median()), 1.0) if len(spenders) else 1.0
-        cfg = self.model_config
+        spec = priors(self.model_config, median_spend, self._has_returns(summary))
+        self.fit_note_ = ""
+        if method != "nuts":
+            from omnimodel.profile.clv_fits import fit_laplace
 
-        def lognormal(name: str, median_sd: tuple[float, float]):
-            return pm.LogNormal(name, np.log(median_sd[0]), median_sd[1], dims="group")
+            self.idata_, self.diagnostics_ = fit_laplace(self, summary, spenders, spec, random_seed)
+            if self.diagnostics_.converged or method == "laplace":
+                return self
+            self.fit_note_ = (
+                f"The fast fit's check failed ({self.diagnostics_.figures}); sampled with NUTS instead."
+            )
+        from omnimodel.profile.clv_fits import fit_nuts
 
-        with pm.Model(coords={"group": groups}):
-            # (r, alpha), (a, b) and (p, q, gamma) are strongly correlated in their natural form; sampling their
-            # means and shapes instead keeps the posterior round and NUTS fast.
-            r = lognormal("r", cfg["r"])
-            mean_rate = lognormal("mean_purchase_rate", cfg["mean_purchase_rate"])  # per year
-            alpha = pm.Deterministic("alpha", r / mean_rate, dims="group")
-            mean_dropout = pm.Beta("mean_dropout", *cfg["mean_dropout"], dims="group")  # after each purchase
-            concentration = lognormal("dropout_concentration", cfg["dropout_concentration"])
-            a = pm.Deterministic("a", mean_dropout * concentration, dims="group")
-            b = pm.Deterministic("b", (1 - mean_dropout) * concentration, dims="group")
-            pm.Potential(
-                "purchases", mbgnbd_loglik(r[idx], alpha[idx], a[idx], b[idx], x, t_x, T, xp=pt).sum()
-            )
-            p = lognormal("p", cfg["p"])
-            q = pm.Deterministic("q", 1.0 + lognormal("q_minus_1", cfg["q_minus_1"]), dims="group")
-            mean_spend = lognormal("mean_spend", (median_spend, cfg["mean_spend_sd"]))
-            gamma = pm.Deterministic("gamma", mean_spend * (q - 1) / p, dims="group")
-            pm.Potential(
-                "spend",
-                gamma_gamma_loglik(
-                    p[sidx],
-                    q[sidx],
-                    gamma[sidx],
-                    spenders["x"].to_numpy(float),
-                    spenders["repeat_value"].to_numpy(float),
-                    xp=pt,
-                ).sum(),
-            )
-            if self._has_returns(summary):
-                # Returns: a mixture. Most customers' chance to send a line back varies around their
-                # segment's; a few (serial returners, across all segments) send back more than half. A single
-                # Beta would shrink a customer who returned 9 of 10 lines to about one in two.
-                mean_return = pm.Beta("mean_return", *cfg["mean_return"], dims="group")
-                conc = lognormal("return_concentration", cfg["return_concentration"])
-                share = pm.Beta("serial_returner_share", *cfg["serial_returner_share"])
-                serial = pm.Uniform("serial_return", 0.5, 1.0)
-                serial_conc = pm.LogNormal(
-                    "serial_return_concentration", np.log(cfg["serial_return_concentration"][0]),
-                    cfg["serial_return_concentration"][1],
-                )  # fmt: skip
-                k, n = summary["returned_lines"].to_numpy(float), summary["lines"].to_numpy(float)
-                ordinary = pt.log1p(-share) + beta_binomial_loglik(
-                    k, n, (mean_return * conc)[idx], ((1 - mean_return) * conc)[idx], xp=pt
-                )
-                heavy = pt.log(share) + beta_binomial_loglik(
-                    k, n, serial * serial_conc, (1 - serial) * serial_conc, xp=pt
-                )
-                pm.Potential("returns", pt.logaddexp(ordinary, heavy).sum())
-            with quiet_sampler():
-                self.idata_ = pm.sample(
-                    random_seed=random_seed,
-                    progressbar=False,
-                    compute_convergence_checks=False,
-                    **self.sampler_config,
-                )
-        self.groups_ = groups
+        self.idata_ = fit_nuts(self, summary, spenders, spec, random_seed)
         self.diagnostics_ = Diagnostics.from_idata(self.idata_, var_names=self._parameters())
         return self
 
@@ -253,6 +163,7 @@ class CLVModel:
             "sampler_config": self.sampler_config,
             "groups": self.groups_,
             "diagnostics": self.diagnostics_.__dict__,
+            "fit_note": self.fit_note_,
         }
         return save_fit(self.idata_, path, "clv_model", state)
 
@@ -263,6 +174,7 @@ class CLVModel:
         model = cls(state["by"], state["sampler_config"], config_from_json(state["model_config"]))
         model.idata_, model.groups_ = idata, state["groups"]
         model.diagnostics_ = Diagnostics(**state["diagnostics"])
+        model.fit_note_ = state.get("fit_note", "")
         return model
 
     def _check_fitted(self) -> None:

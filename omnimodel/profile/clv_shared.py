@@ -24,6 +24,9 @@ from omnimodel.profile.clv import CLVModel, purchase_summary
 
 CODE = (
     "profile/clv.py",
+    "profile/clv_fits.py",
+    "profile/clv_laplace.py",
+    "profile/clv_likelihood.py",
     "profile/clv_inputs.py",
     "profile/clv_shared.py",
     "diagnostics.py",
@@ -43,7 +46,7 @@ class SharedCLV:
     def note(self) -> str:
         """One line for the report: where the fit comes from."""
         how = "reused from an earlier report of the same data" if self.reused else "fitted"
-        return f"Lifetime-value model {how}; reports 01 and 02 show the same values."
+        return f"Lifetime-value model {how}; reports 01 and 02 show the same values. {self.model.fit_note_}".strip()
 
 
 def _code_hash() -> str:
@@ -64,10 +67,13 @@ def shared_clv(
     fit_customers: int | None = 4000,
     seed: int = 42,
     channel_cost: dict[str, float] | None = None,
+    method: str = "auto",
     cache_dir: str | Path | None = None,
 ) -> SharedCLV:
     """The lifetime-value model fitted on purchases up to ``calibration_end`` (``draws`` per chain, on a seeded
     sample of ``fit_customers``), computed once per data and settings (see the module's description).
+    ``method``: "auto" (a Laplace fit checked by importance weights, NUTS where the check fails), "laplace" or
+    "nuts".
 
     Examples
     --------
@@ -81,7 +87,8 @@ def shared_clv(
     summary = purchase_summary(ws, calibration_end, holdout_end, channel_cost=channel_cost)
     current = purchase_summary(ws, holdout_end, channel_cost=channel_cost)
     settings = {"calibration_end": str(calibration_end), "holdout_end": str(holdout_end), "draws": draws,
-                "fit_customers": fit_customers, "seed": seed, "channel_cost": channel_cost or {}}  # fmt: skip
+                "fit_customers": fit_customers, "seed": seed, "channel_cost": channel_cost or {},
+                "method": method}  # fmt: skip
     key_data = {"data": ws.fingerprint(), "settings": settings, "code": _code_hash()}
     key = hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
     folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "clv"
@@ -90,7 +97,7 @@ def shared_clv(
     with FileLock(str(folder / f"{key}.lock")):
         if target.exists():
             return SharedCLV(CLVModel.load(target), summary, current, reused=True)
-        model = CLVModel(sampler_config={"draws": draws, "tune": draws})
+        model = CLVModel(sampler_config={"draws": draws, "tune": draws, "method": method})
         model.fit(summary, random_seed=seed, max_customers=fit_customers)
         model.save(target)  # written atomically: a fit that fails half-way leaves nothing to trust
     return SharedCLV(model, summary, current, reused=False)
