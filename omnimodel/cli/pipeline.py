@@ -23,15 +23,17 @@ def _setup(args):
 
 def forecast_command(args) -> int:
     """``omnimodel pipeline forecast``: fit on the snapshot, forecast the period, print text or JSON."""
+    from omnimodel.funnel.fits import fitted_model
     from omnimodel.funnel.forecast import forecast_bookings
     from omnimodel.funnel.measures import choose_measure, default_target, skew_note
-    from omnimodel.funnel.model import PipelineModel
     from omnimodel.funnel.snapshot import pipeline_snapshot
 
     ws, funnel, sampler = _setup(args)
     snap = pipeline_snapshot(ws, funnel, args.as_of)
     measure, measure_note = choose_measure(snap.deals, args.measure)
-    model = PipelineModel(sampler_config=sampler, measure=measure).fit(snap, random_seed=args.seed)
+    model = fitted_model(
+        snap, measure=measure, sampler_config=sampler, random_seed=args.seed, refit=args.refit
+    )
     from omnimodel.data.periods import next_quarter
 
     fc = forecast_bookings(model, snap, args.period or next_quarter(snap.as_of), random_seed=args.seed)
@@ -54,6 +56,7 @@ def forecast_command(args) -> int:
         "by": {g: fc.to_frame(g).to_dict(orient="records") for g in fc.by_group},
         "categories": categories.reset_index().to_dict(orient="records"),
         "diagnostics": {**model.diagnostics_.__dict__, "converged": model.diagnostics_.converged},
+        "fit_reused": model.reused_,
     }
     failed = NOT_CONVERGED if args.strict and not model.diagnostics_.converged else 0
     if args.json:
@@ -84,6 +87,9 @@ def forecast_command(args) -> int:
     )
     if model.diagnostics_.converged:
         print("  " + model.diagnostics_.message())
+    from omnimodel.funnel.fits import note
+
+    print("  " + note(model) + (" --refit fits again." if model.reused_ else ""))
     return failed
 
 
@@ -169,6 +175,12 @@ def add_pipeline_parser(sub) -> None:
                 "--strict",
                 action="store_true",
                 help=f"exit {NOT_CONVERGED} when the model did not converge (for scheduled runs)",
+            )
+            q.add_argument(
+                "--refit",
+                action="store_true",
+                help="fit again even when the same snapshot was fitted with the same settings before "
+                "(the fit is otherwise loaded from .cache/pipeline)",
             )
         q.set_defaults(func=func)
         if action == "forecast":

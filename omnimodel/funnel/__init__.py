@@ -9,6 +9,7 @@ _PUBLIC = {
     "funnel_for": "snapshot",
     "require_pipeline": "snapshot",
     "PipelineModel": "model",
+    "fitted_model": "fits",
     "default_model_config": "model",
     "default_sampler_config": "model",
     "StageTiming": "timing",

@@ -25,8 +25,8 @@ import pandas as pd
 from omnimodel.config import FunnelDefinition
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import OmnimodelError
+from omnimodel.funnel.fits import fitted_model
 from omnimodel.funnel.forecast import forecast_bookings
-from omnimodel.funnel.model import PipelineModel
 from omnimodel.funnel.snapshot import PipelineSnapshot, pipeline_snapshot
 
 METHODS = ("model", "crm_weights", "stage_win_rates")
@@ -158,8 +158,13 @@ def backtest(
             & (truth["closed_date"] >= period.start_time)
             & (truth["closed_date"] <= period.end_time.normalize())
         ]
-        model = PipelineModel(model_config=model_config, sampler_config=sampler_config, measure=measure).fit(
-            snap, random_seed=random_seed
+        # a past snapshot's data do not change when newer data arrive: its fit is loaded after the first run
+        model = fitted_model(
+            snap,
+            measure=measure,
+            sampler_config=sampler_config,
+            model_config=model_config,
+            random_seed=random_seed,
         )
         actual = float(model.deal_value(won).sum())
         diags.append((as_of, model.diagnostics_))

@@ -79,6 +79,8 @@ def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
 class PipelineModel:
     """Win probabilities, time to close and new-deal arrivals for a sales pipeline.
 
+    :func:`omnimodel.funnel.fits.fitted_model` fits one once per snapshot and settings and loads it after.
+
     Parameters
     ----------
     pooling : {"partial", "none"}
@@ -97,6 +99,9 @@ class PipelineModel:
     True
     >>> model.win_probability(snapshot.open_deals).mean(axis=0)  # doctest: +SKIP
     """
+
+    #: True when the fit was loaded from the cache of an earlier one (:mod:`omnimodel.funnel.fits`)
+    reused_ = False
 
     def __init__(
         self,

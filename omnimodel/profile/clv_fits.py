@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omnimodel import laplace
 from omnimodel.diagnostics import Diagnostics, quiet_sampler
-from omnimodel.profile import clv_laplace
 from omnimodel.profile.clv_likelihood import (
     PURCHASE,
     RETURNS,
@@ -68,7 +68,7 @@ def fit_nuts(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, s
             )
 
 
-def _blocks(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) -> list[clv_laplace.Block]:
+def _blocks(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) -> list[laplace.Block]:
     """The posterior's independent parts: purchases and spend per group, and the returns of everybody."""
     groups = model.groups_
     idx, sidx = _codes(summary, model.by, groups), _codes(spenders, model.by, groups)
@@ -82,9 +82,9 @@ def _blocks(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) ->
 
     for g in range(len(groups)):
         x, t_x, T = (c[idx == g] for c in _columns(summary, "x", "t_x", "T"))
-        blocks.append(clv_laplace.Block(tuple((name, 1) for name in PURCHASE), purchases(x, t_x, T), group=g))
+        blocks.append(laplace.Block(tuple((name, 1) for name in PURCHASE), purchases(x, t_x, T), group=g))
         x, m = (c[sidx == g] for c in _columns(spenders, "x", "repeat_value"))
-        blocks.append(clv_laplace.Block(tuple((name, 1) for name in SPEND), spend(x, m), group=g))
+        blocks.append(laplace.Block(tuple((name, 1) for name in SPEND), spend(x, m), group=g))
     if "mean_return" in spec:
         # customers with the same group, lines and lines returned have the same likelihood: one row each
         cells = pd.DataFrame({"g": idx, "k": summary["returned_lines"], "n": summary["lines"]})
@@ -96,21 +96,19 @@ def _blocks(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) ->
             return returns_loglik(per_cell, k.astype(float), n.astype(float)) @ weight
 
         blocks.append(
-            clv_laplace.Block(
-                (*((name, len(groups)) for name in RETURNS), *((s, 1) for s in SERIAL)), returns
-            )
+            laplace.Block((*((name, len(groups)) for name in RETURNS), *((s, 1) for s in SERIAL)), returns)
         )
     return blocks
 
 
 def fit_laplace(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, seed: int):
-    """The Laplace fit (see :mod:`~omnimodel.profile.clv_laplace`); returns the InferenceData and its card."""
+    """The Laplace fit (see :mod:`omnimodel.laplace`); returns the InferenceData and its card."""
     import arviz as az
 
     n_draws = int(model.sampler_config["draws"]) * int(model.sampler_config["chains"])
     groups = model.groups_
     blocks = _blocks(model, summary, spenders, spec)
-    fit = clv_laplace.fit(blocks, spec, n_draws, seed)
+    fit = laplace.fit(blocks, spec, n_draws, seed)
     if not fit.problems:
         post: dict[str, np.ndarray] = {name: np.zeros((n_draws, len(groups))) for name in (*PURCHASE, *SPEND)}
         for block, done in zip(blocks, fit.blocks, strict=True):

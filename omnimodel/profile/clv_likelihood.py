@@ -1,7 +1,7 @@
 """The lifetime-value model written once: its priors, derived parameters and log-likelihoods.
 
 Both fitters read it: PyMC's NUTS (:class:`omnimodel.profile.clv.CLVModel` with ``method="nuts"``) builds its
-graph from these functions with PyTensor, and the Laplace fit (:mod:`omnimodel.profile.clv_laplace`) evaluates
+graph from these functions with PyTensor, and the Laplace fit (:mod:`omnimodel.laplace`) evaluates
 the same functions with numpy. ``xp`` is the array module (numpy or ``pytensor.tensor``).
 """
 

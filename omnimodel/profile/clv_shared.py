@@ -25,7 +25,7 @@ from omnimodel.profile.clv import CLVModel, purchase_summary
 CODE = (
     "profile/clv.py",
     "profile/clv_fits.py",
-    "profile/clv_laplace.py",
+    "laplace.py",
     "profile/clv_likelihood.py",
     "profile/clv_inputs.py",
     "profile/clv_shared.py",

@@ -61,14 +61,14 @@ def check_goals(goals: StrategyGoals, cells: pd.DataFrame) -> None:
 def _pipeline(ws: Workspace, year: int, n_draws: int, seed: int, funnel: str | None, sampler: dict | None):
     """Bookings draws in ``year`` per (phase today, channel, region) and last year's won bookings per cell."""
     from omnimodel.funnel import funnel_for
+    from omnimodel.funnel.fits import fitted_model
     from omnimodel.funnel.forecast import forecast_bookings
-    from omnimodel.funnel.model import PipelineModel
     from omnimodel.funnel.snapshot import pipeline_snapshot
 
     definition = funnel_for(ws, funnel)
     snapshot = pipeline_snapshot(ws, definition, f"{year - 1}-12-31")
     sampler = {"draws": max(250, (n_draws + 1) // 2), "tune": 500, **(sampler or {})}
-    model = PipelineModel(sampler_config=sampler).fit(snapshot, random_seed=seed)
+    model = fitted_model(snapshot, sampler_config=sampler, random_seed=seed)
     group = "stage+source_channel+region"
     fc = forecast_bookings(model, snapshot, str(year), by=(group,), random_seed=seed, n_draws=n_draws)
     draws = fc.by_group[group]

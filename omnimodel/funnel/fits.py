@@ -1,0 +1,120 @@
+"""Pipeline fits kept on disk: the same snapshot with the same settings is fitted once, then loaded.
+
+A pipeline fit costs a sampler run (tens of seconds, more with a cold compile cache), and the same fit is asked
+for again and again: by ``omnimodel pipeline forecast`` run on unchanged data, by notebook 03 and the plan of
+notebooks 04 and 05 on the same as-of date, and by every backtest snapshot, whose data (what was known that
+day) does not change when newer data arrive. :func:`fitted_model` keys a fit by the snapshot's own content
+(the deals and stage events known at its date, the funnel definition), every setting, the seed and a hash of
+the code it runs, saves it as NetCDF under ``.cache/pipeline/`` (no pickle) and loads it for every later
+caller; a file lock makes a caller in parallel wait instead of fitting the same model again. Nothing stale can
+be reused: any change to the data known at the date, a setting or the code gives another key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from omnimodel.funnel.model import PipelineModel
+from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
+
+#: the code a fit is computed by: a change there fits anew
+FIT_CODE = ("funnel", "diagnostics.py", "saved.py", "config.py")
+
+
+def _code_hash() -> str:
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files = [
+        p
+        for name in FIT_CODE
+        for p in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
+    ]
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def snapshot_key(snapshot: PipelineSnapshot) -> str:
+    """sha256 of what a snapshot knows: its date, funnel definition, deals and stage events, in any row order.
+    The deals' final outcome and close date (carried along for backtests, never read by a fit) are left out,
+    so a past snapshot keeps its key when its deals close later."""
+    digest = hashlib.sha256(str(snapshot.as_of.date()).encode())
+    digest.update(json.dumps(dataclasses.asdict(snapshot.funnel), sort_keys=True, default=str).encode())
+    for frame, order in (
+        (snapshot.raw_deals, ["opportunity_id"]),
+        (snapshot.raw_events, ["opportunity_id", "entered_at", "stage"]),
+    ):
+        known = sorted(c for c in frame.columns if not c.startswith("final_"))
+        frame = frame[known].sort_values(order, kind="stable")
+        digest.update(",".join(known).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def fitted_model(
+    snapshot: PipelineSnapshot,
+    *,
+    measure: str = "amount",
+    sampler_config: dict | None = None,
+    model_config: dict | None = None,
+    factors: tuple[str, ...] = FACTORS,
+    random_seed: int = 0,
+    refit: bool = False,
+    cache_dir: str | Path | None = None,
+) -> PipelineModel:
+    """The partially pooled pipeline model fitted on ``snapshot``, from the cache when the same fit was made
+    before (``reused_`` says which; ``refit`` fits again and replaces it).
+
+    ``cache_dir`` defaults to ``.cache/pipeline`` in the project folder.
+
+    Examples
+    --------
+    >>> model = fitted_model(snapshot, sampler_config={"draws": 500, "tune": 500}, random_seed=42)  # doctest: +SKIP
+    >>> model.reused_  # doctest: +SKIP
+    False
+    """
+    from filelock import FileLock
+
+    from omnimodel.environment import project_root
+    from omnimodel.funnel.persistence import load_model, save_model
+
+    model = PipelineModel(
+        model_config=model_config, sampler_config=sampler_config, factors=factors, measure=measure
+    )
+    key_data = {
+        "snapshot": snapshot_key(snapshot),
+        "measure": measure,
+        "factors": list(factors),
+        "model_config": model.model_config,
+        "sampler_config": model.sampler_config,
+        "seed": random_seed,
+        "code": _code_hash(),
+    }
+    key = hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "pipeline"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{key}.nc"
+    with FileLock(str(folder / f"{key}.lock")):
+        if target.exists() and not refit:
+            loaded = load_model(target)
+            loaded.reused_ = True
+            return loaded
+        model.fit(snapshot, random_seed=random_seed)
+        save_model(model, target)  # written atomically: a fit that fails half-way leaves nothing behind
+    model.reused_ = False
+    return model
+
+
+def note(model: PipelineModel) -> str:
+    """One line for a report: whether the fit was made in this run or loaded from the cache."""
+    if model.reused_:
+        return (
+            "Pipeline model loaded from an earlier fit of the same snapshot and settings (.cache/pipeline)."
+        )
+    return "Pipeline model fitted in this run."
