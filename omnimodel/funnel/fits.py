@@ -113,8 +113,9 @@ def fitted_model(
 
 def note(model: PipelineModel) -> str:
     """One line for a report: whether the fit was made in this run or loaded from the cache."""
-    if model.reused_:
-        return (
-            "Pipeline model loaded from an earlier fit of the same snapshot and settings (.cache/pipeline)."
-        )
-    return "Pipeline model fitted in this run."
+    how = (
+        "loaded from an earlier fit of the same snapshot and settings (.cache/pipeline)"
+        if model.reused_
+        else "fitted in this run"
+    )
+    return f"Pipeline model {how}. {model.fit_note_}".strip()

@@ -1,4 +1,4 @@
-"""Bayesian pipeline model: stage-to-stage advance probabilities with partial pooling (PyMC).
+"""Bayesian pipeline model: stage-to-stage advance probabilities with partial pooling.
 
 For stage ``s`` and a deal with segment, region, source channel and product::
 
@@ -9,7 +9,8 @@ with ``z_f`` sum-to-zero standard normal (non-centred, or the effect itself cent
 likelihood is binomial on sufficient statistics: deals that left a stage and how many of them advanced, per
 (stage x segment x region x channel x product) cell. ``pooling="none"`` fits each cell on its own with a
 Beta(1, 1) prior instead: its posterior is the closed-form Beta(1 + advanced, 1 + lost), which the tests use to
-check the sampler.
+check the sampler. The two fits (a Laplace fit corrected by importance sampling, the default; PyMC's NUTS) are in
+:mod:`~omnimodel.funnel.advance`.
 
 The model also holds what a forecast needs beyond the advance posterior, each fitted in its own module: stage
 timing and the exact chance of closing inside a period (:mod:`~omnimodel.funnel.timing`), new-deal arrivals and
@@ -22,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omnimodel.diagnostics import Diagnostics, quiet_sampler
+from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import NotFittedError, OmnimodelError
 from omnimodel.funnel import arrivals, calibration, timing
 from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
@@ -43,7 +44,18 @@ default_model_config = {
     "period_noise_prior": (0.15, 4.0),  # prior sd of a month's extra log error, and its weight in months
     "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred
 }
-default_sampler_config = {"draws": 1000, "tune": 1000, "chains": 2, "cores": 1, "target_accept": 0.95}
+#: how it is fitted: ``method`` "auto" (a Laplace fit corrected by importance sampling, NUTS where its check
+#: fails), "laplace" or "nuts"; the rest are NUTS's settings, and ``draws`` x ``chains`` is also the number of
+#: Laplace draws
+default_sampler_config = {
+    "method": "auto",
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 2,
+    "cores": 1,
+    "target_accept": 0.95,
+}
+METHODS = ("auto", "laplace", "nuts")
 
 
 def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool:
@@ -102,6 +114,8 @@ class PipelineModel:
 
     #: True when the fit was loaded from the cache of an earlier one (:mod:`omnimodel.funnel.fits`)
     reused_ = False
+    #: what the fit says about itself beyond its diagnostics (the fast fit's check failed, NUTS sampled instead)
+    fit_note_ = ""
 
     def __init__(
         self,
@@ -129,9 +143,17 @@ class PipelineModel:
     def fit(
         self, snapshot: PipelineSnapshot, random_seed: int = 0, progressbar: bool = False
     ) -> PipelineModel:
-        """Fit on a snapshot (only information up to its as-of date) and return self."""
-        import pymc as pm
+        """Fit on a snapshot (only information up to its as-of date) and return self.
 
+        ``sampler_config["method"]``: "auto" (the default: a Laplace fit corrected by importance sampling, about
+        a second; NUTS where its check fails, said in ``fit_note_``), "laplace" or "nuts". The unpooled model
+        is always sampled: it is there to check the sampler against its closed form.
+        """
+        from omnimodel.funnel import advance
+
+        method = self.sampler_config.get("method", "auto")
+        if method not in METHODS:
+            raise OmnimodelError(f"method {method!r} is not one of {', '.join(METHODS)}", fix="use auto")
         self.stages_ = snapshot.funnel.stage_names
         counts = cell_counts(snapshot, self.factors)
         if counts.empty:
@@ -144,49 +166,24 @@ class PipelineModel:
         self.levels_ = {f: sorted(snapshot.deals[f].unique()) for f in self.factors}
         used = [f for f in self.factors if len(self.levels_[f]) > 1] if self.pooling == "partial" else []
         self.used_factors_ = used
-        coords = {"stage": self.stages_, **{f: self.levels_[f] for f in used}}
-        with pm.Model(coords=coords) as model:
-            if self.pooling == "partial":
-                stage_logit = pm.Normal(
-                    "stage_logit", 0.0, self.model_config["stage_logit_sigma"], dims="stage"
+        mode = self.model_config["parameterisation"]
+        self.centred_ = {
+            f: bool(
+                mode == "centred"
+                or (mode == "auto" and _strong_signal(counts, f, advance._codes(self, counts)[f]))
+            )
+            for f in used
+        }
+        self.fit_note_ = ""
+        if self.pooling == "partial" and method != "nuts":
+            self.idata_, self.diagnostics_ = advance.fit_laplace(self, counts, random_seed)
+            if not self.diagnostics_.converged and method == "auto":
+                self.fit_note_ = (
+                    f"The fast fit's check failed ({self.diagnostics_.figures}); sampled with NUTS instead."
                 )
-                logit = stage_logit[counts["stage_rank"].to_numpy()]
-                self.centred_ = {}
-                for f in used:
-                    # A boundary-avoiding Gamma prior on the spread: with 3-10 levels a HalfNormal lets sigma fall
-                    # to 0 and opens a funnel; this keeps the sampler out of it whichever parameterisation is used.
-                    shape, rate = self.model_config["factor_sigma_gamma"]
-                    sigma = pm.Gamma(f"sigma_{f}", alpha=shape, beta=rate)
-                    idx = pd.Categorical(counts[f], categories=self.levels_[f]).codes
-                    mode = self.model_config["parameterisation"]
-                    centred = mode == "centred" or (mode == "auto" and _strong_signal(counts, f, idx))
-                    self.centred_[f] = bool(centred)
-                    if centred:
-                        effect = pm.ZeroSumNormal(f"effect_{f}", sigma=sigma, dims=f)
-                    else:
-                        z = pm.ZeroSumNormal(f"z_{f}", sigma=1.0, dims=f)
-                        effect = pm.Deterministic(f"effect_{f}", sigma * z, dims=f)
-                    logit = logit + effect[idx]
-                pm.Binomial(
-                    "advanced",
-                    n=counts["n"].to_numpy(),
-                    logit_p=logit,
-                    observed=counts["advanced"].to_numpy(),
-                )
-            else:
-                model.add_coord("cell", np.arange(len(counts)))
-                p = pm.Beta("p_cell", 1.0, 1.0, dims="cell")
-                pm.Binomial("advanced", n=counts["n"].to_numpy(), p=p, observed=counts["advanced"].to_numpy())
-            with quiet_sampler():
-                idata = pm.sample(
-                    random_seed=random_seed,
-                    progressbar=progressbar,
-                    compute_convergence_checks=False,
-                    **self.sampler_config,
-                )
-        self.model_ = model
-        self.idata_ = idata
-        self.diagnostics_ = Diagnostics.from_idata(idata)
+        if self.pooling == "none" or method == "nuts" or self.fit_note_:
+            self.idata_ = advance.fit_nuts(self, counts, random_seed, progressbar)
+            self.diagnostics_ = Diagnostics.from_idata(self.idata_)
         self.fit_timing(snapshot)
         self.as_of_ = snapshot.as_of
         if self.pooling == "partial":  # the unpooled model only checks the sampler; it does not forecast

@@ -42,6 +42,7 @@ def save_model(model: PipelineModel, path: str | os.PathLike) -> Path:
         "period_noise_df": model.period_noise_df_,
         "as_of": str(model.as_of_.date()),
         "diagnostics": model.diagnostics_.__dict__,
+        "fit_note": model.fit_note_,
     }
     return save_fit(model.idata_, path, "pipeline_model", state)
 
@@ -71,4 +72,5 @@ def load_model(path: str | os.PathLike) -> PipelineModel:
     model.period_noise_sd_, model.period_noise_df_ = state["period_noise_sd"], state["period_noise_df"]
     model.as_of_ = pd.Timestamp(state["as_of"])
     model.diagnostics_ = Diagnostics(**state["diagnostics"])
+    model.fit_note_ = state.get("fit_note", "")
     return model
