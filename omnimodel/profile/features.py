@@ -124,10 +124,13 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
     missing = {c: ibis.literal(NOT_IN_DATA) for c in ("segment", "region") if c not in customers.columns}
     out = customers.mutate(**missing) if missing else customers
     skipped: list[str] = []
+    blocks: list[ibis.Table] = []
 
     def attach(block: ibis.Table):
-        nonlocal out
-        out = out.left_join(block, "customer_id").drop("customer_id_right")
+        # every block keyed by its own name, joined in one chain at the end: Ibis builds and compiles one
+        # join of n blocks in a fraction of the time of n nested joins (0.5 s of 0.8 s at 20,000 customers)
+        key = f"_key{len(blocks)}"
+        blocks.append(block.rename({key: "customer_id"}))
 
     if ws.has("orders") and ws.has("order_lines"):
         s = _sales(ws, as_of_ts)
@@ -236,7 +239,10 @@ def customer_profile(ws: Workspace, as_of: str | None = None) -> CustomerProfile
         skipped.append("wishlist")
 
     # Arrow to pandas directly: ibis' own conversion of a million wide rows costs as much as the query.
-    frame = out.to_pyarrow().to_pandas()
+    for block in blocks:
+        key = next(c for c in block.columns if c.startswith("_key"))
+        out = out.left_join(block, out.customer_id == block[key])
+    frame = out.drop(*[c for c in out.columns if c.startswith("_key")]).to_pyarrow().to_pandas()
     return CustomerProfile(
         derived_columns(frame, as_of_ts).sort_values("customer_id", ignore_index=True), skipped
     )
