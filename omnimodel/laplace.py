@@ -33,6 +33,8 @@ from scipy import optimize, special
 from omnimodel.diagnostics import MAX_PARETO_K
 from omnimodel.exceptions import OmnimodelError
 
+#: how a model that has this fit can be fitted: "auto" (this fit, NUTS where its check fails), or either alone
+METHODS = ("auto", "laplace", "nuts")
 _GRADIENT_STEP, _CURVATURE_STEP = 1e-5, 1e-3  # in the unconstrained space (log and log-odds units)
 #: the proposal: a Student-t with these degrees of freedom, its scale this much wider than the curvature's, and
 #: this many proposal draws per draw kept. Heavy tails and a wider scale keep the importance weights bounded where

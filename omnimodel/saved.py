@@ -16,6 +16,36 @@ from omnimodel.version import __version__
 FORMAT = 2
 
 
+def code_hash(names: tuple[str, ...]) -> str:
+    """sha256 of the package code a cached fit was computed by: ``names`` are files (``config.py``) and folders
+    (``funnel``) of the package. A cache keyed by it is never reused by changed code.
+
+    Examples
+    --------
+    >>> len(code_hash(("saved.py",)))
+    64
+    """
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    files = [
+        p for name in names for p in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
+    ]
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(key_data: dict[str, Any]) -> str:
+    """A short file name for a cached fit: sha256 of everything it was computed from (data fingerprint,
+    settings, :func:`code_hash`), written as sorted JSON."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
 def _attr(kind: str) -> str:
     return f"omnimodel_{kind}"  # one attribute per kind of model, e.g. omnimodel_pipeline_model
 

@@ -21,23 +21,10 @@ import pandas as pd
 
 from omnimodel.funnel.model import PipelineModel
 from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
+from omnimodel.saved import cache_key, code_hash
 
 #: the code a fit is computed by: a change there fits anew
-FIT_CODE = ("funnel", "diagnostics.py", "saved.py", "config.py")
-
-
-def _code_hash() -> str:
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    files = [
-        p
-        for name in FIT_CODE
-        for p in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
-    ]
-    for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+FIT_CODE = ("funnel", "laplace.py", "diagnostics.py", "saved.py", "config.py")
 
 
 def snapshot_key(snapshot: PipelineSnapshot) -> str:
@@ -94,9 +81,9 @@ def fitted_model(
         "model_config": model.model_config,
         "sampler_config": model.sampler_config,
         "seed": random_seed,
-        "code": _code_hash(),
+        "code": code_hash(FIT_CODE),
     }
-    key = hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    key = cache_key(key_data)
     folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "pipeline"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{key}.nc"

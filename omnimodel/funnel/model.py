@@ -27,6 +27,7 @@ from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import NotFittedError, OmnimodelError
 from omnimodel.funnel import arrivals, calibration, timing
 from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
+from omnimodel.laplace import METHODS
 
 default_model_config = {
     "stage_logit_sigma": 1.5,  # prior sd of each stage's average advance log-odds
@@ -55,7 +56,6 @@ default_sampler_config = {
     "cores": 1,
     "target_accept": 0.95,
 }
-METHODS = ("auto", "laplace", "nuts")
 
 
 def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool:

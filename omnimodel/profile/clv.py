@@ -28,6 +28,7 @@ from scipy import special
 
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import NotFittedError, OmnimodelError
+from omnimodel.laplace import METHODS
 from omnimodel.profile.clv_inputs import YEAR, purchase_summary  # noqa: F401 (the model's input, importable here)
 from omnimodel.profile.clv_likelihood import (  # noqa: F401 (the model's definition, importable here)
     PURCHASE,
@@ -56,7 +57,6 @@ default_sampler_config = {
     "cores": 1,
     "target_accept": 0.9,
 }
-METHODS = ("auto", "laplace", "nuts")
 #: the sampled parameters, over which convergence is judged
 PARAMETERS = (*PURCHASE, *SPEND)
 RETURN_PARAMETERS = (*RETURNS, *SERIAL)

@@ -12,8 +12,6 @@ are for today's customers: the fitted parameters applied to every customer's pur
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +19,10 @@ import pandas as pd
 
 from omnimodel.data.workspace import Workspace
 from omnimodel.profile.clv import CLVModel, purchase_summary
+from omnimodel.saved import cache_key, code_hash
 
 CODE = (
+    "saved.py",
     "profile/clv.py",
     "profile/clv_fits.py",
     "laplace.py",
@@ -47,15 +47,6 @@ class SharedCLV:
         """One line for the report: where the fit comes from."""
         how = "reused from an earlier report of the same data" if self.reused else "fitted"
         return f"Lifetime-value model {how}; reports 01 and 02 show the same values. {self.model.fit_note_}".strip()
-
-
-def _code_hash() -> str:
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for name in CODE:
-        digest.update(name.encode())
-        digest.update((root / name).read_bytes())
-    return digest.hexdigest()
 
 
 def shared_clv(
@@ -89,8 +80,8 @@ def shared_clv(
     settings = {"calibration_end": str(calibration_end), "holdout_end": str(holdout_end), "draws": draws,
                 "fit_customers": fit_customers, "seed": seed, "channel_cost": channel_cost or {},
                 "method": method}  # fmt: skip
-    key_data = {"data": ws.fingerprint(), "settings": settings, "code": _code_hash()}
-    key = hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    key_data = {"data": ws.fingerprint(), "settings": settings, "code": code_hash(CODE)}
+    key = cache_key(key_data)
     folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "clv"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{key}.nc"

@@ -12,7 +12,6 @@ fingerprint, the goals, every setting and a hash of the package's code.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from omnimodel.data.workspace import Workspace
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.forecasting import baseline, series
 from omnimodel.forecasting.baseline import BaselineBacktest
+from omnimodel.saved import cache_key, code_hash
 from omnimodel.targets.plan import CELL, build_plan_inputs, check_year
 from omnimodel.targets.scenario import PlanInputs
 
@@ -53,21 +53,16 @@ class SharedPlan:
 
 
 #: the code a plan is computed by: a change here computes it anew (a change to reports or charts does not)
-PLAN_CODE = ("config.py", "diagnostics.py", "data", "forecasting", "funnel", "targets")
-
-
-def _code_hash() -> str:
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    files = [
-        p
-        for name in PLAN_CODE
-        for p in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
-    ]
-    for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+PLAN_CODE = (
+    "config.py",
+    "diagnostics.py",
+    "laplace.py",
+    "saved.py",
+    "data",
+    "forecasting",
+    "funnel",
+    "targets",
+)
 
 
 def _goals(goals: StrategyGoals) -> dict:
@@ -111,9 +106,9 @@ def shared_plan(
         "data": ws.fingerprint(),
         "goals": _goals(goals),
         "settings": settings,
-        "code": _code_hash(),
+        "code": code_hash(PLAN_CODE),
     }
-    key = hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+    key = cache_key(key_data)
     folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "plans"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / key
