@@ -137,6 +137,10 @@ def failure_card(nb, message: str, log_name: str) -> bool:
     return failed
 
 
+#: a printed line (a note, a fit's card) wraps at the page's edge instead of running off it
+WRAP_PRINTED = "<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:break-word}</style>"
+
+
 def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = None) -> Path:
     """A standalone, code-free HTML version of an executed notebook (plots embedded as images); a notebook
     that failed shows ``error`` as a short card where it stopped."""
@@ -158,7 +162,9 @@ def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = Non
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = body.replace("</body>", f"{made_by(nb)}\n</body>", 1)
+    end = body.rfind("</body>")  # the page's own: the inlined Vega libraries hold "</body>" in a string
+    body = f"{body[:end]}{made_by(nb)}\n{body[end:]}"
+    body = body.replace("</head>", f"{WRAP_PRINTED}\n</head>", 1)  # the head comes before any script
     body = drop_remote_scripts(body)
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(body, encoding="utf-8")

@@ -132,6 +132,8 @@ def test_reports_run_on_the_projects_kernel_and_say_so(full_run):
         assert executed.metadata["kernelspec"]["name"] == "omnimodel"
         page = (result.run_dir / r["html"]).read_text()
         assert f"Made by omnimodel {version} on the kernel Python (omnimodel)" in page
+        # the last thing on the page, not inside the inlined Vega code (which holds a "</body>" of its own)
+        assert page.count('class="made-by"') == 1 and page.rfind('class="made-by"') > page.rfind("</main>")
 
 
 def test_reports_load_nothing_from_other_hosts(full_run):
