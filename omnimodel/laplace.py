@@ -35,6 +35,20 @@ from omnimodel.exceptions import OmnimodelError
 
 #: how a model that has this fit can be fitted: "auto" (this fit, NUTS where its check fails), or either alone
 METHODS = ("auto", "laplace", "nuts")
+
+
+def check_method(method: str) -> str:
+    """``method`` when it is one of :data:`METHODS`; a clear error otherwise."""
+    if method not in METHODS:
+        raise OmnimodelError(f"method {method!r} is not one of {', '.join(METHODS)}", fix="use auto")
+    return method
+
+
+def fallback_note(card) -> str:
+    """The sentence a model keeps (``fit_note_``) when this fit's check failed and NUTS sampled instead."""
+    return f"The fast fit's check failed ({card.figures}); sampled with NUTS instead."
+
+
 _GRADIENT_STEP, _CURVATURE_STEP = 1e-5, 1e-3  # in the unconstrained space (log and log-odds units)
 #: the proposal: a Student-t with these degrees of freedom, its scale this much wider than the curvature's, and
 #: this many proposal draws per draw kept. Heavy tails and a wider scale keep the importance weights bounded where

@@ -62,3 +62,13 @@ def test_a_posterior_unlike_a_normal_is_refused():
     for seed in range(3):
         fit, _ = _fit(block, {"rate": ("lognormal", (0.1, 10.0))}, seed=seed)
         assert not fit.ok and fit.pareto_k > 0.7
+
+
+def test_an_unknown_method_is_a_clear_error():
+    import pytest
+
+    from omnimodel.exceptions import OmnimodelError
+
+    assert laplace.check_method("nuts") == "nuts"
+    with pytest.raises(OmnimodelError, match="not one of auto, laplace, nuts"):
+        laplace.check_method("vi")

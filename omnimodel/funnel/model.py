@@ -27,7 +27,7 @@ from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import NotFittedError, OmnimodelError
 from omnimodel.funnel import arrivals, calibration, timing
 from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
-from omnimodel.laplace import METHODS
+from omnimodel.laplace import check_method, fallback_note
 
 default_model_config = {
     "stage_logit_sigma": 1.5,  # prior sd of each stage's average advance log-odds
@@ -151,9 +151,7 @@ class PipelineModel:
         """
         from omnimodel.funnel import advance
 
-        method = self.sampler_config.get("method", "auto")
-        if method not in METHODS:
-            raise OmnimodelError(f"method {method!r} is not one of {', '.join(METHODS)}", fix="use auto")
+        method = check_method(self.sampler_config.get("method", "auto"))
         self.stages_ = snapshot.funnel.stage_names
         counts = cell_counts(snapshot, self.factors)
         if counts.empty:
@@ -178,9 +176,7 @@ class PipelineModel:
         if self.pooling == "partial" and method != "nuts":
             self.idata_, self.diagnostics_ = advance.fit_laplace(self, counts, random_seed)
             if not self.diagnostics_.converged and method == "auto":
-                self.fit_note_ = (
-                    f"The fast fit's check failed ({self.diagnostics_.figures}); sampled with NUTS instead."
-                )
+                self.fit_note_ = fallback_note(self.diagnostics_)
         if self.pooling == "none" or method == "nuts" or self.fit_note_:
             self.idata_ = advance.fit_nuts(self, counts, random_seed, progressbar)
             self.diagnostics_ = Diagnostics.from_idata(self.idata_)

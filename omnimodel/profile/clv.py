@@ -28,7 +28,7 @@ from scipy import special
 
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import NotFittedError, OmnimodelError
-from omnimodel.laplace import METHODS
+from omnimodel.laplace import check_method, fallback_note
 from omnimodel.profile.clv_inputs import YEAR, purchase_summary  # noqa: F401 (the model's input, importable here)
 from omnimodel.profile.clv_likelihood import (  # noqa: F401 (the model's definition, importable here)
     PURCHASE,
@@ -115,9 +115,7 @@ class CLVModel:
         The default (``sampler_config["method"] = "auto"``) is a Laplace approximation, about a second, checked
         by importance weights; where the check fails the model is sampled with NUTS and ``fit_note_`` says so.
         """
-        method = self.sampler_config["method"]
-        if method not in METHODS:
-            raise OmnimodelError(f"method {method!r} is not one of {', '.join(METHODS)}", fix="use auto")
+        method = check_method(self.sampler_config["method"])
         if summary.empty:
             raise OmnimodelError("no customers to fit", table="orders", fix="choose a later calibration end")
         if max_customers and len(summary) > max_customers:
@@ -133,9 +131,7 @@ class CLVModel:
             self.idata_, self.diagnostics_ = fit_laplace(self, summary, spenders, spec, random_seed)
             if self.diagnostics_.converged or method == "laplace":
                 return self
-            self.fit_note_ = (
-                f"The fast fit's check failed ({self.diagnostics_.figures}); sampled with NUTS instead."
-            )
+            self.fit_note_ = fallback_note(self.diagnostics_)
         from omnimodel.profile.clv_fits import fit_nuts
 
         self.idata_ = fit_nuts(self, summary, spenders, spec, random_seed)
