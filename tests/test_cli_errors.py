@@ -56,7 +56,7 @@ def test_a_damaged_workspace_is_an_engine_error_not_a_traceback(tmp_path, demo_w
 def test_a_fit_that_did_not_converge_says_so_first_and_strict_fails(demo_workspace, capsys):
     from omnimodel.cli.pipeline import NOT_CONVERGED
 
-    args = ["pipeline", "forecast", "--workspace", str(demo_workspace), "--draws", "20"]
+    args = ["pipeline", "forecast", "--workspace", str(demo_workspace), "--draws", "20", "--ledger", "none"]
     assert main(args) == 0  # the numbers, with the warning on top
     out = capsys.readouterr().out
     assert out.startswith("NOT CONVERGED") and "Bookings forecast" in out

@@ -8,6 +8,8 @@ import os
 
 #: exit code of ``pipeline forecast --strict`` when the model did not converge (the numbers are still printed)
 NOT_CONVERGED = 6
+#: the forecast ledger's default place (:data:`omnimodel.funnel.ledger.DEFAULT_PATH`; not imported: --help stays light)
+DEFAULT_LEDGER = "reports/forecast-ledger.duckdb"
 
 
 def _setup(args):
@@ -59,6 +61,10 @@ def forecast_command(args) -> int:
         "fit_reused": model.reused_,
     }
     failed = NOT_CONVERGED if args.strict and not model.diagnostics_.converged else 0
+    if args.ledger != "none":
+        from omnimodel.funnel import ledger
+
+        out["ledger_run"] = ledger.record(args.ledger, [ledger.entry(fc, snap, model, _name(args), "cli")])
     if args.json:
         print(json.dumps(out, indent=2, default=float))
         return failed
@@ -91,6 +97,93 @@ def forecast_command(args) -> int:
 
     print("  " + note(model) + (" --refit fits again." if model.reused_ else ""))
     return failed
+
+
+def _name(args) -> str:
+    """How the ledger names a workspace: a file by its absolute path, anything else as given."""
+    from pathlib import Path
+
+    path = Path(args.workspace)
+    return str(path.resolve()) if path.exists() else args.workspace
+
+
+def changes_command(args) -> int:
+    """``omnimodel pipeline changes``: why the forecast of a period changed between two as-of dates."""
+    import pandas as pd
+
+    from omnimodel.data.periods import next_quarter
+    from omnimodel.exceptions import ParameterError
+    from omnimodel.funnel import ledger
+    from omnimodel.funnel.changes import as_recorded, forecast_change
+    from omnimodel.funnel.fits import fitted_model
+    from omnimodel.funnel.measures import choose_measure
+    from omnimodel.funnel.snapshot import pipeline_snapshot
+
+    ws, funnel, sampler = _setup(args)
+    later = pipeline_snapshot(ws, funnel, args.to)
+    earlier_runs = ledger.runs(None if args.ledger == "none" else args.ledger, _name(args))
+    earlier_runs = earlier_runs[pd.to_datetime(earlier_runs["as_of"]) < later.as_of]
+    if args.period:
+        earlier_runs = earlier_runs[earlier_runs["period"] == args.period]
+    if args.from_date:
+        from_date = pd.Timestamp(args.from_date)
+    elif len(earlier_runs):
+        from_date = pd.Timestamp(earlier_runs["as_of"].iloc[-1])  # the last recorded forecast before
+    else:
+        from_date = later.as_of - pd.Timedelta(days=7)  # the weekly call
+    if from_date >= later.as_of:
+        raise ParameterError(
+            f"--from ({from_date.date()}) must be before --to ({later.as_of.date()})",
+            fix="give an earlier --from",
+        )
+    period = args.period or (
+        earlier_runs["period"].iloc[-1]
+        if len(earlier_runs) and not args.from_date
+        else next_quarter(later.as_of)
+    )
+    earlier = later.rewind(from_date)
+    measure, _ = choose_measure(later.deals, args.measure)
+    fit = {"measure": measure, "sampler_config": sampler, "random_seed": args.seed}
+    models = fitted_model(earlier, **fit), fitted_model(later, **fit)
+    recorded = earlier_runs[pd.to_datetime(earlier_runs["as_of"]) == from_date]
+    seen = pd.DataFrame()
+    if len(recorded):
+        deals = ledger.read(args.ledger, "deals")
+        seen = deals[(deals["run_id"] == recorded["run_id"].iloc[-1]) & (deals["period"] == str(period))]
+    where = dict(w.split("=", 1) for w in args.where or [])
+    change = forecast_change((models[0], as_recorded(earlier, seen)), (models[1], later), period, where=where)
+    out = {
+        "funnel": funnel.name,
+        "measure": measure,
+        "where": where,
+        "ledger_deals": len(seen),
+        **change.to_dict(),
+    }
+    if args.json:
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(
+        f"Why the forecast for {out['period']} changed from {out['from']} to {out['to']} ({funnel.name}, {measure}"
+        + "".join(f", {k} {v}" for k, v in where.items())
+        + "):"
+    )
+    print(f"  expected bookings {change.before:,.0f} -> {change.after:,.0f} ({change.change:+,.0f})")
+    for row in change.parts.itertuples():
+        if row.change or row.part == "model update":
+            deals = f"{row.deals:,} deals" if row.deals else ""
+            print(f"    {row.part:<24}{row.change:>+14,.0f}  {deals}")
+    if not len(seen):
+        print(
+            "  Amounts and close dates as in today's export (no ledger entry for the earlier date): amount "
+            "changes and slips show once forecasts are recorded (omnimodel pipeline forecast, omnimodel report)."
+        )
+    print("  deals that moved the forecast most:")
+    for row in change.deals.head(args.top).itertuples():
+        print(
+            f"    {row.opportunity_id!s:<14}{row.part:<24}{str(row.stage_before):>12} -> {str(row.stage_after):<12}"
+            f"{row.change:>+12,.0f}"
+        )
+    return 0
 
 
 def backtest_command(args) -> int:
@@ -135,19 +228,22 @@ def backtest_command(args) -> int:
 
 
 def add_pipeline_parser(sub) -> None:
-    """Register ``omnimodel pipeline forecast|backtest`` on the subcommand parsers ``sub``."""
+    """Register ``omnimodel pipeline forecast|changes|backtest`` on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "pipeline",
-        help="pipeline forecast and backtest (Bayesian win probabilities)",
-        description="Fit the Bayesian pipeline model on a workspace and forecast bookings, or backtest it "
-        "against CRM-style baselines on rolling as-of snapshots.",
+        help="pipeline forecast, why it changed, and backtest (Bayesian win probabilities)",
+        description="Fit the Bayesian pipeline model on a workspace and forecast bookings, split the change of "
+        "a forecast between two dates into its causes, or backtest it against CRM-style baselines on rolling "
+        "as-of snapshots. Forecasts are recorded in the forecast ledger.",
         epilog="examples:\n  omnimodel pipeline forecast --workspace data/demo.duckdb --period 2026Q1\n"
+        "  omnimodel pipeline changes --workspace data/maven.duckdb --from 2017-05-31 --to 2017-06-30\n"
         "  omnimodel pipeline backtest --workspace data/maven.duckdb --freq M --json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, helptext, func in (
         ("forecast", "forecast bookings in a period", forecast_command),
+        ("changes", "why the forecast of a period changed between two dates", changes_command),
         ("backtest", "score forecasts on past snapshots against baselines", backtest_command),
     ):
         example = "omnimodel pipeline " + action + " --workspace data/demo.duckdb"
@@ -156,7 +252,11 @@ def add_pipeline_parser(sub) -> None:
             help=helptext,
             epilog="example: "
             + example
-            + (" --period 2026Q1 --target 1500000" if action == "forecast" else " --freq Q"),
+            + {
+                "forecast": " --period 2026Q1 --target 1500000",
+                "changes": " --from 2025-05-31 --to 2025-06-30 --period 2025Q3",
+                "backtest": " --freq Q",
+            }[action],
         )
         q.add_argument("--workspace", required=True, help="workspace file")
         q.add_argument(
@@ -170,6 +270,32 @@ def add_pipeline_parser(sub) -> None:
         q.add_argument("--draws", type=int, default=1000, help="posterior draws (and tuning steps) per chain")
         q.add_argument("--seed", type=int, default=42, help="same seed, same numbers (default 42)")
         q.add_argument("--json", action="store_true", help="machine-readable output")
+        if action in ("forecast", "changes"):
+            q.add_argument(
+                "--ledger",
+                default=str(DEFAULT_LEDGER),
+                help=f"forecast ledger (default {DEFAULT_LEDGER}, beside the reports); 'none' records nothing"
+                + (" and reads nothing" if action == "changes" else ""),
+            )
+        if action == "changes":
+            q.add_argument(
+                "--from",
+                dest="from_date",
+                help="earlier as-of date (default: the last forecast recorded in the ledger before --to, else a "
+                "week before it)",
+            )
+            q.add_argument("--to", help="later as-of date (default: the last date in the data)")
+            q.add_argument(
+                "--period",
+                help="quarter, month or year (default: the recorded forecast's, else the quarter after --to)",
+            )
+            q.add_argument(
+                "--where",
+                action="append",
+                metavar="COLUMN=VALUE",
+                help="only deals with this value, e.g. region=Central (repeatable)",
+            )
+            q.add_argument("--top", type=int, default=10, help="deals to list (default 10)")
         if action == "forecast":
             q.add_argument(
                 "--strict",

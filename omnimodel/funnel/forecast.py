@@ -116,24 +116,15 @@ def forecast_bookings(
     {'p10': ..., 'p50': ..., 'p90': ..., 'mean': ...}
     """
     rng = np.random.default_rng(random_seed)
-    p = parse_period(period)
-    start = max(0, (p.start_time.normalize() - snapshot.as_of).days)
-    end = (p.end_time.normalize() - snapshot.as_of).days + 1  # days after as_of, end exclusive
+    p, start, end = days_of(period, snapshot.as_of)
     where = {k: v for k, v in (where or {}).items() if v is not None}
     deals = _keep(snapshot.open_deals, where).reset_index(drop=True)
     passes = -(-FORECAST_PATHS // model.n_draws())  # whole passes over the posterior draws
     n_draws = n_draws or model.n_draws() * passes
     of = np.arange(n_draws) % model.n_draws()  # the posterior draw behind each path
     amounts = model.deal_value(deals)
-    win = model.win_probability(deals)  # (posterior draws, deals)
-    ranks = deals["reached"].to_numpy()
+    win, closes_inside = booking_chances(model, snapshot.as_of, deals, start, end)
     groups = {g: pd.Categorical(_group_labels(deals, g)) for g in by}
-
-    # A deal books when it is won and closes inside: given the parameters the two are independent, so its
-    # booking is one Bernoulli(P(win) x P(close inside | won)) per draw, the latter exact over the timing.
-    closes_inside = model.close_probability(
-        snapshot.as_of, ranks, deals["days_in_stage"].to_numpy(float), start, max(end, start)
-    )
     # Value booked per draw in total and per group level, as one matrix product per chunk of draws.
     sizes = [len(groups[g].categories) for g in by]
     offsets = 1 + np.cumsum([0, *sizes])[:-1]  # column of each group's first level; column 0 is the total
@@ -209,6 +200,45 @@ def forecast_bookings(
         out.sort_values("expected_value", ascending=False, ignore_index=True),
         float(new_total.mean() / expected) if expected > 0 else 0.0,
     )
+
+
+def days_of(period: str | pd.Period, as_of: pd.Timestamp) -> tuple[pd.Period, int, int]:
+    """The period, and its first day and the day after its last as days after ``as_of`` (the start at least 0:
+    a forecast covers what is still to come)."""
+    p = parse_period(str(period))
+    start = max(0, (p.start_time.normalize() - as_of).days)
+    return p, start, (p.end_time.normalize() - as_of).days + 1
+
+
+def booking_chances(
+    model: PipelineModel, as_of: pd.Timestamp, deals: pd.DataFrame, start: int, end: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Open deals' posterior draws of P(win) (draws, deals) and each one's P(close from ``start`` to before
+    ``end`` days after ``as_of`` | won). Given the parameters the two are independent, so a deal books with
+    their product: the latter exact over the stage timing and the closing calendar."""
+    win = model.win_probability(deals)
+    inside = model.close_probability(
+        as_of, deals["reached"].to_numpy(), deals["days_in_stage"].to_numpy(float), start, max(end, start)
+    )
+    return win, inside
+
+
+def expected_new_deals(
+    model: PipelineModel, as_of: pd.Timestamp, start: int, end: int, where: dict | None = None
+) -> float:
+    """The expected value booked in the window by deals not created yet: what :func:`forecast_bookings`
+    draws, in closed form (mean arrival rate x days x each cell's share, mean P(win) and mean value x
+    P(close inside)); the period shock has mean 1."""
+    templates = _keep(model.new_deal_templates_, {k: v for k, v in (where or {}).items() if v is not None})
+    if not len(templates) or end <= 0:
+        return 0.0
+    cell_of, cells = _cells(model, templates)
+    value = np.bincount(cell_of, weights=model.deal_value(templates), minlength=len(cells))
+    post = model.arrival_posterior_
+    rate = post["shape"] / post["days"]  # the month-to-month swing has mean 1
+    inside = model.new_deal_close_probability(as_of, start, end)
+    win = _win_for_cells(model, cells).mean(axis=0)
+    return float(rate * end * inside * (win * value).sum() / len(templates))
 
 
 def _labels(values: pd.Series) -> np.ndarray:

@@ -98,13 +98,40 @@ def test_maven_default_target_is_not_its_ramp_up_quarter(real):
     assert default_target(snap, "2018Q1", "amount", given=1e6).describe() == "Target 1,000,000: given."
 
 
-def test_olist_forecast_from_the_cli_has_its_mean_inside_p10_p90(real, capsys):
+def test_olist_forecast_from_the_cli_has_its_mean_inside_p10_p90(real, capsys, tmp_path):
     path, _ = real["olist"]
-    assert main(["pipeline", "forecast", "--workspace", str(path), "--draws", "200", "--json"]) == 0
+    ledger = str(tmp_path / "ledger.duckdb")
+    assert (
+        main(
+            ["pipeline", "forecast", "--workspace", str(path), "--draws", "200", "--json", "--ledger", ledger]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["measure"] == "deals" and "won deals, not value" in out["measure_note"]
     assert out["p10"] <= out["mean"] <= out["p90"] and out["mean_note"] is None
     assert out["target_source"] and 0 <= out["p_hit_target"] <= 1
+
+
+def test_maven_forecast_change_between_month_ends_adds_up(real, capsys):
+    """The README's example: the parts add up exactly, and the deals won in June (before 2017Q3) are the
+    ones the "won outside the period" part holds."""
+    path, snap = real["maven"]
+    args = ["pipeline", "changes", "--workspace", str(path), "--from", "2017-05-31", "--to", "2017-06-30"]
+    assert main([*args, "--draws", "300", "--json", "--ledger", "none"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["period"] == "2017Q3" and out["measure"] == "amount"
+    assert sum(p["change"] for p in out["parts"]) == pytest.approx(out["change"], abs=1e-6)
+    parts = {p["part"]: p for p in out["parts"]}
+    d = snap.deals
+    won_in_june = d[
+        (d["closed_date"] > "2017-05-31") & (d["closed_date"] <= "2017-06-30") & (d["outcome"] == "won")
+    ]
+    opened_before = won_in_june[won_in_june["created_date"] <= "2017-05-31"]
+    assert parts["won outside the period"]["deals"] == len(opened_before) > 0
+    assert parts["won outside the period"]["change"] < 0 < parts["new deals"]["change"]
+    listed = {x["opportunity_id"] for x in out["deals"] if x["part"] == "won outside the period"}
+    assert listed == set(opened_before["opportunity_id"])
 
 
 def test_a_mean_above_the_p90_is_explained():

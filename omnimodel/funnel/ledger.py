@@ -1,0 +1,194 @@
+"""The forecast ledger: every forecast a report run or ``omnimodel pipeline forecast`` made, kept for good.
+
+A DuckDB file beside the reports (default ``reports/forecast-ledger.duckdb``) with two tables, only ever added
+to:
+
+- ``forecasts``: one row per run, period and group level (the total, and each channel, region, segment and
+  owner): P10, P50, P90 and mean of the bookings still to come, what was booked in the period by then, the
+  as-of date, the data fingerprint (what the snapshot knew) and the model version (omnimodel's version and the
+  fit code's hash), the fit method;
+- ``deals``: the open deals as the forecast saw them (stage, amount, expected close date, chances), so a later
+  run can say which deals slipped or changed amount since (:mod:`omnimodel.funnel.changes`).
+
+Rows are appended in one transaction under a file lock, after the forecast succeeded: a run that fails adds
+nothing, and nothing is updated or deleted. Reading it back gives the history that accuracy over time and the
+"why did the forecast change" breakdown start from.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+#: where report runs and the CLI keep the ledger unless told otherwise: beside the reports
+DEFAULT_PATH = Path("reports") / "forecast-ledger.duckdb"
+#: the groups recorded beside the total, where the deals have them
+GROUPS = ("source_channel", "region", "segment", "owner")
+
+FORECAST_COLUMNS = {
+    "run_id": "VARCHAR",
+    "recorded_at": "TIMESTAMP",
+    "source": "VARCHAR",
+    "workspace": "VARCHAR",
+    "data_fingerprint": "VARCHAR",
+    "model_version": "VARCHAR",
+    "fit_method": "VARCHAR",
+    "funnel": "VARCHAR",
+    "measure": "VARCHAR",
+    "as_of": "DATE",
+    "period": "VARCHAR",
+    "group_by": "VARCHAR",
+    "level": "VARCHAR",
+    "booked": "DOUBLE",
+    "p10": "DOUBLE",
+    "p50": "DOUBLE",
+    "p90": "DOUBLE",
+    "mean": "DOUBLE",
+}
+DEAL_COLUMNS = {
+    "run_id": "VARCHAR",
+    "as_of": "DATE",
+    "period": "VARCHAR",
+    "opportunity_id": "VARCHAR",
+    "stage": "VARCHAR",
+    "amount": "DOUBLE",
+    "expected_close_date": "DATE",
+    "win_probability": "DOUBLE",
+    "p_book_in_period": "DOUBLE",
+    "category": "VARCHAR",
+}
+
+
+@dataclass
+class Entry:
+    """One forecast to record: the rows for ``forecasts`` and ``deals`` (without the run's own columns)."""
+
+    forecasts: pd.DataFrame
+    deals: pd.DataFrame
+
+
+def entry(fc, snapshot, model, workspace: str, source: str) -> Entry:
+    """The ledger rows of a :class:`~omnimodel.funnel.forecast.BookingsForecast` made on ``snapshot`` by
+    ``model``; ``workspace`` names the data (a path or URL), ``source`` what made it ("report", "cli")."""
+    from omnimodel.funnel.fits import FIT_CODE, snapshot_key
+    from omnimodel.funnel.forecast import booked_in
+    from omnimodel.saved import code_hash
+    from omnimodel.version import __version__
+
+    common = {
+        "source": source,
+        "workspace": workspace,
+        "data_fingerprint": snapshot_key(snapshot),
+        "model_version": f"{__version__}+{code_hash(FIT_CODE)[:12]}",
+        "fit_method": model.diagnostics_.method,
+        "funnel": snapshot.funnel.name,
+        "measure": model.measure,
+        "as_of": snapshot.as_of.date(),
+        "period": str(fc.period),
+    }
+    booked = _booked_by(snapshot, fc.period, model.measure)
+    rows = [
+        {
+            "group_by": "total",
+            "level": "total",
+            "booked": booked_in(snapshot, str(fc.period), model.measure),
+            **fc.quantiles(),
+        }
+    ]
+    for group in GROUPS:
+        if group in fc.by_group:
+            so_far = booked.get(group, pd.Series(dtype=float))
+            for level, draws in fc.by_group[group].items():
+                rows.append(
+                    {
+                        "group_by": group,
+                        "level": str(level),
+                        "booked": float(so_far.get(str(level), 0.0)),
+                        **fc.quantiles(draws.to_numpy()),
+                    }
+                )
+    forecasts = pd.DataFrame([{**common, **r} for r in rows])
+    d = fc.deals
+    deals = pd.DataFrame(
+        {
+            "as_of": snapshot.as_of.date(),
+            "period": str(fc.period),
+            "opportunity_id": d["opportunity_id"].astype(str),
+            "stage": d["stage"].astype(str),
+            "amount": d["amount"].astype(float),
+            "expected_close_date": pd.to_datetime(d["expected_close_date"]).dt.date,
+            "win_probability": d["win_probability"].astype(float),
+            "p_book_in_period": d["p_book_in_period"].astype(float),
+            "category": d["category"].astype(str),
+        }
+    )
+    return Entry(forecasts, deals)
+
+
+def _booked_by(snapshot, period, measure: str) -> dict[str, pd.Series]:
+    """What was booked in the period by the as-of date, per level of each group."""
+    from omnimodel.data.periods import parse_period
+
+    p = parse_period(str(period))
+    d = snapshot.deals
+    won = d[(d["outcome"] == "won") & (d["closed_date"] >= p.start_time) & (d["closed_date"] <= p.end_time)]
+    value = pd.Series(1.0, index=won.index) if measure == "deals" else won["amount"].fillna(0.0)
+    return {g: value.groupby(won[g].astype(str)).sum() for g in GROUPS if g in won}
+
+
+def record(path: str | Path, entries: list[Entry]) -> str:
+    """Append ``entries`` as one run (all or nothing) and return its run id."""
+    import duckdb
+    from filelock import FileLock
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run_id = uuid.uuid4().hex[:16]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    forecasts = pd.concat([e.forecasts for e in entries], ignore_index=True).assign(
+        run_id=run_id, recorded_at=now
+    )
+    deals = pd.concat([e.deals for e in entries], ignore_index=True).assign(run_id=run_id)
+    forecasts, deals = forecasts[list(FORECAST_COLUMNS)], deals[list(DEAL_COLUMNS)]
+    with FileLock(str(path) + ".lock"), duckdb.connect(str(path)) as con:
+        for name, columns in (("forecasts", FORECAST_COLUMNS), ("deals", DEAL_COLUMNS)):
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})"
+            )
+        con.execute("BEGIN TRANSACTION")
+        con.register("new_forecasts", forecasts)
+        con.register("new_deals", deals)
+        con.execute("INSERT INTO forecasts SELECT * FROM new_forecasts")
+        con.execute("INSERT INTO deals SELECT * FROM new_deals")
+        con.execute("COMMIT")
+    return run_id
+
+
+def read(path: str | Path | None, table: str = "forecasts") -> pd.DataFrame:
+    """A ledger table as a frame (empty, with its columns, when there is no ledger yet or ``path`` is None)."""
+    import duckdb
+
+    columns = {"forecasts": FORECAST_COLUMNS, "deals": DEAL_COLUMNS}[table]
+    if path is None or not Path(path).is_file():
+        return pd.DataFrame(columns=list(columns))
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            f"SELECT * FROM {table} ORDER BY recorded_at, run_id"
+            if table == "forecasts"
+            else f"SELECT * FROM {table}"
+        ).df()
+
+
+def runs(path: str | Path | None, workspace: str | None = None) -> pd.DataFrame:
+    """One row per recorded run and period (total only): run id, when, as-of date, period, P50, mean, booked."""
+    f = read(path)
+    f = f[f["group_by"] == "total"]
+    if workspace is not None:
+        f = f[f["workspace"] == workspace]
+    return f[
+        ["run_id", "recorded_at", "source", "as_of", "period", "booked", "p10", "p50", "p90", "mean"]
+    ].reset_index(drop=True)
