@@ -18,6 +18,7 @@ from omnimodel.charts.general import (
 )
 from omnimodel.charts.pipeline import (
     conversion_intervals,
+    forecast_change_chart,
     forecast_distribution,
     funnel_chart,
     group_intervals,
@@ -33,6 +34,7 @@ __all__ = [
     "conversion_intervals",
     "distribution",
     "fan",
+    "forecast_change_chart",
     "forecast_distribution",
     "format_money",
     "format_percent",

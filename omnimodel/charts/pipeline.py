@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -124,10 +126,32 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it mo
         else:
             ax.bar(i, row["value"], color=GREY)
             tops.append(row["value"])
-        ax.text(i, tops[-1], f"{row['deals']:,} deals", ha="center", va="bottom", fontsize=8)
+        if row["deals"]:  # a step without deals (a refit) gets no count
+            ax.text(i, tops[-1], f"{row['deals']:,} deals", ha="center", va="bottom", fontsize=8)
     ax.set_ylim(top=max(tops) * 1.15)  # room for the deal counts below the title
     ax.set_xticks(range(len(steps)), steps["step"])
     ax.yaxis.set_major_formatter(thousands)
     _tidy(ax, title)
+    fig.tight_layout()
+    return fig
+
+
+def forecast_change_chart(parts: pd.DataFrame, before: float, after: float, start: str, end: str, title: str):
+    """Why a forecast changed, as a waterfall: the earlier expected bookings (labelled ``start``), each part
+    (``part``, ``change``, ``deals``) that moved them, the later ones (``end``); parts that round to 0 left out."""
+    parts = parts[parts["change"].round(0) != 0]
+    steps = pd.concat(
+        [
+            pd.DataFrame([{"step": "start", "deals": 0, "value": before}]),
+            pd.DataFrame({"step": parts["part"], "deals": parts["deals"], "value": parts["change"]}),
+            pd.DataFrame([{"step": "end", "deals": 0, "value": after}]),
+        ],
+        ignore_index=True,
+    )
+    steps["counts_in_total"] = True
+    fig = waterfall_chart(steps, title)
+    fig.set_size_inches(max(8.0, 1.0 * len(steps)), 4.0)
+    labels = [textwrap.fill(x, 11) for x in [start, *parts["part"], end]]  # side by side, readable
+    fig.axes[0].set_xticks(range(len(steps)), labels, fontsize=8)
     fig.tight_layout()
     return fig

@@ -64,7 +64,7 @@ def forecast_command(args) -> int:
     if args.ledger != "none":
         from omnimodel.funnel import ledger
 
-        out["ledger_run"] = ledger.record(args.ledger, [ledger.entry(fc, snap, model, _name(args), "cli")])
+        out["ledger_run"] = ledger.record(args.ledger, [ledger.entry(fc, snap, model, str(ws.path), "cli")])
     if args.json:
         print(json.dumps(out, indent=2, default=float))
         return failed
@@ -99,14 +99,6 @@ def forecast_command(args) -> int:
     return failed
 
 
-def _name(args) -> str:
-    """How the ledger names a workspace: a file by its absolute path, anything else as given."""
-    from pathlib import Path
-
-    path = Path(args.workspace)
-    return str(path.resolve()) if path.exists() else args.workspace
-
-
 def changes_command(args) -> int:
     """``omnimodel pipeline changes``: why the forecast of a period changed between two as-of dates."""
     import pandas as pd
@@ -121,14 +113,16 @@ def changes_command(args) -> int:
 
     ws, funnel, sampler = _setup(args)
     later = pipeline_snapshot(ws, funnel, args.to)
-    earlier_runs = ledger.runs(None if args.ledger == "none" else args.ledger, _name(args))
-    earlier_runs = earlier_runs[pd.to_datetime(earlier_runs["as_of"]) < later.as_of]
+    where = dict(w.split("=", 1) for w in args.where or [])
+    book = None if args.ledger == "none" else args.ledger
+    recorded = ledger.runs(book, str(ws.path), where)
+    recorded = recorded[pd.to_datetime(recorded["as_of"]) < later.as_of]
     if args.period:
-        earlier_runs = earlier_runs[earlier_runs["period"] == args.period]
+        recorded = recorded[recorded["period"] == args.period]
     if args.from_date:
         from_date = pd.Timestamp(args.from_date)
-    elif len(earlier_runs):
-        from_date = pd.Timestamp(earlier_runs["as_of"].iloc[-1])  # the last recorded forecast before
+    elif len(recorded):
+        from_date = pd.Timestamp(recorded["as_of"].max())  # the last recorded forecast before
     else:
         from_date = later.as_of - pd.Timedelta(days=7)  # the weekly call
     if from_date >= later.as_of:
@@ -136,21 +130,14 @@ def changes_command(args) -> int:
             f"--from ({from_date.date()}) must be before --to ({later.as_of.date()})",
             fix="give an earlier --from",
         )
-    period = args.period or (
-        earlier_runs["period"].iloc[-1]
-        if len(earlier_runs) and not args.from_date
-        else next_quarter(later.as_of)
-    )
+    on_date = recorded[pd.to_datetime(recorded["as_of"]) == from_date]
+    period = args.period or (on_date["period"].iloc[-1] if len(on_date) else next_quarter(later.as_of))
+    found = ledger.last_before(book, str(ws.path), period, from_date + pd.Timedelta(days=1), where)
+    seen = found[1] if found is not None and pd.Timestamp(found[0]["as_of"]) == from_date else pd.DataFrame()
     earlier = later.rewind(from_date)
     measure, _ = choose_measure(later.deals, args.measure)
     fit = {"measure": measure, "sampler_config": sampler, "random_seed": args.seed}
     models = fitted_model(earlier, **fit), fitted_model(later, **fit)
-    recorded = earlier_runs[pd.to_datetime(earlier_runs["as_of"]) == from_date]
-    seen = pd.DataFrame()
-    if len(recorded):
-        deals = ledger.read(args.ledger, "deals")
-        seen = deals[(deals["run_id"] == recorded["run_id"].iloc[-1]) & (deals["period"] == str(period))]
-    where = dict(w.split("=", 1) for w in args.where or [])
     change = forecast_change((models[0], as_recorded(earlier, seen)), (models[1], later), period, where=where)
     out = {
         "funnel": funnel.name,

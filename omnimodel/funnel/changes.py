@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from omnimodel.exceptions import ParameterError
 from omnimodel.funnel.forecast import _keep, booking_chances, days_of, expected_new_deals
 from omnimodel.funnel.model import PipelineModel
 from omnimodel.funnel.snapshot import PipelineSnapshot
@@ -68,6 +69,16 @@ class ForecastChange:
         """After minus before: the sum of the parts."""
         return self.after - self.before
 
+    def _repr_html_(self) -> str:
+        moved = self.parts[self.parts["change"].round(0) != 0].rename(
+            columns={"part": "Part", "change": "Change", "deals": "Deals"}
+        )
+        return (
+            f"<p>Expected bookings in <b>{self.period}</b>: {self.before:,.0f} as of {self.from_date.date()}, "
+            f"<b>{self.after:,.0f}</b> as of {self.to_date.date()} ({self.change:+,.0f}).</p>"
+            + moved.to_html(index=False, formatters={"Change": "{:+,.0f}".format, "Deals": "{:,}".format})
+        )
+
     def to_dict(self) -> dict:
         """Plain types, for JSON."""
         return {
@@ -78,10 +89,16 @@ class ForecastChange:
             "after": self.after,
             "change": self.change,
             "parts": self.parts.to_dict(orient="records"),
-            "deals": self.deals.assign(
-                **{c: self.deals[c].astype(str) for c in self.deals.select_dtypes("datetime").columns}
-            ).to_dict(orient="records"),
+            "deals": _plain(self.deals).to_dict(orient="records"),
         }
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text and missing values as None (valid JSON: no NaN, no NaT)."""
+    out = frame.copy()
+    for column in out.select_dtypes("datetime").columns:
+        out[column] = out[column].dt.strftime("%Y-%m-%d")
+    return out.astype(object).where(out.notna(), None)
 
 
 def deal_values(
@@ -124,7 +141,10 @@ def forecast_change(
     """
     (m1, s1), (m2, s2) = before, after
     if s2.as_of < s1.as_of:
-        raise ValueError(f"the later snapshot ({s2.as_of.date()}) is before the earlier ({s1.as_of.date()})")
+        raise ParameterError(
+            f"the later snapshot ({s2.as_of.date()}) is before the earlier ({s1.as_of.date()})",
+            fix="give the earlier date first",
+        )
     p = days_of(period, s2.as_of)[0]
     d1, new1 = deal_values(m1, s1, p, where)
     d1m, new1m = deal_values(m2, s1, p, where)  # the earlier pipeline, valued by the later fit

@@ -17,6 +17,7 @@ nothing, and nothing is updated or deleted. Reading it back gives the history th
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ FORECAST_COLUMNS = {
     "measure": "VARCHAR",
     "as_of": "DATE",
     "period": "VARCHAR",
+    "slice": "VARCHAR",
     "group_by": "VARCHAR",
     "level": "VARCHAR",
     "booked": "DOUBLE",
@@ -63,6 +65,10 @@ DEAL_COLUMNS = {
 }
 
 
+#: a report's forecast as data in the executed notebook, for the runner to record once the run succeeded
+MIME = "application/vnd.omnimodel.forecast-ledger+json"
+
+
 @dataclass
 class Entry:
     """One forecast to record: the rows for ``forecasts`` and ``deals`` (without the run's own columns)."""
@@ -70,10 +76,39 @@ class Entry:
     forecasts: pd.DataFrame
     deals: pd.DataFrame
 
+    def to_dict(self) -> dict:
+        """Plain data (dates as ISO text), as a notebook displays it."""
+        return {
+            name: json.loads(frame.to_json(orient="records", date_format="iso"))
+            for name, frame in (("forecasts", self.forecasts), ("deals", self.deals))
+        }
 
-def entry(fc, snapshot, model, workspace: str, source: str) -> Entry:
+    @classmethod
+    def from_dict(cls, data: dict) -> Entry:
+        """The entry a notebook displayed."""
+        frames = {}
+        for name in ("forecasts", "deals"):
+            frame = pd.DataFrame(data.get(name, []))
+            for column in ("as_of", "expected_close_date"):
+                if column in frame:
+                    frame[column] = pd.to_datetime(frame[column]).dt.date
+            frames[name] = frame
+        return cls(frames["forecasts"], frames["deals"])
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        note = "This forecast goes into the forecast ledger when the report run succeeds."
+        return {MIME: self.to_dict(), "text/plain": note}  # the HTML report leaves it out
+
+
+def slice_name(where: dict | None) -> str:
+    """A forecast's slice as text: "" for the whole pipeline, else "region=North,source_channel=webshop"."""
+    return ",".join(f"{k}={v}" for k, v in sorted((where or {}).items()) if v is not None)
+
+
+def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None = None) -> Entry:
     """The ledger rows of a :class:`~omnimodel.funnel.forecast.BookingsForecast` made on ``snapshot`` by
-    ``model``; ``workspace`` names the data (a path or URL), ``source`` what made it ("report", "cli")."""
+    ``model``; ``workspace`` names the data (a path or URL), ``source`` what made it ("report", "cli"),
+    ``where`` the slice it was limited to."""
     from omnimodel.funnel.fits import FIT_CODE, snapshot_key
     from omnimodel.funnel.forecast import booked_in
     from omnimodel.saved import code_hash
@@ -89,6 +124,7 @@ def entry(fc, snapshot, model, workspace: str, source: str) -> Entry:
         "measure": model.measure,
         "as_of": snapshot.as_of.date(),
         "period": str(fc.period),
+        "slice": slice_name(where),
     }
     booked = _booked_by(snapshot, fc.period, model.measure)
     rows = [
@@ -140,14 +176,14 @@ def _booked_by(snapshot, period, measure: str) -> dict[str, pd.Series]:
     return {g: value.groupby(won[g].astype(str)).sum() for g in GROUPS if g in won}
 
 
-def record(path: str | Path, entries: list[Entry]) -> str:
-    """Append ``entries`` as one run (all or nothing) and return its run id."""
+def record(path: str | Path, entries: list[Entry], run_id: str | None = None) -> str:
+    """Append ``entries`` as one run (all or nothing) and return its run id (``run_id``: a report run's)."""
     import duckdb
     from filelock import FileLock
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    run_id = uuid.uuid4().hex[:16]
+    run_id = run_id or uuid.uuid4().hex[:16]
     now = datetime.now(UTC).replace(tzinfo=None)
     forecasts = pd.concat([e.forecasts for e in entries], ignore_index=True).assign(
         run_id=run_id, recorded_at=now
@@ -183,12 +219,26 @@ def read(path: str | Path | None, table: str = "forecasts") -> pd.DataFrame:
         ).df()
 
 
-def runs(path: str | Path | None, workspace: str | None = None) -> pd.DataFrame:
-    """One row per recorded run and period (total only): run id, when, as-of date, period, P50, mean, booked."""
+def runs(path: str | Path | None, workspace: str | None = None, where: dict | None = None) -> pd.DataFrame:
+    """One row per recorded run and period (total only, of the slice ``where``; the whole pipeline by default):
+    run id, when, as-of date, period, P50, mean, booked."""
     f = read(path)
-    f = f[f["group_by"] == "total"]
+    f = f[(f["group_by"] == "total") & (f["slice"] == slice_name(where))]
     if workspace is not None:
         f = f[f["workspace"] == workspace]
     return f[
         ["run_id", "recorded_at", "source", "as_of", "period", "booked", "p10", "p50", "p90", "mean"]
     ].reset_index(drop=True)
+
+
+def last_before(path: str | Path | None, workspace: str, period: str, as_of, where: dict | None = None):
+    """The last recorded forecast of ``period`` (same workspace and slice) made as of a date before ``as_of``,
+    with the deals it saw: (run row, deals frame), or None when there is none."""
+    r = runs(path, workspace, where)
+    r = r[(r["period"] == str(period)) & (pd.to_datetime(r["as_of"]) < pd.Timestamp(as_of))]
+    if r.empty:
+        return None
+    last = r.sort_values(["as_of", "recorded_at"]).iloc[-1]
+    deals = read(path, "deals")
+    same = (deals["run_id"] == last["run_id"]) & (deals["period"] == str(period))
+    return last, deals[same & (pd.to_datetime(deals["as_of"]) == pd.Timestamp(last["as_of"]))]

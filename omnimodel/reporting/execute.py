@@ -66,6 +66,7 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
         traceback.print_exc(file=sys.stderr)
     if ipynb.exists() and result["status"] == "OK":
         result["summary"] = _summary(ipynb)
+        result["ledger"] = _ledger_entries(ipynb)
     if ipynb.exists():
         try:
             notebook_to_html(ipynb, html, title=name, error=result["error"])
@@ -101,6 +102,17 @@ def _summary(ipynb: Path) -> dict | None:
 
     found = from_notebook(nbformat.read(ipynb, as_version=4))
     return found.to_dict() if found else None
+
+
+def _ledger_entries(ipynb: Path) -> list[dict]:
+    """The forecasts the notebook displayed for the forecast ledger (the runner records them once the whole
+    run succeeded)."""
+    import nbformat
+
+    from omnimodel.funnel.ledger import MIME
+
+    nb = nbformat.read(ipynb, as_version=4)
+    return [o["data"][MIME] for c in nb.cells for o in c.get("outputs", []) if MIME in o.get("data", {})]
 
 
 def _said(ename: str, evalue: str, name: str) -> str:

@@ -20,11 +20,26 @@ def _fit_first(findings: list[str], diagnostics) -> list[str]:
     return findings
 
 
+def change_sentence(change, unit: str | None) -> str:
+    """Why the forecast moved since the last recorded one, in one sentence: the change and its three biggest
+    parts (:class:`omnimodel.funnel.changes.ForecastChange`)."""
+    parts = change.parts.reindex(change.parts["change"].abs().sort_values(ascending=False).index).head(3)
+    said = ", ".join(
+        f"{p.part} {'+' if p.change >= 0 else '-'}{compact(abs(p.change))}" for p in parts.itertuples()
+    )
+    sign = "+" if change.change >= 0 else "-"
+    return (
+        f"Since the forecast as of {change.from_date.date()}, the expected bookings of {change.period} moved "
+        f"{sign}{compact(abs(change.change))} to {compact(change.after, unit)}: {said}."
+    )
+
+
 def pipeline_summary(
-    fc, goal, measure: str, currency: str | None, n_actions: int = 3, diagnostics=None
+    fc, goal, measure: str, currency: str | None, n_actions: int = 3, diagnostics=None, change=None
 ) -> Summary:
     """The pipeline forecast's answer: bookings with their range, the chance to reach the target, what the
-    forecast rests on, and the deals to push (best-case deals with the most expected value)."""
+    forecast rests on, and the deals to push (best-case deals with the most expected value). With ``change``
+    (since the last recorded forecast), why it moved comes first among the findings."""
     unit = currency if measure == "amount" else "deals"
     q = fc.quantiles()
     deals = fc.deals
@@ -36,7 +51,7 @@ def pipeline_summary(
              f"{len(deals):,} open deals, {int((deals['category'] == 'commit').sum()):,} commit"),
         Card("From deals not created yet", pct(fc.new_deals_share), "of the expected bookings"),
     ]  # fmt: skip
-    findings = []
+    findings = [change_sentence(change, unit)] if change is not None else []
     for dim in ("source_channel", "region", "segment"):
         by = fc.to_frame(dim) if dim in fc.by_group else None
         if by is not None and len(by) > 1:

@@ -81,6 +81,21 @@ def interactive_as_html(nb) -> int:
     return count
 
 
+def drop_ledger_entries(nb) -> int:
+    """Leave out the forecasts a notebook displayed for the forecast ledger: data for the runner, not for
+    readers. Returns how many."""
+    from omnimodel.funnel.ledger import MIME
+
+    count = 0
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        kept = [o for o in outputs if MIME not in o.get("data", {})]
+        if len(kept) < len(outputs):
+            count += len(outputs) - len(kept)
+            cell["outputs"] = kept
+    return count
+
+
 def summary_first(nb) -> int:
     """Move the cells tagged ``summary`` (the answer, computed where its numbers exist) right under the title
     (the first markdown cell). Returns how many moved."""
@@ -152,6 +167,7 @@ def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = Non
     if error is not None:
         failure_card(nb, error, f"{out.stem}.ipynb")
     interactive_as_html(nb)
+    drop_ledger_entries(nb)
     summary_first(nb)
     appendix_last(nb)
     # nbconvert's own sanitize_html escapes markdown and tables wholesale (7.17), so it stays off.

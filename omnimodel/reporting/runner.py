@@ -45,6 +45,8 @@ VERSIONED_PACKAGES = (
     "matplotlib",
 )
 HEARTBEAT_S = 30.0
+#: the forecast ledger's file in the output folder (:mod:`omnimodel.funnel.ledger`)
+LEDGER = "forecast-ledger.duckdb"
 
 
 @dataclass
@@ -77,8 +79,11 @@ def notebook_path(suite: ReportSuite, run: ReportRun) -> Path:
     return nb
 
 
-def plan_runs(suite: ReportSuite, only: list[str] | None, cli_params: dict[str, str]) -> list[tuple]:
-    """(run, notebook path, typed parameters) for every selected report; raises before anything runs."""
+def plan_runs(
+    suite: ReportSuite, only: list[str] | None, cli_params: dict[str, str], ledger: Path | None = None
+) -> list[tuple]:
+    """(run, notebook path, typed parameters) for every selected report; raises before anything runs. A
+    notebook with a ``ledger`` parameter not set gets ``ledger`` (the forecast ledger beside the reports)."""
     runs = suite.select(only)
     planned, used = [], set()
     for run in runs:
@@ -87,6 +92,8 @@ def plan_runs(suite: ReportSuite, only: list[str] | None, cli_params: dict[str, 
         values: dict[str, Any] = {k: v for k, v in run.shared.items() if k in declared} | dict(run.parameters)
         if "workspace" in declared and "workspace" not in values:
             values["workspace"] = str(suite.workspace)
+        if "ledger" in declared and "ledger" not in values and ledger is not None:
+            values["ledger"] = str(ledger)
         for key, value in cli_params.items():
             if key in declared:
                 values[key] = value
@@ -237,14 +244,14 @@ def run_reports(
     >>> result.index  # doctest: +SKIP
     PosixPath('.../reports/20261128T101500Z/index.html')
     """
-    planned = plan_runs(suite, only, params or {})
+    output = (out or suite.output).resolve()
+    planned = plan_runs(suite, only, params or {}, output / LEDGER)
     with ensure_workspace(suite, echo) as ws:
         workspace_info = {
             "path": str(ws.path),
             "fingerprint": ws.fingerprint(),
             **{k: v for k, v in ws.meta().items() if k in ("source", "adapter", "size", "seed")},
         }
-    output = (out or suite.output).resolve()
     output.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_partials(output):
         echo(f"Removed {stale.name}, left by a run that was killed")
@@ -267,6 +274,7 @@ def run_reports(
     with sigterm_exits():  # SIGTERM cleans up like Ctrl-C: workers stopped, temporary folder removed
         try:
             results = _execute(planned, tmp, env, max(1, jobs), procs, echo)
+            forecasts = [f for r in results.values() for f in r.pop("ledger", None) or []]
             manifest["reports"] = [
                 {"name": run.name, "notebook": run.notebook, "parameters": values, **results[run.name]}
                 for run, _, values in planned
@@ -287,7 +295,20 @@ def run_reports(
             raise
     if not failed:
         _point_latest(output, run_id)
+        if forecasts:
+            _record(output / LEDGER, forecasts, run_id, echo)
     return RunResult(final, manifest["status"], manifest)
+
+
+def _record(path: Path, forecasts: list[dict], run_id: str, echo) -> None:
+    """Add a good run's forecasts to the ledger; a ledger that cannot be written is said, the reports stand."""
+    from omnimodel.exceptions import explain
+    from omnimodel.funnel import ledger
+
+    try:
+        ledger.record(path, [ledger.Entry.from_dict(f) for f in forecasts], run_id)
+    except Exception as exc:
+        echo(f"The forecasts were not recorded in {path}: {explain(exc)[0]}")
 
 
 def _deck(manifest: dict, run_dir: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
@@ -213,6 +214,36 @@ def test_only_and_param_run_just_that_notebook(tmp_path, demo_workspace):
     assert result.ok
     assert [r["name"] for r in result.manifest["reports"]] == ["03_pipeline_forecast"]
     assert result.manifest["reports"][0]["parameters"]["period"] == "2026Q2"
+
+
+def test_report_runs_record_their_forecasts_and_say_what_changed_since(tmp_path, demo_workspace):
+    """Each good run adds its forecasts to the ledger beside the reports under its own run id; the next run
+    explains the change since, on the page and on the index; a failed run adds nothing."""
+    from omnimodel.funnel import ledger
+
+    suite = load_report_suite(_suite(tmp_path, demo_workspace))
+    base = {"period": "2025Q4", "backtest_snapshots": "0", "draws": "300"}
+
+    def run(**params):
+        return run_reports(
+            suite, only=["03_pipeline_forecast"], params={**base, **params}, echo=lambda _: None
+        )
+
+    first, second = run(as_of="2025-08-31"), run(as_of="2025-09-30")
+    assert first.ok and second.ok
+    path = first.run_dir.parent / "forecast-ledger.duckdb"
+    recorded = ledger.runs(path)
+    assert list(recorded["run_id"]) == [first.run_dir.name, second.run_dir.name]
+    assert [str(d)[:10] for d in recorded["as_of"]] == ["2025-08-31", "2025-09-30"]
+    assert "No earlier forecast of 2025Q4" in (first.run_dir / "03_pipeline_forecast.html").read_text()
+    page = (second.run_dir / "03_pipeline_forecast.html").read_text()
+    said = "Since the forecast as of 2025-08-31, the expected bookings of 2025Q4 moved"
+    assert said in page and said in (second.run_dir / "index.html").read_text()
+    assert ledger.MIME not in page and "goes into the forecast ledger" not in page  # data for the runner only
+    assert "ledger" not in second.manifest["reports"][0]  # the forecasts are not copied into the manifest
+    failed = run(as_of="2025-10-31", period="not-a-period")
+    assert not failed.ok
+    pd.testing.assert_frame_equal(ledger.runs(path), recorded)
 
 
 @pytest.mark.skipif(
