@@ -27,7 +27,7 @@ def forecast_command(args) -> int:
     """``omnimodel pipeline forecast``: fit on the snapshot, forecast the period, print text or JSON."""
     from omnimodel.funnel.fits import fitted_model
     from omnimodel.funnel.forecast import forecast_bookings
-    from omnimodel.funnel.measures import choose_measure, default_target, skew_note
+    from omnimodel.funnel.measures import choose_measure, default_target, level_targets, skew_note
     from omnimodel.funnel.snapshot import pipeline_snapshot
 
     ws, funnel, sampler = _setup(args)
@@ -55,7 +55,14 @@ def forecast_command(args) -> int:
         "p_hit_target": fc.p_hit(goal.value),
         "new_deals_share": fc.new_deals_share,
         "period_noise_sd": model.period_noise_sd_,
-        "by": {g: fc.to_frame(g).to_dict(orient="records") for g in fc.by_group},
+        "booked_so_far": fc.booked,
+        # each level against its own target (its history), not the company's
+        "by": {
+            g: fc.to_frame(g, targets=level_targets(snap, str(fc.period), measure, g)).to_dict(
+                orient="records"
+            )
+            for g in fc.by_group
+        },
         "categories": categories.reset_index().to_dict(orient="records"),
         "diagnostics": {**model.diagnostics_.__dict__, "converged": model.diagnostics_.converged},
         "fit_reused": model.reused_,
@@ -68,6 +75,8 @@ def forecast_command(args) -> int:
     if args.json:
         print(json.dumps(out, indent=2, default=float))
         return failed
+    from omnimodel.charts.style import format_chance as chance
+
     if not model.diagnostics_.converged:  # before the numbers, so nobody reads them first
         print(model.diagnostics_.message())
     print(f"Bookings forecast for {out['period']} as of {out['as_of']} ({funnel.name}, {measure}):")
@@ -77,13 +86,19 @@ def forecast_command(args) -> int:
     print(f"  {measure_note}")
     if out["mean_note"]:
         print(f"  {out['mean_note']}")
-    print(f"  P(bookings reach {goal.value:,.0f}) = {out['p_hit_target']:.0%}. {goal.describe()}")
+    print(f"  P(bookings reach {goal.value:,.0f}) = {chance(out['p_hit_target'])}. {goal.describe()}")
     print(f"  {out['new_deals_share']:.0%} of the expected value comes from deals not created yet")
     for g in fc.by_group:
         print(f"  by {g}:")
         for row in out["by"][g]:
+            hit = (
+                f"  P(reach {row['target']:,.0f}) {chance(row['p_hit'])}"
+                if row.get("p_hit") is not None
+                else ""
+            )
             print(
                 f"    {str(row[g]):<20} P10 {row['p10']:>12,.0f}  P50 {row['p50']:>12,.0f}  P90 {row['p90']:>12,.0f}"
+                + hit
             )
     print(
         "  open deals by forecast category: "

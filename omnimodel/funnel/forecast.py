@@ -35,7 +35,8 @@ FORECAST_PATHS = 4000
 
 @dataclass
 class BookingsForecast:
-    """Forecast draws of bookings in a period, in total and by group, plus the open-deal list."""
+    """Forecast draws of bookings in a period, in total and by group, plus the open-deal list. When the period
+    has started, what was booked in it by the as-of date is part of every draw (``booked``)."""
 
     period: pd.Period
     as_of: pd.Timestamp
@@ -43,6 +44,7 @@ class BookingsForecast:
     by_group: dict[str, pd.DataFrame]  # group -> draws (rows) x levels (columns; a MultiIndex for "a+b")
     deals: pd.DataFrame  # open deals with win probability, P(book in period), category
     new_deals_share: float  # share of the expected bookings coming from deals not yet created
+    booked: float = 0.0  # booked in the period by the as-of date (won deals), included in the draws
 
     def quantiles(self, draws: np.ndarray | None = None) -> dict[str, float]:
         """P10, P50, P90 and mean of the total (or of ``draws``)."""
@@ -58,27 +60,37 @@ class BookingsForecast:
         """Probability that bookings reach the target."""
         return float((self.total >= target).mean())
 
-    def to_frame(self, by: str | None = None) -> pd.DataFrame:
-        """P10, P50, P90 and mean of bookings, in total or by a group column."""
+    def to_frame(self, by: str | None = None, targets: dict | pd.Series | None = None) -> pd.DataFrame:
+        """P10, P50, P90 and mean of bookings, in total or by a group column; with ``targets`` (level ->
+        target, e.g. :func:`omnimodel.funnel.measures.level_targets`), each level's target and its chance to
+        reach it."""
         if by is None:
             return pd.DataFrame([{"period": str(self.period), **self.quantiles()}]).round(0)
         draws = self.by_group[by]
         parts = by.split("+")
-        rows = [
-            {
+        targets = dict(targets) if targets is not None else None
+        rows = []
+        for level in draws.columns:
+            row = {
                 **dict(zip(parts, level if len(parts) > 1 else (level,), strict=True)),
                 **self.quantiles(draws[level].to_numpy()),
             }
-            for level in draws.columns
-        ]
-        return pd.DataFrame(rows).sort_values("p50", ascending=False, ignore_index=True).round(0)
+            if targets is not None:
+                goal = targets.get(level)
+                row["target"] = goal
+                row["p_hit"] = float((draws[level].to_numpy() >= goal).mean()) if goal else None
+            rows.append(row)
+        out = pd.DataFrame(rows).sort_values("p50", ascending=False, ignore_index=True)
+        money = [c for c in ("p10", "p50", "p90", "mean", "target") if c in out]
+        return out.round({c: 0 for c in money})
 
     def as_html(self) -> str:
         """The headline sentence of the forecast as HTML."""
         q = self.quantiles()
+        booked = f", {self.booked:,.0f} of it booked already" if self.booked else ""
         return (
             f"<p>Bookings in <b>{html.escape(str(self.period))}</b> (as of {self.as_of.date()}): "
-            f"P10 {q['p10']:,.0f}, <b>P50 {q['p50']:,.0f}</b>, P90 {q['p90']:,.0f}; "
+            f"P10 {q['p10']:,.0f}, <b>P50 {q['p50']:,.0f}</b>, P90 {q['p90']:,.0f}{booked}; "
             f"{self.new_deals_share:.0%} of the expected value from deals not created yet.</p>"
         )
 
@@ -156,7 +168,11 @@ def forecast_bookings(
         inside = model.new_deal_close_probability(snapshot.as_of, start, end)
         lam = model.arrival_rates(rng, n_draws) * end
         booked = rng.poisson(
-            lam[:, None] * (cell_sizes / len(templates)) * _win_for_cells(model, cells)[of] * inside
+            # a cell's share of all new deals: a slice (``where``) gets its share of the arrivals, not all
+            lam[:, None]
+            * (cell_sizes / len(model.new_deal_templates_))
+            * _win_for_cells(model, cells)[of]
+            * inside
         )
         draw_of = np.repeat(np.repeat(np.arange(n_draws), len(cells)), booked.ravel())
         cell = np.repeat(np.tile(np.arange(len(cells)), n_draws), booked.ravel())
@@ -179,6 +195,17 @@ def forecast_bookings(
     total = total * shock
     by_group = {g: frame.mul(shock, axis=0) for g, frame in by_group.items()}
     new_total = new_total * shock
+    # What the period booked by the as-of date is certain: added to every draw, in total and per level.
+    won = _keep(snapshot.deals, where)
+    closed = pd.to_datetime(won["closed_date"])
+    won = won[(won["outcome"] == "won") & (closed >= p.start_time) & (closed <= p.end_time)]
+    booked_value = model.deal_value(won)
+    total = total + booked_value.sum()
+    for g in by:
+        per_level = pd.Series(booked_value).groupby(_group_labels(won, g)).sum()
+        for level, value in per_level.items():
+            frame = by_group[g]
+            frame[level] = (frame[level] if level in frame.columns else 0.0) + value
 
     p_book = win.mean(axis=0) * closes_inside
     columns = dict.fromkeys(c for g in by for c in g.split("+") if c != "stage")
@@ -199,6 +226,7 @@ def forecast_bookings(
         by_group,
         out.sort_values("expected_value", ascending=False, ignore_index=True),
         float(new_total.mean() / expected) if expected > 0 else 0.0,
+        float(booked_value.sum()),
     )
 
 
@@ -238,7 +266,7 @@ def expected_new_deals(
     rate = post["shape"] / post["days"]  # the month-to-month swing has mean 1
     inside = model.new_deal_close_probability(as_of, start, end)
     win = _win_for_cells(model, cells).mean(axis=0)
-    return float(rate * end * inside * (win * value).sum() / len(templates))
+    return float(rate * end * inside * (win * value).sum() / len(model.new_deal_templates_))
 
 
 def _labels(values: pd.Series) -> np.ndarray:
@@ -278,10 +306,12 @@ def _keep(deals: pd.DataFrame, where: dict) -> pd.DataFrame:
     return deals
 
 
-def booked_in(snapshot: PipelineSnapshot, period: str, measure: str = "amount") -> float:
-    """What was booked (won) in a past period, as far as the snapshot knows."""
+def booked_in(
+    snapshot: PipelineSnapshot, period: str, measure: str = "amount", where: dict | None = None
+) -> float:
+    """What was booked (won) in a past period, as far as the snapshot knows (by the deals of ``where`` only)."""
     p = parse_period(period)
-    d = snapshot.deals
+    d = _keep(snapshot.deals, {k: v for k, v in (where or {}).items() if v is not None})
     won = d[(d["outcome"] == "won") & (d["closed_date"] >= p.start_time) & (d["closed_date"] <= p.end_time)]
     return float(len(won)) if measure == "deals" else float(won["amount"].fillna(0).sum())
 

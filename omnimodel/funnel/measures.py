@@ -111,14 +111,24 @@ class Target:
         return f"{text} {self.warning}" if self.warning else text
 
 
-def default_target(snapshot, period: str, measure: str = "amount", given: float | None = None) -> Target:
+def default_target(
+    snapshot, period: str, measure: str = "amount", given: float | None = None, where: dict | None = None
+) -> Target:
     """The target a forecast of ``period`` is held against: ``given`` if any, else the bookings of the same
     period a year earlier, unless that period is not comparable (before the data starts, or a ramp-up with less
-    than half the median bookings of the last four complete periods the data covers): then that median."""
-    from omnimodel.funnel.forecast import booked_in, year_earlier
+    than half the median bookings of the last four complete periods the data covers): then that median. With
+    ``where`` (a slice such as ``{"region": "North"}``), from that slice's own bookings: a region is held against
+    what the region booked, not the company."""
+    from functools import partial
+
+    from omnimodel.funnel.forecast import booked_in as booked_by_all
+    from omnimodel.funnel.forecast import year_earlier
 
     if given is not None:
         return Target(float(given), "given")
+    where = {k: v for k, v in (where or {}).items() if v is not None}
+    booked_in = partial(booked_by_all, where=where)
+    of = " of " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in where.items()) if where else ""
     p = parse_period(period)
     year_before = year_earlier(period)
     last_year = booked_in(snapshot, str(year_before), measure)
@@ -132,7 +142,7 @@ def default_target(snapshot, period: str, measure: str = "amount", given: float 
     before_data = pd.Timestamp(year_before.start_time) < first.normalize()
     ramp_up = usual > 0 and last_year < RAMP_UP_SHARE * usual
     if not (before_data or ramp_up):
-        return Target(last_year, f"bookings in {year_before}, the same period a year earlier")
+        return Target(last_year, f"bookings{of} in {year_before}, the same period a year earlier")
     why = (
         f"{year_before} (a year earlier) starts before the data does"
         if before_data
@@ -142,11 +152,28 @@ def default_target(snapshot, period: str, measure: str = "amount", given: float 
     if not recent:
         return Target(
             last_year,
-            f"bookings in {year_before}, the same period a year earlier",
+            f"bookings{of} in {year_before}, the same period a year earlier",
             f"{year_before} is not fully in the data, so this target is not comparable; set `target` for one.",
         )
     return Target(
         usual,
-        f"the median bookings of the {len(recent)} periods {recent[-1]} to {recent[0]}",
+        f"the median bookings{of} of the {len(recent)} periods {recent[-1]} to {recent[0]}",
         f"Not the same period a year earlier: {why}. Set `target` for an explicit one.",
+    )
+
+
+def level_targets(snapshot, period: str, measure: str, by: str, where: dict | None = None) -> pd.Series:
+    """Each level of ``by`` (a deal column, e.g. region) held against its own history: :func:`default_target`
+    of that level's slice (within ``where``), as a Series level -> target."""
+    where = {k: v for k, v in (where or {}).items() if v is not None}
+    deals = snapshot.deals
+    for column, value in where.items():
+        deals = deals[deals[column].astype("string") == str(value)]
+    levels = sorted(deals[by].astype("string").fillna("unknown").unique())
+    return pd.Series(
+        {
+            level: default_target(snapshot, period, measure, where={**where, by: level}).value
+            for level in levels
+        },
+        dtype=float,
     )

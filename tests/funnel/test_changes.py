@@ -13,7 +13,8 @@ from omnimodel.cli import main
 from omnimodel.funnel import ledger
 from omnimodel.funnel.changes import PARTS, as_recorded, deal_values, forecast_change
 from omnimodel.funnel.fits import fitted_model
-from omnimodel.funnel.forecast import forecast_bookings
+from omnimodel.funnel.forecast import booked_in, forecast_bookings
+from omnimodel.funnel.measures import default_target, level_targets
 
 pytestmark = pytest.mark.slow
 SAMPLER = {"draws": 300, "tune": 300}
@@ -68,11 +69,39 @@ def test_the_parts_add_up_exactly_and_hold_the_deals_they_name(month):
 
 def test_the_closed_form_is_what_the_monte_carlo_forecast_averages(month):
     _, (m2, s2) = month
-    fc = forecast_bookings(m2, s2, PERIOD, random_seed=3, period_noise=False, n_draws=20_000)
+    for period in (PERIOD, "2025Q2"):  # a period to come, and one that has nearly passed (booked so far)
+        fc = forecast_bookings(m2, s2, period, random_seed=3, period_noise=False, n_draws=20_000)
+        deals, new = deal_values(m2, s2, period)
+        standard_error = fc.total.std() / np.sqrt(len(fc.total))
+        assert abs(fc.total.mean() - deals["expected"].sum() - new) < 4 * standard_error + 1e-6
+    assert fc.booked == booked_in(s2, "2025Q2") > 0 and fc.total.min() >= fc.booked
+
+
+def test_a_slice_gets_its_share_of_new_deals_and_its_own_target(month):
+    """The regions' expectations add up to the company's exactly (new deals included: a slice is not given the
+    whole company's arrivals), and a region's chance to hit is against what that region booked."""
+    _, (m2, s2) = month
     deals, new = deal_values(m2, s2, PERIOD)
-    remaining = deals.loc[deals["outcome"] == "open", "expected"].sum() + new
-    standard_error = fc.total.std() / np.sqrt(len(fc.total))
-    assert abs(fc.total.mean() - remaining) < 4 * standard_error
+    regions = sorted(s2.deals["region"].unique())
+    parts = [deal_values(m2, s2, PERIOD, where={"region": r}) for r in regions]
+    assert sum(d["expected"].sum() + n for d, n in parts) == pytest.approx(
+        deals["expected"].sum() + new, rel=1e-9
+    )
+    assert all(0 < n < new for _, n in parts)
+    targets = level_targets(s2, PERIOD, "amount", "region")
+    company = default_target(s2, PERIOD, "amount")
+    for region in regions:
+        own = default_target(s2, PERIOD, "amount", where={"region": region})
+        assert targets[region] == own.value < company.value and f"region {region}" in own.source
+        if "a year earlier" in own.source:
+            assert own.value == booked_in(s2, "2024Q3", where={"region": region})
+    fc = forecast_bookings(m2, s2, PERIOD, random_seed=3)
+    table = fc.to_frame("region", targets=targets).set_index("region")
+    for region in regions:
+        draws = fc.by_group["region"][region].to_numpy()
+        assert table.loc[region, "p_hit"] == pytest.approx((draws >= targets[region]).mean())
+    north = forecast_bookings(m2, s2, PERIOD, random_seed=3, where={"region": regions[0]})
+    assert north.quantiles()["mean"] == pytest.approx(fc.by_group["region"][regions[0]].mean(), rel=0.05)
 
 
 def test_recorded_amount_cuts_and_close_date_pushes_are_their_own_parts(month):
