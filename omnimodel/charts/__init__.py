@@ -19,6 +19,7 @@ from omnimodel.charts.general import (
 from omnimodel.charts.pipeline import (
     conversion_intervals,
     forecast_change_chart,
+    forecast_convergence,
     forecast_distribution,
     funnel_chart,
     group_intervals,
@@ -35,6 +36,7 @@ __all__ = [
     "distribution",
     "fan",
     "forecast_change_chart",
+    "forecast_convergence",
     "forecast_distribution",
     "format_money",
     "format_percent",

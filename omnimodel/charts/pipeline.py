@@ -155,3 +155,25 @@ def forecast_change_chart(parts: pd.DataFrame, before: float, after: float, star
     fig.axes[0].set_xticks(range(len(steps)), labels, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def forecast_convergence(scored: pd.DataFrame, title: str = "How early the forecast was right"):
+    """Each closed period's recorded forecasts against days before its end: the P50 and the P10-P90 range as a
+    share of what the period booked (0 % = right on), one colour per period (``period``, ``days_ahead``,
+    ``p10``, ``p50``, ``p90``, ``actual``)."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.axhline(0, color=GREY, linewidth=1)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (period, part) in enumerate(scored.sort_values("days_ahead").groupby("period", sort=True)):
+        c = colours[i % len(colours)]
+        rel = {q: part[q] / part["actual"] - 1 for q in ("p10", "p50", "p90")}
+        ax.fill_between(part["days_ahead"], rel["p10"], rel["p90"], color=c, alpha=0.15, linewidth=0)
+        ax.plot(part["days_ahead"], rel["p50"], marker="o", color=c, label=f"{period} (P50, P10-P90 shaded)")
+    ax.invert_xaxis()  # time runs to the right: the period's end at 0
+    ax.set_xlabel("days before the period's end")
+    ax.set_ylabel("forecast against actual")
+    ax.yaxis.set_major_formatter(percent)
+    ax.legend(frameon=False, fontsize=8)
+    _tidy(ax, title)
+    fig.tight_layout()
+    return fig

@@ -188,6 +188,36 @@ def changes_command(args) -> int:
     return 0
 
 
+def accuracy_command(args) -> int:
+    """``omnimodel pipeline accuracy``: the recorded forecasts of closed periods scored, by days ahead."""
+    from omnimodel.data.workspace import Workspace
+    from omnimodel.funnel import funnel_for
+    from omnimodel.funnel.accuracy import scores, trend
+    from omnimodel.funnel.snapshot import pipeline_snapshot
+
+    ws = Workspace(args.workspace)
+    where = dict(w.split("=", 1) for w in args.where or [])
+    scored = scores(args.ledger, pipeline_snapshot(ws, funnel_for(ws, args.funnel)), str(ws.path), where)
+    by_lead = trend(scored)
+    if args.json:
+        out = {"forecasts": scored.assign(as_of=scored["as_of"].astype(str)), "trend": by_lead}
+        print(json.dumps({k: v.to_dict(orient="records") for k, v in out.items()}, indent=2, default=str))
+        return 0
+    if scored.empty:
+        print(
+            f"No recorded forecast of a closed period for {ws.path} in {args.ledger}: forecasts are scored once "
+            "their period has closed (omnimodel pipeline forecast and omnimodel report record them)."
+        )
+        return 0
+    print(f"{len(scored)} recorded forecasts of {scored['period'].nunique()} closed periods, by days ahead:")
+    for r in by_lead.itertuples():
+        print(
+            f"  {r.days_ahead:<14} {r.recorded:>3} forecasts   median error {r.median_ape:6.1%}   "
+            f"P10-P90 held the actual {r.coverage_p10_p90:4.0%}   CRPS {r.crps:,.0f}"
+        )
+    return 0
+
+
 def backtest_command(args) -> int:
     """``omnimodel pipeline backtest``: rolling as-of snapshots scored against the CRM's baselines."""
     from omnimodel.funnel.backtest import backtest
@@ -246,6 +276,7 @@ def add_pipeline_parser(sub) -> None:
     for action, helptext, func in (
         ("forecast", "forecast bookings in a period", forecast_command),
         ("changes", "why the forecast of a period changed between two dates", changes_command),
+        ("accuracy", "how good the recorded forecasts were, by days ahead", accuracy_command),
         ("backtest", "score forecasts on past snapshots against baselines", backtest_command),
     ):
         example = "omnimodel pipeline " + action + " --workspace data/demo.duckdb"
@@ -257,6 +288,7 @@ def add_pipeline_parser(sub) -> None:
             + {
                 "forecast": " --period 2026Q1 --target 1500000",
                 "changes": " --from 2025-05-31 --to 2025-06-30 --period 2025Q3",
+                "accuracy": " --json",
                 "backtest": " --freq Q",
             }[action],
         )
@@ -264,20 +296,33 @@ def add_pipeline_parser(sub) -> None:
         q.add_argument(
             "--funnel", help="funnel definition name or YAML (default: from the workspace's adapter)"
         )
-        q.add_argument(
-            "--measure",
-            choices=["amount", "deals"],
-            help="deal value or won-deal count (default: amount when most won deals have one and no few dominate)",
-        )
-        q.add_argument("--draws", type=int, default=1000, help="posterior draws (and tuning steps) per chain")
-        q.add_argument("--seed", type=int, default=42, help="same seed, same numbers (default 42)")
+        if action != "accuracy":  # scoring recorded forecasts fits nothing
+            q.add_argument(
+                "--measure",
+                choices=["amount", "deals"],
+                help="deal value or won-deal count (default: amount when most won deals have one and no few "
+                "dominate)",
+            )
+            q.add_argument(
+                "--draws", type=int, default=1000, help="posterior draws (and tuning steps) per chain"
+            )
+            q.add_argument("--seed", type=int, default=42, help="same seed, same numbers (default 42)")
         q.add_argument("--json", action="store_true", help="machine-readable output")
-        if action in ("forecast", "changes"):
+        if action in ("forecast", "changes", "accuracy"):
             q.add_argument(
                 "--ledger",
                 default=str(DEFAULT_LEDGER),
-                help=f"forecast ledger (default {DEFAULT_LEDGER}, beside the reports); 'none' records nothing"
-                + (" and reads nothing" if action == "changes" else ""),
+                help=f"forecast ledger (default {DEFAULT_LEDGER}, beside the reports)"
+                + {"forecast": "; 'none' records nothing", "changes": "; 'none' reads nothing"}.get(
+                    action, ""
+                ),
+            )
+        if action == "accuracy":
+            q.add_argument(
+                "--where",
+                action="append",
+                metavar="COLUMN=VALUE",
+                help="forecasts of this slice (repeatable)",
             )
         if action == "changes":
             q.add_argument(
@@ -322,7 +367,7 @@ def add_pipeline_parser(sub) -> None:
                 type=float,
                 help="P(bookings reach this target); default: the same period a year earlier (the median of the last four periods when that one is not comparable)",
             )
-        else:
+        elif action == "backtest":
             q.add_argument(
                 "--freq", choices=["M", "Q"], default="M", help="snapshot spacing and period length"
             )

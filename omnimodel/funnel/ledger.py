@@ -4,7 +4,8 @@ A DuckDB file beside the reports (default ``reports/forecast-ledger.duckdb``) wi
 to:
 
 - ``forecasts``: one row per run, period and group level (the total, and each channel, region, segment and
-  owner): P10, P50, P90 and mean of the bookings still to come, what was booked in the period by then, the
+  owner): P10, P50, P90, mean and the 1-99 % quantiles of the period's bookings (what it booked by the as-of
+  date included), what was booked in the period by then, the
   as-of date, the data fingerprint (what the snapshot knew) and the model version (omnimodel's version and the
   fit code's hash), the fit method;
 - ``deals``: the open deals as the forecast saw them (stage, amount, expected close date, chances), so a later
@@ -23,12 +24,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: where report runs and the CLI keep the ledger unless told otherwise: beside the reports
 DEFAULT_PATH = Path("reports") / "forecast-ledger.duckdb"
 #: the groups recorded beside the total, where the deals have them
 GROUPS = ("source_channel", "region", "segment", "owner")
+#: the quantile levels kept of every forecast (1 % to 99 %): enough to score it later (CRPS, PIT)
+LEVELS = tuple(round(k / 100, 2) for k in range(1, 100))
 
 FORECAST_COLUMNS = {
     "run_id": "VARCHAR",
@@ -50,6 +54,7 @@ FORECAST_COLUMNS = {
     "p50": "DOUBLE",
     "p90": "DOUBLE",
     "mean": "DOUBLE",
+    "quantiles": "DOUBLE[]",
 }
 DEAL_COLUMNS = {
     "run_id": "VARCHAR",
@@ -110,7 +115,6 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
     ``model``; ``workspace`` names the data (a path or URL), ``source`` what made it ("report", "cli"),
     ``where`` the slice it was limited to."""
     from omnimodel.funnel.fits import FIT_CODE, snapshot_key
-    from omnimodel.funnel.forecast import booked_in
     from omnimodel.saved import code_hash
     from omnimodel.version import __version__
 
@@ -131,8 +135,9 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
         {
             "group_by": "total",
             "level": "total",
-            "booked": booked_in(snapshot, str(fc.period), model.measure),
+            "booked": fc.booked,
             **fc.quantiles(),
+            "quantiles": np.quantile(fc.total, LEVELS).tolist(),
         }
     ]
     for group in GROUPS:
@@ -145,6 +150,7 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
                         "level": str(level),
                         "booked": float(so_far.get(str(level), 0.0)),
                         **fc.quantiles(draws.to_numpy()),
+                        "quantiles": np.quantile(draws.to_numpy(), LEVELS).tolist(),
                     }
                 )
     forecasts = pd.DataFrame([{**common, **r} for r in rows])

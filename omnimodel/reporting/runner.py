@@ -362,10 +362,15 @@ def _execute(planned, tmp: Path, env: dict, jobs: int, procs: dict, echo) -> dic
                     }
                 )
             )
-            with open(tmp / f"{run.name}.log", "w") as log:  # the worker keeps its own handle
+            # The worker's result line goes to a file, not a pipe: a pipe holds 64 KB, and a worker whose result
+            # (a forecast with its deals for the ledger) is longer would block writing it while we wait for it.
+            with (
+                open(tmp / f"{run.name}.log", "w") as log,  # the worker keeps its own handles
+                open(tmp / f".{run.name}.result", "w") as result_file,
+            ):
                 procs[run.name] = subprocess.Popen(
                     [sys.executable, "-m", "omnimodel.reporting.execute", str(job)],
-                    stdout=subprocess.PIPE,
+                    stdout=result_file,
                     stderr=log,
                     text=True,
                     env=env,
@@ -377,9 +382,11 @@ def _execute(planned, tmp: Path, env: dict, jobs: int, procs: dict, echo) -> dic
         for name, proc in list(procs.items()):
             if proc.poll() is None:
                 continue
-            out = proc.stdout.read() if proc.stdout else ""
+            result_path = tmp / f".{name}.result"
+            out = result_path.read_text() if result_path.exists() else ""
             del procs[name]
             (tmp / f".{name}.job.json").unlink(missing_ok=True)
+            result_path.unlink(missing_ok=True)
             try:
                 result = json.loads(out.strip().splitlines()[-1])
             except (IndexError, json.JSONDecodeError):

@@ -287,6 +287,10 @@ def _tiny_notebooks(folder: Path) -> Path:
     for name, body in {
         "good": "print('fine')",
         "bad": "raise RuntimeError('planted failure ' + workspace[:0])",
+        # a result larger than a pipe holds (64 KB): the summary travels back to the runner in it
+        "long": "from IPython.display import display\n"
+        "display({'application/vnd.omnimodel.summary+json': {'title': 'long', 'cards': [], "
+        "'findings': ['x' * 200_000]}, 'text/plain': 'long'}, raw=True)",
     }.items():
         nb = new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -319,6 +323,17 @@ def test_a_failing_notebook_does_not_stop_the_others_and_latest_survives(tmp_pat
     assert "Traceback" in (second.run_dir / "bad.log").read_text()
     assert latest.resolve() == first.run_dir.resolve(), "a failed run must not become latest"
     assert (first.run_dir / "good.html").exists(), "earlier runs are untouched"
+
+
+def test_a_worker_with_a_long_result_finishes(tmp_path, demo_workspace):
+    """A worker's result larger than a pipe's buffer (a forecast with its deals for the ledger) used to block
+    the worker and the run for good."""
+    nbs = _tiny_notebooks(tmp_path / "nbs")
+    result = run_reports(
+        load_report_suite(_suite(tmp_path, demo_workspace, nbs, ["long"])), echo=lambda _: None
+    )
+    assert result.ok and len(result.manifest["reports"][0]["summary"]["findings"][0]) == 200_000
+    assert not list(result.run_dir.glob(".*.result")), "the result file is the runner's, not the run's"
 
 
 def test_interrupting_a_run_leaves_nothing_half_written(tmp_path, demo_workspace):
