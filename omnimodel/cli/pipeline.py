@@ -28,7 +28,7 @@ def forecast_command(args) -> int:
     from omnimodel.funnel.fits import fitted_model
     from omnimodel.funnel.forecast import forecast_bookings
     from omnimodel.funnel.measures import choose_measure, default_target, level_targets, skew_note
-    from omnimodel.funnel.snapshot import pipeline_snapshot
+    from omnimodel.funnel.snapshot import TEAM, pipeline_snapshot
 
     ws, funnel, sampler = _setup(args)
     snap = pipeline_snapshot(ws, funnel, args.as_of)
@@ -58,12 +58,12 @@ def forecast_command(args) -> int:
         "booked_so_far": fc.booked,
         # each level against its own target (its history), not the company's
         "by": {
-            g: fc.to_frame(g, targets=level_targets(snap, str(fc.period), measure, g)).to_dict(
-                orient="records"
-            )
+            g: _records(fc.to_frame(g, targets=level_targets(snap, str(fc.period), measure, g)))
             for g in fc.by_group
+            if g not in TEAM  # owners, managers and teams: in the roll-up, against their targets there
         },
         "categories": categories.reset_index().to_dict(orient="records"),
+        "rollup": _rollup(fc, snap, measure, goal.value, ws),
         "diagnostics": {**model.diagnostics_.__dict__, "converged": model.diagnostics_.converged},
         "fit_reused": model.reused_,
     }
@@ -88,17 +88,24 @@ def forecast_command(args) -> int:
         print(f"  {out['mean_note']}")
     print(f"  P(bookings reach {goal.value:,.0f}) = {chance(out['p_hit_target'])}. {goal.describe()}")
     print(f"  {out['new_deals_share']:.0%} of the expected value comes from deals not created yet")
-    for g in fc.by_group:
+    for g in out["by"]:
         print(f"  by {g}:")
         for row in out["by"][g]:
             hit = (
-                f"  P(reach {row['target']:,.0f}) {chance(row['p_hit'])}"
-                if row.get("p_hit") is not None
-                else ""
+                f"  P(reach {row['target']:,.0f}) {chance(row['p_hit'])}" if _known(row.get("p_hit")) else ""
             )
             print(
                 f"    {str(row[g]):<20} P10 {row['p10']:>12,.0f}  P50 {row['p50']:>12,.0f}  P90 {row['p90']:>12,.0f}"
                 + hit
+            )
+    if out["rollup"]:
+        print(f"  by team and manager (targets: {out['rollup'][0]['target_source']}):")
+    for row in out["rollup"]:
+        if row["level"] in ("team", "manager"):
+            hit = f"  P(reach {row['target']:,.0f}) {chance(row['p_hit'])}" if _known(row["p_hit"]) else ""
+            print(
+                f"  {row['level']:<8} {str(row['name']):<20} P10 {row['p10']:>12,.0f}  P50 {row['p50']:>12,.0f}  "
+                f"P90 {row['p90']:>12,.0f}{hit}"
             )
     print(
         "  open deals by forecast category: "
@@ -112,6 +119,28 @@ def forecast_command(args) -> int:
 
     print("  " + note(model) + (" --refit fits again." if model.reused_ else ""))
     return failed
+
+
+def _known(x) -> bool:
+    """A number, not None or NaN (a level without a target has no chance to reach it)."""
+    return x is not None and x == x
+
+
+def _rollup(fc, snap, measure: str, goal: float, ws) -> list[dict]:
+    """The forecast by team, manager and owner against their targets (empty without deal owners)."""
+    from omnimodel.funnel import rollup
+
+    if "owner" not in fc.by_group:
+        return []
+    targets = rollup.owner_targets(snap, str(fc.period), measure, goal, rollup.quotas_of(ws))
+    return _records(
+        rollup.rollup(fc, targets).assign(target_source=targets["source"].iloc[0]).astype({"level": str})
+    )
+
+
+def _records(frame) -> list[dict]:
+    """Rows as plain records, missing values as None (valid JSON: no NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def changes_command(args) -> int:

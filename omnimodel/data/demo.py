@@ -246,6 +246,8 @@ def generate(
     tables["channels"] = pd.DataFrame(
         {"channel": list(CHANNELS), "kind": [CHANNEL_KIND[c] for c in CHANNELS]}
     )
+    tables["sales_team"] = planted.sales_team(tables["opportunities"])
+    tables["quotas"] = planted.quotas(tables["opportunities"], END)
 
     truth = {
         "company": "Nordwind Supply (demo)",

@@ -1,5 +1,5 @@
-"""Two behaviours planted on top of the demo company, each from its own random stream (so every other demo
-table stays as it was): serial returners, and the sales activities of the B2B pipeline.
+"""Behaviours planted on top of the demo company, each from its own random stream (so every other demo
+table stays as it was): serial returners, the sales activities of the B2B pipeline, and the sales team with its quotas.
 
 - **Serial returners** (``truth["serial_returners"]``): a few consumers with three or more orders send back
   most of what they buy. After refunds, cost of goods and cost to serve they cost the company money, which a
@@ -123,3 +123,39 @@ def activities(
         "first_call_mean_days": FIRST_CALL_MEAN_DAYS,
     }
     return out.reset_index(drop=True), truth
+
+
+#: the demo's sales organisation: manager -> (team, the reps who report to them)
+SALES_TEAM = {
+    "Mara Brandt": ("DACH", range(1, 5)),
+    "Sven Olsen": ("DACH", range(5, 9)),
+    "Lea Moreau": ("International", range(9, 13)),
+}
+
+
+def sales_team(opportunities: pd.DataFrame) -> pd.DataFrame:
+    """Who reports to whom: the twelve reps who own the demo's deals, their three managers and two teams."""
+    rows = [(f"Rep {i:02d}", manager, team) for manager, (team, reps) in SALES_TEAM.items() for i in reps]
+    team = pd.DataFrame(rows, columns=["owner", "manager", "team"])
+    return team[team["owner"].isin(opportunities["owner"])].reset_index(drop=True)
+
+
+#: quota growth over the same quarter a year earlier, as a sales operations team would set it
+QUOTA_GROWTH = 0.10
+
+
+def quotas(opportunities: pd.DataFrame, end) -> pd.DataFrame:
+    """Each rep's quarterly quota from the second year of data up to a year after ``end``: the rep's bookings in
+    the same quarter a year earlier plus :data:`QUOTA_GROWTH`, rounded to thousands."""
+    won = opportunities[opportunities["outcome"] == "won"]
+    quarter = pd.to_datetime(won["closed_date"]).dt.to_period("Q")
+    booked = won.groupby([won["owner"], quarter])["amount"].sum()
+    first = quarter.min() + 4
+    periods = pd.period_range(first, pd.Timestamp(end).to_period("Q") + 4, freq="Q")
+    rows = [
+        (owner, str(p), float(round(booked.get((owner, p - 4), 0.0) * (1 + QUOTA_GROWTH), -3)))
+        for owner in sorted(won["owner"].unique())
+        for p in periods
+    ]
+    out = pd.DataFrame(rows, columns=["owner", "period", "quota"])
+    return out[out["quota"] > 0].reset_index(drop=True)  # no bookings a year earlier: no quota set

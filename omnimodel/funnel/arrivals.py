@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omnimodel.funnel.snapshot import PipelineSnapshot
+from omnimodel.funnel.snapshot import TEAM, PipelineSnapshot
 
 
 def month_to_month_cv(created: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> float:
@@ -50,7 +50,8 @@ def fit_arrivals(
         "days": float(days),
         "month_cv": month_to_month_cv(recent["created_date"], max(start, first), snapshot.as_of),
     }
-    return posterior, recent[[*factors, "amount"]].reset_index(drop=True)
+    team = [c for c in TEAM if c in recent]  # new deals go to owners as the year's deals did
+    return posterior, recent[[*factors, *team, "amount"]].reset_index(drop=True)
 
 
 def arrival_rates(posterior: dict[str, Any], rng: np.random.Generator, n: int) -> np.ndarray:

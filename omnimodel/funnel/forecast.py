@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.data.periods import parse_period
-from omnimodel.funnel.snapshot import PipelineSnapshot
+from omnimodel.funnel.snapshot import TEAM, PipelineSnapshot
 
 if TYPE_CHECKING:  # the model imports this module (its hindcasts forecast), so only for type hints here
     from omnimodel.funnel.model import PipelineModel
 
+#: the groups a forecast is split by unless told otherwise (plus owner, manager and team where known)
+GROUPS = ("source_channel", "region", "segment")
 #: forecast categories from each open deal's probability of booking in the period
 COMMIT_AT = 0.7
 BEST_CASE_AT = 0.3
@@ -105,7 +107,7 @@ def forecast_bookings(
     model: PipelineModel,
     snapshot: PipelineSnapshot,
     period: str,
-    by: tuple[str, ...] = ("source_channel", "region", "segment"),
+    by: tuple[str, ...] | None = None,
     random_seed: int = 0,
     include_new_deals: bool = True,
     n_draws: int | None = None,
@@ -118,7 +120,7 @@ def forecast_bookings(
     each posterior draw equally often). ``where`` keeps only deals with these attribute values (e.g.
     ``{"region": "North"}``; None values are ignored); the model itself stays fitted on all deals, so small
     slices still borrow strength. ``by`` names
-    group columns of the deals; ``"source_channel+region"`` groups by both, ``"stage+..."`` by the stage the
+    group columns of the deals (default: :data:`GROUPS`, and owner, manager and team where the deals have them); ``"source_channel+region"`` groups by both, ``"stage+..."`` by the stage the
     deal is in now (``"new"`` for deals not created yet).
 
     Examples
@@ -128,6 +130,8 @@ def forecast_bookings(
     {'p10': ..., 'p50': ..., 'p90': ..., 'mean': ...}
     """
     rng = np.random.default_rng(random_seed)
+    if by is None:  # the usual groups, and the owners, managers and teams where the deals have them
+        by = (*GROUPS, *(c for c in TEAM if c in snapshot.deals))
     p, start, end = days_of(period, snapshot.as_of)
     where = {k: v for k, v in (where or {}).items() if v is not None}
     deals = _keep(snapshot.open_deals, where).reset_index(drop=True)
@@ -281,6 +285,8 @@ def _group_labels(deals: pd.DataFrame, group: str) -> np.ndarray:
     for column in group.split("+"):
         if column == "stage" and column not in deals.columns:
             parts.append(np.full(len(deals), "new", dtype=object))
+        elif column not in deals.columns:  # new-deal templates of a fit saved before owners were kept
+            parts.append(np.full(len(deals), "unknown", dtype=object))
         else:
             parts.append(_labels(deals[column]))
     if len(parts) == 1:

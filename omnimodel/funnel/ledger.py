@@ -30,7 +30,7 @@ import pandas as pd
 #: where report runs and the CLI keep the ledger unless told otherwise: beside the reports
 DEFAULT_PATH = Path("reports") / "forecast-ledger.duckdb"
 #: the groups recorded beside the total, where the deals have them
-GROUPS = ("source_channel", "region", "segment", "owner")
+GROUPS = ("source_channel", "region", "segment", "owner", "manager", "team")
 #: the quantile levels kept of every forecast (1 % to 99 %): enough to score it later (CRPS, PIT)
 LEVELS = tuple(round(k / 100, 2) for k in range(1, 100))
 
@@ -217,12 +217,12 @@ def read(path: str | Path | None, table: str = "forecasts") -> pd.DataFrame:
     columns = {"forecasts": FORECAST_COLUMNS, "deals": DEAL_COLUMNS}[table]
     if path is None or not Path(path).is_file():
         return pd.DataFrame(columns=list(columns))
+    order = {
+        "forecasts": "recorded_at, run_id, period, slice, group_by, level",
+        "deals": "as_of, run_id, period, opportunity_id",
+    }[table]  # one order, whatever the engine's: a run's rows come back as they always do
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(
-            f"SELECT * FROM {table} ORDER BY recorded_at, run_id"
-            if table == "forecasts"
-            else f"SELECT * FROM {table}"
-        ).df()
+        return con.execute(f"SELECT * FROM {table} ORDER BY {order}").df()
 
 
 def runs(path: str | Path | None, workspace: str | None = None, where: dict | None = None) -> pd.DataFrame:

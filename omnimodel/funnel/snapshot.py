@@ -20,6 +20,8 @@ from omnimodel.exceptions import ConfigError, OmnimodelError
 from omnimodel.notice import ReportStopped
 
 FACTORS = ("segment", "region", "source_channel", "product")
+#: who a deal belongs to: its owner, and from the optional sales_team table the owner's manager and team
+TEAM = ("owner", "manager", "team")
 UNKNOWN = "unknown"
 
 
@@ -85,8 +87,14 @@ def pipeline_snapshot(
             table="opportunities",
             fix="choose a later as-of date",
         )
+    if "owner" in deals and ws.has("sales_team"):  # the roll-up by manager and team
+        team = ws.table("sales_team").execute()
+        deals = deals.merge(team[[c for c in TEAM if c in team]], on="owner", how="left")
     for f in FACTORS:
         deals[f] = deals[f].astype("string").fillna(UNKNOWN) if f in deals else UNKNOWN
+    for c in TEAM:
+        if c in deals:
+            deals[c] = deals[c].astype("string").fillna(UNKNOWN)
     deals = deals.rename(columns={"outcome": "final_outcome", "closed_date": "final_closed_date"})
     for c in ("created_date", "expected_close_date", "final_closed_date"):
         deals[c] = pd.to_datetime(deals[c])

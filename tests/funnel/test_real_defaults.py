@@ -134,6 +134,29 @@ def test_maven_forecast_change_between_month_ends_adds_up(real, capsys):
     assert listed == set(opened_before["opportunity_id"])
 
 
+def test_maven_rolls_up_by_agent_manager_and_office(real):
+    """Maven's sales_teams.csv becomes the sales_team table: the forecast by manager adds up to the total draw
+    by draw, and each manager sits in their regional office."""
+    from omnimodel.funnel import rollup
+    from omnimodel.funnel.fits import fitted_model
+    from omnimodel.funnel.forecast import forecast_bookings
+
+    _, snap = real["maven"]
+    mid = snap.rewind("2017-06-30")
+    model = fitted_model(mid, sampler_config={"draws": 300, "tune": 300}, random_seed=1)
+    fc = forecast_bookings(model, mid, "2017Q3", random_seed=2)
+    teams = pd.read_csv(SHARED_DATA / "maven_crm" / "sales_teams.csv")
+    assert set(fc.by_group["manager"].columns) == set(teams["manager"])
+    np.testing.assert_allclose(fc.by_group["manager"].sum(axis=1).to_numpy(), fc.total, rtol=1e-9)
+    goal = default_target(mid, "2017Q3", "amount")
+    table = rollup.rollup(fc, rollup.owner_targets(mid, "2017Q3", "amount", goal.value))
+    managers = table[table["level"] == "manager"].set_index("name")
+    assert managers["mean"].sum() == pytest.approx(fc.total.mean(), rel=1e-9)
+    office = teams.drop_duplicates("manager").set_index("manager")["regional_office"]
+    assert (managers["team"] == office.reindex(managers.index)).all()
+    assert managers["target"].sum() == pytest.approx(goal.value)
+
+
 def test_a_mean_above_the_p90_is_explained():
     assert "pull it up" in skew_note({"p10": 1.0, "p50": 2.0, "p90": 3.0, "mean": 5.0})
     assert skew_note({"p10": 1.0, "p50": 2.0, "p90": 3.0, "mean": 2.5}) is None

@@ -119,6 +119,14 @@ def test_the_profile_shows_a_customer_card_and_the_pipeline_its_measured_phases(
     assert "association, not effect" in pipeline
 
 
+def test_the_pipeline_report_rolls_up_by_team_without_naming_people(full_run):
+    result, _ = full_run
+    page = (result.run_dir / "03_pipeline_forecast.html").read_text()
+    assert "Roll-up by team, manager and owner" in page and "Owner targets: quota." in page
+    assert "Manager 01" in page and "Owner 01" in page  # pseudonyms, unless show_people
+    assert "Mara Brandt" not in page and "Rep 01" not in page
+
+
 def test_reports_run_on_the_projects_kernel_and_say_so(full_run):
     import sys
 

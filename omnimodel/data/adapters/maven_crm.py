@@ -63,7 +63,9 @@ ORIGINS = {
     "opportunities.outcome": "sales_pipeline.csv column deal_stage",
     "opportunities.account_id": "sales_pipeline.csv column account",
     "opportunities.owner": "sales_pipeline.csv column sales_agent",
-    "opportunities.manager": "sales_teams.csv column manager",
+    "sales_team.owner": "sales_teams.csv column sales_agent",
+    "sales_team.manager": "sales_teams.csv column manager",
+    "sales_team.team": "sales_teams.csv column regional_office",
     "opportunities.region": "sales_teams.csv column regional_office",
     "opportunities.product": "sales_pipeline.csv column product",
     "stage_events.entered_at": "sales_pipeline.csv columns engage_date and close_date",
@@ -191,8 +193,10 @@ def load(source: Path) -> LoadedData:
             "expected_close_date": pd.NaT,
             "closed_date": close,
             "outcome": outcome,
-            "manager": pipe["sales_agent"].map(teams.set_index("sales_agent")["manager"]),
         }
+    )
+    sales_team = pd.DataFrame(
+        {"owner": teams["sales_agent"], "manager": teams["manager"], "team": teams["regional_office"]}
     )
     events = pd.concat(
         [
@@ -231,6 +235,7 @@ def load(source: Path) -> LoadedData:
             "products": product_table,
             "opportunities": opportunities,
             "stage_events": events,
+            "sales_team": sales_team,
         },
         quirks,
         stages=STAGES,

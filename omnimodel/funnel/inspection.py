@@ -1,0 +1,120 @@
+"""Deal inspection: the open deals at risk, each with why, and what raises or lowers its win probability.
+
+A deal is at risk when it has stalled (in its stage longer than 90 % of the deals that advanced from it took,
+and the history gives such deals a lower chance to advance),
+its expected close date has passed, its close date was pushed again and again, or its amount was cut. Pushes
+and cuts need the deal's history, which an export does not keep: they come from the deal states the forecast
+ledger recorded at earlier runs (:mod:`omnimodel.funnel.ledger`). What moves a deal's win probability is read
+from the fitted model, as the CRMs' deal scores show it: the posterior mean effect (log-odds) of the deal's
+segment, region, source channel and product, and for a stalled deal how much its time in the stage lowers its
+chance to advance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from omnimodel.funnel.model import PipelineModel
+from omnimodel.funnel.snapshot import PipelineSnapshot
+
+#: a deal past 90 % of its stage's advance times is stalled when the history gives it less than this share of
+#: a fresh deal's chance to advance (in some pipelines old deals win as often: time alone is no risk there)
+STALE_BELOW = 0.9
+
+
+def deal_factors(model: PipelineModel, deals: pd.DataFrame) -> pd.DataFrame:
+    """Per deal (rows as ``deals``) and factor: the posterior mean effect of the deal's level on the log-odds of
+    advancing (0 for a level the model never saw, and for factors it left out)."""
+    post = model.idata_.posterior
+    out = pd.DataFrame(index=deals.index)
+    for f in model.used_factors_:
+        effect = post[f"effect_{f}"].mean(("chain", "draw")).to_numpy()
+        codes = model.level_codes(deals, f)
+        out[f] = np.where(codes >= 0, effect[np.maximum(codes, 0)], 0.0)
+    return out
+
+
+def _pushes(recorded: pd.DataFrame) -> pd.DataFrame:
+    """Per deal, from its recorded states over runs: how often its close date moved later, the first recorded
+    close date, and the largest recorded amount."""
+    r = recorded.dropna(subset=["opportunity_id"]).copy()
+    r["as_of"] = pd.to_datetime(r["as_of"])
+    r["expected_close_date"] = pd.to_datetime(r["expected_close_date"])
+    r = r.sort_values(["opportunity_id", "as_of"]).drop_duplicates(["opportunity_id", "as_of"], keep="last")
+    later = r.groupby("opportunity_id")["expected_close_date"].diff() > pd.Timedelta(0)
+    return (
+        r.assign(pushed=later)
+        .groupby("opportunity_id")
+        .agg(
+            pushes=("pushed", "sum"),
+            first_close=("expected_close_date", "first"),
+            top_amount=("amount", "max"),
+        )
+    )
+
+
+def deals_at_risk(
+    model: PipelineModel,
+    snapshot: PipelineSnapshot,
+    forecast_deals: pd.DataFrame,
+    recorded: pd.DataFrame | None = None,
+    pushes_at_least: int = 2,
+) -> pd.DataFrame:
+    """The open deals of a forecast (``BookingsForecast.deals``) that are at risk, the value at stake first:
+    ``reasons`` (why at risk), ``raises`` and ``lowers`` (the factors that move its win probability most), with
+    stage, amount, win probability and chance to book. ``recorded``: the ledger's deal rows of earlier runs
+    (for pushes and cuts)."""
+    chances = forecast_deals[["opportunity_id", "win_probability", "p_book_in_period"]]
+    deals = snapshot.open_deals.merge(chances, on="opportunity_id").reset_index(drop=True)
+    history = _pushes(recorded) if recorded is not None and len(recorded) else None
+    effects = deal_factors(model, deals)
+    rows = []
+    for i, d in deals.iterrows():
+        reasons = []
+        timing = model.stage_timing_[int(d["reached"])]
+        stale = (
+            float(timing.still_advancing(np.array([d["days_in_stage"]], float))[0])
+            if pd.notna(d["days_in_stage"])
+            else 1.0
+        )
+        if timing.cut > 0 and d["days_in_stage"] > timing.cut and stale < STALE_BELOW:
+            share = f"{stale:.0%}".replace("%", " %")
+            reasons.append(
+                f"in {d['stage']} for {d['days_in_stage']:.0f} days, longer than 90 % of the deals that advanced "
+                f"from it ({timing.cut:.0f}); its chance to advance is {share} of a fresh deal's"
+            )
+        close = pd.to_datetime(d.get("expected_close_date"))
+        if pd.notna(close) and close < snapshot.as_of:
+            reasons.append(f"expected close date {close.date()} has passed")
+        if history is not None and d["opportunity_id"] in history.index:
+            h = history.loc[d["opportunity_id"]]
+            if h["pushes"] >= pushes_at_least:
+                reasons.append(
+                    f"close date pushed {int(h['pushes'])} times (from {h['first_close'].date()} to "
+                    f"{close.date() if pd.notna(close) else 'none'})"
+                )
+            if pd.notna(h["top_amount"]) and pd.notna(d["amount"]) and d["amount"] < h["top_amount"]:
+                reasons.append(f"amount cut from {h['top_amount']:,.0f} to {d['amount']:,.0f}")
+        if not reasons:
+            continue
+        e = effects.loc[i]
+        rows.append(
+            {
+                **d[["opportunity_id", "stage", "amount", "win_probability", "p_book_in_period"]].to_dict(),
+                "at_stake": float(d["amount"] or 0.0) * float(d["win_probability"]),
+                "reasons": "; ".join(reasons),
+                "raises": _say(e[e > 0].nlargest(2), deals.loc[i]),
+                "lowers": _say(e[e < 0].nsmallest(2), deals.loc[i]),
+            }
+        )
+    columns = ["opportunity_id", "stage", "amount", "win_probability", "p_book_in_period", "at_stake"]
+    out = pd.DataFrame(rows, columns=[*columns, "reasons", "raises", "lowers"])
+    return out.sort_values("at_stake", ascending=False, ignore_index=True)
+
+
+def _say(effects: pd.Series, deal: pd.Series) -> str:
+    """Factor effects as words: "segment public_sector (+0.42 log-odds)"."""
+    return ", ".join(
+        f"{f.replace('_', ' ')} {deal[f]} ({v:+.2f} log-odds)" for f, v in effects.items() if abs(v) >= 0.01
+    )
