@@ -10,6 +10,8 @@ import os
 NOT_CONVERGED = 6
 #: the forecast ledger's default place (:data:`omnimodel.funnel.ledger.DEFAULT_PATH`; not imported: --help stays light)
 DEFAULT_LEDGER = "reports/forecast-ledger.duckdb"
+#: deals at risk listed by ``pipeline forecast`` (the value at stake first)
+AT_RISK_SHOWN = 10
 
 
 def _setup(args):
@@ -64,6 +66,7 @@ def forecast_command(args) -> int:
         },
         "categories": categories.reset_index().to_dict(orient="records"),
         "rollup": _rollup(fc, snap, measure, goal.value, ws),
+        "at_risk": _records(_at_risk(model, snap, fc, ws, args.ledger).head(AT_RISK_SHOWN)),
         "diagnostics": {**model.diagnostics_.__dict__, "converged": model.diagnostics_.converged},
         "fit_reused": model.reused_,
     }
@@ -113,12 +116,29 @@ def forecast_command(args) -> int:
             f"{r['category']} {r['deals']} (expected {r['expected_value']:,.0f})" for r in out["categories"]
         )
     )
+    if out["at_risk"]:
+        print("  deals at risk (value at stake first):")
+        for row in out["at_risk"]:
+            print(
+                f"    {row['opportunity_id']!s:<14}{row['stage']:<14}{row['at_stake']:>12,.0f}  {row['reasons']}"
+            )
     if model.diagnostics_.converged:
         print("  " + model.diagnostics_.message())
     from omnimodel.funnel.fits import note
 
     print("  " + note(model) + (" --refit fits again." if model.reused_ else ""))
     return failed
+
+
+def _at_risk(model, snap, fc, ws, path: str):
+    """The open deals at risk, with the deal states the ledger recorded at earlier runs on this workspace."""
+    from omnimodel.funnel import ledger
+    from omnimodel.funnel.inspection import deals_at_risk
+
+    book = None if path == "none" else path
+    recorded = ledger.read(book, "deals")
+    earlier = ledger.runs(book, str(ws.path))["run_id"]
+    return deals_at_risk(model, snap, fc.deals, recorded[recorded["run_id"].isin(earlier)])
 
 
 def _known(x) -> bool:

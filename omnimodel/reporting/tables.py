@@ -36,6 +36,10 @@ WORDS = {
     "median_ape": "Median error (APE)",
     "mean_pit": "Mean PIT (0.5 when unbiased)",
     "days_ahead": "Days before the period's end",
+    "at_stake": "At stake",
+    "raises": "Raises its win probability",
+    "lowers": "Lowers its win probability",
+    "reasons": "Why at risk",
     "brier": "Brier score",
     "n": "Count",
     "aov": "Average order value",
@@ -59,7 +63,7 @@ _ACRONYMS = {
     "crps",
 }
 _MONEY = re.compile(
-    r"(revenue|amount|value|profit|target|price|cost|bookings|booked|clv|spend|sales|gap|forecast|actual|"
+    r"(revenue|amount|value|profit|target|price|cost|bookings|booked|clv|spend|sales|gap|forecast|actual|stake|"
     r"^p10$|^p50$|^p90$|^mean$|income|turnover|basket_value|aov|pipeline|balance|margin$|_eur$|_usd$)",
     re.I,
 )
