@@ -12,7 +12,7 @@ Everything is vectorised over paths and deals.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -47,6 +47,7 @@ class BookingsForecast:
     deals: pd.DataFrame  # open deals with win probability, P(book in period), category
     new_deals_share: float  # share of the expected bookings coming from deals not yet created
     booked: float = 0.0  # booked in the period by the as-of date (won deals), included in the draws
+    booked_by: dict[str, pd.Series] = field(default_factory=dict)  # the same per level of each group
 
     def quantiles(self, draws: np.ndarray | None = None) -> dict[str, float]:
         """P10, P50, P90 and mean of the total (or of ``draws``)."""
@@ -205,8 +206,9 @@ def forecast_bookings(
     won = won[(won["outcome"] == "won") & (closed >= p.start_time) & (closed <= p.end_time)]
     booked_value = model.deal_value(won)
     total = total + booked_value.sum()
+    booked_by = {}
     for g in by:
-        per_level = pd.Series(booked_value).groupby(_group_labels(won, g)).sum()
+        per_level = booked_by[g] = pd.Series(booked_value).groupby(_group_labels(won, g)).sum()
         for level, value in per_level.items():
             frame = by_group[g]
             frame[level] = (frame[level] if level in frame.columns else 0.0) + value
@@ -231,6 +233,7 @@ def forecast_bookings(
         out.sort_values("expected_value", ascending=False, ignore_index=True),
         float(new_total.mean() / expected) if expected > 0 else 0.0,
         float(booked_value.sum()),
+        booked_by,
     )
 
 

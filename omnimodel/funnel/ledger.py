@@ -130,7 +130,6 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
         "period": str(fc.period),
         "slice": slice_name(where),
     }
-    booked = _booked_by(snapshot, fc.period, model.measure)
     rows = [
         {
             "group_by": "total",
@@ -142,7 +141,7 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
     ]
     for group in GROUPS:
         if group in fc.by_group:
-            so_far = booked.get(group, pd.Series(dtype=float))
+            so_far = fc.booked_by.get(group, pd.Series(dtype=float))
             for level, draws in fc.by_group[group].items():
                 rows.append(
                     {
@@ -169,17 +168,6 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
         }
     )
     return Entry(forecasts, deals)
-
-
-def _booked_by(snapshot, period, measure: str) -> dict[str, pd.Series]:
-    """What was booked in the period by the as-of date, per level of each group."""
-    from omnimodel.data.periods import parse_period
-
-    p = parse_period(str(period))
-    d = snapshot.deals
-    won = d[(d["outcome"] == "won") & (d["closed_date"] >= p.start_time) & (d["closed_date"] <= p.end_time)]
-    value = pd.Series(1.0, index=won.index) if measure == "deals" else won["amount"].fillna(0.0)
-    return {g: value.groupby(won[g].astype(str)).sum() for g in GROUPS if g in won}
 
 
 def record(path: str | Path, entries: list[Entry], run_id: str | None = None) -> str:

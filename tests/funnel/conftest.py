@@ -25,3 +25,15 @@ def demo_model(demo_snapshot):
     from omnimodel.funnel.model import PipelineModel
 
     return PipelineModel(sampler_config={"draws": 1000, "tune": 1000}).fit(demo_snapshot, random_seed=7)
+
+
+@pytest.fixture(scope="session")
+def june_fit(demo_snapshot, tmp_path_factory):
+    """(model, snapshot) of the default demo as of 2025-06-30: a small fit shared by the forecast-call tests."""
+    from omnimodel.funnel.fits import fitted_model
+
+    snap = demo_snapshot.rewind("2025-06-30")
+    cache = tmp_path_factory.mktemp("june-fit")
+    return fitted_model(
+        snap, sampler_config={"draws": 300, "tune": 300}, random_seed=1, cache_dir=cache
+    ), snap

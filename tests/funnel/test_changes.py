@@ -22,13 +22,13 @@ D1, D2, PERIOD = "2025-05-31", "2025-06-30", "2025Q3"
 
 
 @pytest.fixture(scope="module")
-def month(demo_snapshot, tmp_path_factory):
-    """Fits and snapshots at two month-ends of the default demo."""
-    cache = tmp_path_factory.mktemp("fits")
-    later = demo_snapshot.rewind(D2)
+def month(june_fit, tmp_path_factory):
+    """Fits and snapshots at two month-ends of the default demo (the later one shared: ``june_fit``)."""
+    later_model, later = june_fit
+    assert str(later.as_of.date()) == D2
     earlier = later.rewind(D1)
-    fit = {"sampler_config": SAMPLER, "random_seed": 1, "cache_dir": cache}
-    return (fitted_model(earlier, **fit), earlier), (fitted_model(later, **fit), later)
+    fit = {"sampler_config": SAMPLER, "random_seed": 1, "cache_dir": tmp_path_factory.mktemp("fits")}
+    return (fitted_model(earlier, **fit), earlier), (later_model, later)
 
 
 def test_the_parts_add_up_exactly_and_hold_the_deals_they_name(month):
@@ -75,6 +75,9 @@ def test_the_closed_form_is_what_the_monte_carlo_forecast_averages(month):
         standard_error = fc.total.std() / np.sqrt(len(fc.total))
         assert abs(fc.total.mean() - deals["expected"].sum() - new) < 4 * standard_error + 1e-6
     assert fc.booked == booked_in(s2, "2025Q2") > 0 and fc.total.min() >= fc.booked
+    for region, booked in fc.booked_by["region"].items():  # per level too, in the level's draws
+        assert booked == booked_in(s2, "2025Q2", where={"region": region})
+        assert fc.by_group["region"][region].min() >= booked
 
 
 def test_a_slice_gets_its_share_of_new_deals_and_its_own_target(month):

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnimodel.funnel.fits import fitted_model
 from omnimodel.funnel.forecast import forecast_bookings
 from omnimodel.funnel.inspection import STALE_BELOW, deal_factors, deals_at_risk
 
@@ -15,14 +14,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def fitted(demo_snapshot, tmp_path_factory):
-    snap = demo_snapshot.rewind("2025-06-30")
-    model = fitted_model(
-        snap,
-        sampler_config={"draws": 300, "tune": 300},
-        random_seed=1,
-        cache_dir=tmp_path_factory.mktemp("f"),
-    )
+def fitted(june_fit):
+    model, snap = june_fit
     return model, snap, forecast_bookings(model, snap, "2025Q3", random_seed=2)
 
 

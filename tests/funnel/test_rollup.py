@@ -9,7 +9,6 @@ import pytest
 
 from omnimodel import Workspace
 from omnimodel.funnel import rollup
-from omnimodel.funnel.fits import fitted_model
 from omnimodel.funnel.forecast import forecast_bookings
 from omnimodel.funnel.measures import default_target
 
@@ -18,14 +17,8 @@ PERIOD = "2025Q3"
 
 
 @pytest.fixture(scope="module")
-def forecast(demo_default_workspace, demo_snapshot, tmp_path_factory):
-    snap = demo_snapshot.rewind("2025-06-30")
-    model = fitted_model(
-        snap,
-        sampler_config={"draws": 300, "tune": 300},
-        random_seed=1,
-        cache_dir=tmp_path_factory.mktemp("f"),
-    )
+def forecast(demo_default_workspace, june_fit):
+    model, snap = june_fit
     with Workspace(demo_default_workspace) as ws:
         quotas = rollup.quotas_of(ws)
     return snap, forecast_bookings(model, snap, PERIOD, random_seed=2), quotas
