@@ -248,6 +248,7 @@ def generate(
     )
     tables["sales_team"] = planted.sales_team(tables["opportunities"])
     tables["quotas"] = planted.quotas(tables["opportunities"], END)
+    tables["forecast_calls"], calls_truth = planted.forecast_calls(seed, tables["opportunities"], END)
 
     truth = {
         "company": "Nordwind Supply (demo)",
@@ -273,6 +274,7 @@ def generate(
         "funnel": FUNNEL,
         "serial_returners": serial,
         "activities": activity_truth,
+        "forecast_calls": calls_truth,
     }
     return tables, truth
 

@@ -1,5 +1,5 @@
 """Behaviours planted on top of the demo company, each from its own random stream (so every other demo
-table stays as it was): serial returners, the sales activities of the B2B pipeline, and the sales team with its quotas.
+table stays as it was): serial returners, the sales activities of the B2B pipeline, the sales team with its quotas, and the reps' forecast calls.
 
 - **Serial returners** (``truth["serial_returners"]``): a few consumers with three or more orders send back
   most of what they buy. After refunds, cost of goods and cost to serve they cost the company money, which a
@@ -159,3 +159,39 @@ def quotas(opportunities: pd.DataFrame, end) -> pd.DataFrame:
     ]
     out = pd.DataFrame(rows, columns=["owner", "period", "quota"])
     return out[out["quota"] > 0].reset_index(drop=True)  # no bookings a year earlier: no quota set
+
+
+#: how far each planted rep's commit calls sit from what they then book (commit = booked x factor); the others 1
+CALL_FACTORS = {"Rep 03": 1.4, "Rep 07": 0.7}  # an optimist and a sandbagger
+CALL_NOISE = 0.15  # sd of log(commit / booked x factor), call to call
+
+
+def forecast_calls(seed: int, opportunities: pd.DataFrame, end) -> tuple[pd.DataFrame, dict]:
+    """Every rep's monthly commit call, made a week into each month they booked in, and for the three months
+    after ``end`` (made a week before it): what they then booked (the same month a year earlier for the coming
+    ones) times their planted
+    factor and a call-to-call noise; best case 30 % above commit. Returns the calls and the truth."""
+    rng = np.random.default_rng([seed, 31])
+    won = opportunities[opportunities["outcome"] == "won"]
+    month = pd.to_datetime(won["closed_date"]).dt.to_period("M")
+    booked = won.groupby([won["owner"], month])["amount"].sum()
+    last = pd.Timestamp(end).to_period("M")
+    if pd.Timestamp(end).normalize() < last.end_time.normalize():
+        last -= 1  # the last complete month
+    rows = []
+    for owner in sorted(won["owner"].unique()):
+        factor = CALL_FACTORS.get(owner, 1.0)
+        for m in [*pd.period_range(month.min() + 1, last, freq="M"), last + 1, last + 2, last + 3]:
+            basis = booked.get((owner, m), 0.0) if m <= last else booked.get((owner, m - 12), 0.0)
+            if basis <= 0:
+                continue
+            commit = float(round(basis * factor * np.exp(rng.normal(0.0, CALL_NOISE)), -2))
+            # a week into the month; the coming three months' calls a week before the data end
+            made = (
+                (m.start_time + pd.Timedelta(days=7))
+                if m <= last
+                else pd.Timestamp(end) - pd.Timedelta(days=7)
+            )
+            rows.append((owner, str(m), made.normalize(), commit, round(commit * 1.3, -2)))
+    calls = pd.DataFrame(rows, columns=["owner", "period", "submitted_at", "commit", "best_case"])
+    return calls, {"call_factors": CALL_FACTORS, "call_noise": CALL_NOISE, "period": "month"}

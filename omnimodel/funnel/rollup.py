@@ -106,24 +106,25 @@ def _first(frame: pd.DataFrame, column: str):
     return frame[column].iloc[0] if column in frame and len(frame) else None
 
 
-def pseudonymise(frame: pd.DataFrame, columns=("owner", "manager")) -> pd.DataFrame:
-    """``frame`` with people's names replaced by "Owner 01", "Manager 02" ... (stable: by sorted name), in the
-    named columns and in ``name`` where ``level`` says it is one."""
+def pseudonymise(
+    frame: pd.DataFrame, everyone: pd.DataFrame | None = None, columns=("owner", "manager")
+) -> pd.DataFrame:
+    """``frame`` with people's names replaced by "Owner 01", "Manager 02" ... in the named columns and in ``name``
+    where ``level`` says it is one. Numbered by sorted name among ``everyone``'s (e.g. the snapshot's deals),
+    so the same person has the same pseudonym in every table; by the frame's own names without it."""
     out = frame.copy()
-    names = {}
     for column in columns:
         values = set()
-        if column in out:
-            values |= set(out[column].dropna().astype(str))
-        if "level" in out:
+        source = everyone if everyone is not None and column in everyone else out
+        if column in source:
+            values |= set(source[column].dropna().astype(str))
+        if everyone is None and "level" in out:
             values |= set(out.loc[out["level"] == column, "name"].astype(str))
-        width = len(str(len(values)))
-        names[column] = {
-            v: f"{column.capitalize()} {i:0{max(2, width)}d}" for i, v in enumerate(sorted(values), 1)
-        }
+        width = max(2, len(str(len(values))))
+        names = {v: f"{column.capitalize()} {i:0{width}d}" for i, v in enumerate(sorted(values), 1)}
         if column in out:
-            out[column] = out[column].map(lambda v, m=names[column]: m.get(str(v), v) if pd.notna(v) else v)
+            out[column] = out[column].map(lambda v, m=names: m.get(str(v), v) if pd.notna(v) else v)
         if "level" in out:
             mask = out["level"] == column
-            out.loc[mask, "name"] = out.loc[mask, "name"].astype(str).map(names[column])
+            out.loc[mask, "name"] = out.loc[mask, "name"].astype(str).map(lambda v, m=names: m.get(v, v))
     return out

@@ -40,6 +40,12 @@ WORDS = {
     "raises": "Raises its win probability",
     "lowers": "Lowers its win probability",
     "reasons": "Why at risk",
+    "commit": "Commit call",
+    "best_case": "Best-case call",
+    "calibrated": "Calibrated call",
+    "calibrated_p10": "Calibrated P10",
+    "calibrated_p90": "Calibrated P90",
+    "model_p50": "Model P50",
     "brier": "Brier score",
     "n": "Count",
     "aov": "Average order value",
@@ -63,7 +69,7 @@ _ACRONYMS = {
     "crps",
 }
 _MONEY = re.compile(
-    r"(revenue|amount|value|profit|target|price|cost|bookings|booked|clv|spend|sales|gap|forecast|actual|stake|"
+    r"(revenue|amount|value|profit|target|price|cost|bookings|booked|clv|spend|sales|gap|forecast|actual|stake|commit|best_case|calibrated|_p50$|"
     r"^p10$|^p50$|^p90$|^mean$|income|turnover|basket_value|aov|pipeline|balance|margin$|_eur$|_usd$)",
     re.I,
 )

@@ -81,6 +81,10 @@ def test_people_can_be_kept_out_of_what_is_shown(forecast):
     text = hidden.to_csv()
     assert not any(name in text for name in people if name != "unknown")
     assert set(hidden.loc[hidden["level"] == "owner", "name"]) == {f"Owner {i:02d}" for i in range(1, 13)}
-    # the same person gets the same pseudonym in the deal list as in the roll-up
+    # the same person gets the same pseudonym in the deal list as in the roll-up, even in a table with only some
     deals = rollup.pseudonymise(fc.deals)
     assert set(deals["manager"]) <= set(hidden.loc[hidden["level"] == "manager", "name"])
+    some = table[table["level"] == "owner"].tail(3)
+    alone = rollup.pseudonymise(some, snap.deals)["name"].tolist()
+    together = rollup.pseudonymise(table, snap.deals).set_index(table.index).loc[some.index, "name"].tolist()
+    assert alone == together and alone != rollup.pseudonymise(some)["name"].tolist()
