@@ -49,8 +49,11 @@ def calibration(record: pd.DataFrame, draws: int = 4000, seed: int = 0) -> pd.Da
     around their bias with the call-to-call noise (pooled within owners) over their periods, the biases normal
     around the team's with a spread ``tau`` that has a flat prior; ``tau`` is integrated out on a grid and the
     rest drawn exactly given it. statsmodels' ``MixedLM`` gives the same point estimates, but its intervals
-    plug in one ``tau`` and were too narrow: on quarterly calls of the demo's planted sandbagger (true 0.357) its 90 % interval
-    stopped at 0.330."""
+    plug in one ``tau`` and were too narrow: on quarterly calls of the demo's planted sandbagger (true 0.357)
+    its 90 % interval stopped at 0.330.
+
+    A period in which the owner booked nothing has no log ratio and is left out of the record, so an owner
+    whose calls come to nothing looks less optimistic than they are."""
     columns = ["owner", "periods_of_record", "bias", "bias_low", "bias_high", "factor", "noise", "reading"]
     by = record.groupby("owner")["log_ratio"]
     mean, n = by.mean(), by.size()
