@@ -118,9 +118,10 @@ def forecast_command(args) -> int:
     )
     if out["at_risk"]:
         print("  deals at risk (value at stake first):")
+        width = max([14, *(len(str(r["opportunity_id"])) + 2 for r in out["at_risk"])])  # long CRM ids fit
         for row in out["at_risk"]:
             print(
-                f"    {row['opportunity_id']!s:<14}{row['stage']:<14}{row['at_stake']:>12,.0f}  {row['reasons']}"
+                f"    {row['opportunity_id']!s:<{width}}{row['stage']:<14}{row['at_stake']:>12,.{0 if measure == 'amount' else 2}f}  {row['reasons']}"
             )
     if model.diagnostics_.converged:
         print("  " + model.diagnostics_.message())
@@ -229,9 +230,11 @@ def changes_command(args) -> int:
             "changes and slips show once forecasts are recorded (omnimodel pipeline forecast, omnimodel report)."
         )
     print("  deals that moved the forecast most:")
-    for row in change.deals.head(args.top).itertuples():
+    shown = change.deals.head(args.top)
+    width = max([14, *(len(str(i)) + 2 for i in shown["opportunity_id"])])  # long CRM ids (Olist: 32) fit
+    for row in shown.itertuples():
         print(
-            f"    {row.opportunity_id!s:<14}{row.part:<24}{str(row.stage_before):>12} -> {str(row.stage_after):<12}"
+            f"    {row.opportunity_id!s:<{width}}{row.part:<24}{str(row.stage_before):>12} -> {str(row.stage_after):<12}"
             f"{row.change:>+12,.0f}"
         )
     return 0

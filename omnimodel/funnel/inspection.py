@@ -62,13 +62,15 @@ def deals_at_risk(
     pushes_at_least: int = 2,
 ) -> pd.DataFrame:
     """The open deals of a forecast (``BookingsForecast.deals``) that are at risk, the value at stake first:
-    ``reasons`` (why at risk), ``raises`` and ``lowers`` (the factors that move its win probability most), with
+    ``reasons`` (why at risk), ``at_stake`` (value x win probability: deals when the forecast counts deals),
+    ``raises`` and ``lowers`` (the factors that move its win probability most), with
     stage, amount, win probability and chance to book. ``recorded``: the ledger's deal rows of earlier runs
     (for pushes and cuts)."""
     chances = forecast_deals[["opportunity_id", "win_probability", "p_book_in_period"]]
     deals = snapshot.open_deals.merge(chances, on="opportunity_id").reset_index(drop=True)
     history = _pushes(recorded) if recorded is not None and len(recorded) else None
     effects = deal_factors(model, deals)
+    value = model.deal_value(deals)  # the amount, or 1 per deal when the forecast counts deals
     rows = []
     for i, d in deals.iterrows():
         reasons = []
@@ -102,7 +104,7 @@ def deals_at_risk(
         rows.append(
             {
                 **d[["opportunity_id", "stage", "amount", "win_probability", "p_book_in_period"]].to_dict(),
-                "at_stake": float(d["amount"] or 0.0) * float(d["win_probability"]),
+                "at_stake": float(value[i]) * float(d["win_probability"]),
                 "reasons": "; ".join(reasons),
                 "raises": _say(e[e > 0].nlargest(2), deals.loc[i]),
                 "lowers": _say(e[e < 0].nsmallest(2), deals.loc[i]),

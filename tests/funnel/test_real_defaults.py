@@ -111,6 +111,14 @@ def test_olist_forecast_from_the_cli_has_its_mean_inside_p10_p90(real, capsys, t
     assert out["measure"] == "deals" and "won deals, not value" in out["measure_note"]
     assert out["p10"] <= out["mean"] <= out["p90"] and out["mean_note"] is None
     assert out["target_source"] and 0 <= out["p_hit_target"] <= 1
+    assert out["at_risk"] and all(
+        r["at_stake"] is not None for r in out["at_risk"]
+    )  # counted deals, no amounts
+    # the text output too (it failed on a deal without an amount, and its 32-character ids)
+    assert main(["pipeline", "forecast", "--workspace", str(path), "--draws", "200", "--ledger", "none"]) == 0
+    text = capsys.readouterr().out
+    first = next(line for line in text.splitlines() if line.startswith("    ") and "in mql for" in line)
+    assert len(first.split()[0]) == 32 and "deals at risk" in text
 
 
 def test_maven_forecast_change_between_month_ends_adds_up(real, capsys):
