@@ -20,8 +20,10 @@ from typing import Any
 CONVERGED_RHAT = 1.01
 #: ... every bulk effective sample size at least this, and no transition diverged
 CONVERGED_ESS = 400
-#: a Laplace approximation is trusted when the Pareto k of its importance weights is at most this
+#: a Laplace approximation is trusted when the Pareto k of its importance weights is at most this, and their
+#: effective sample size at least this (k itself is estimated from the weights' tail: 40 draws cannot tell it)
 MAX_PARETO_K = 0.7
+MIN_IMPORTANCE_ESS = 100
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ class Diagnostics:
         """r-hat, effective sample size and divergences all within :data:`CONVERGED_RHAT` and
         :data:`CONVERGED_ESS`."""
         if self.method == "laplace" or self.max_rhat is None:
-            return self.pareto_k is not None and self.pareto_k <= MAX_PARETO_K
+            return (
+                self.pareto_k is not None
+                and self.pareto_k <= MAX_PARETO_K
+                and self.min_ess_bulk >= MIN_IMPORTANCE_ESS
+            )
         return (
             self.max_rhat <= CONVERGED_RHAT and self.min_ess_bulk >= CONVERGED_ESS and self.divergences == 0
         )
@@ -87,7 +93,7 @@ class Diagnostics:
             return (
                 f"Laplace approximation at the posterior mode, corrected by importance sampling: Pareto k max "
                 f"{self.pareto_k:.2f} (trusted up to {MAX_PARETO_K}), effective sample size min "
-                f"{self.min_ess_bulk:,.0f}, {self.draws:,} draws"
+                f"{self.min_ess_bulk:,.0f} (trusted from {MIN_IMPORTANCE_ESS}), {self.draws:,} draws"
             )
         return (
             f"r-hat max {self.max_rhat:.2f}, effective sample size min {self.min_ess_bulk:,.0f}, "

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from omnimodel.diagnostics import MAX_PARETO_K
+from omnimodel.diagnostics import MAX_PARETO_K, MIN_IMPORTANCE_ESS
 from omnimodel.exceptions import OmnimodelError
 
 #: how a model that has this fit can be fitted: "auto" (this fit, NUTS where its check fails), or either alone
@@ -108,8 +108,9 @@ class LaplaceFit:
 
     @property
     def ok(self) -> bool:
-        """Every block has its mode and its Pareto k is at most :data:`MAX_PARETO_K`."""
-        return not self.problems and self.pareto_k <= MAX_PARETO_K
+        """Every block has its mode, its Pareto k is at most :data:`MAX_PARETO_K` and its effective sample size
+        at least :data:`MIN_IMPORTANCE_ESS`."""
+        return not self.problems and self.pareto_k <= MAX_PARETO_K and self.ess >= MIN_IMPORTANCE_ESS
 
 
 def _constrain(u: np.ndarray, kind: str, args: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:

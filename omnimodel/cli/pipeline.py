@@ -132,14 +132,16 @@ def forecast_command(args) -> int:
 
 
 def _at_risk(model, snap, fc, ws, path: str):
-    """The open deals at risk, with the deal states the ledger recorded at earlier runs on this workspace."""
+    """The open deals at risk, with the deals' recorded history: the workspace's opportunity history and the deal
+    states the ledger recorded at earlier runs on this workspace."""
     from omnimodel.funnel import ledger
+    from omnimodel.funnel.history import recorded_states
     from omnimodel.funnel.inspection import deals_at_risk
 
     book = None if path == "none" else path
     recorded = ledger.read(book, "deals")
-    earlier = ledger.runs(book, str(ws.path))["run_id"]
-    return deals_at_risk(model, snap, fc.deals, recorded[recorded["run_id"].isin(earlier)])
+    earlier = recorded[recorded["run_id"].isin(ledger.runs(book, str(ws.path))["run_id"])]
+    return deals_at_risk(model, snap, fc.deals, recorded_states(ws, snap.as_of, earlier))
 
 
 def _known(x) -> bool:
@@ -173,6 +175,7 @@ def changes_command(args) -> int:
     from omnimodel.funnel import ledger
     from omnimodel.funnel.changes import as_recorded, forecast_change
     from omnimodel.funnel.fits import fitted_model
+    from omnimodel.funnel.history import recorded_states, states_on
     from omnimodel.funnel.measures import choose_measure
     from omnimodel.funnel.snapshot import pipeline_snapshot
 
@@ -198,7 +201,9 @@ def changes_command(args) -> int:
     on_date = recorded[pd.to_datetime(recorded["as_of"]) == from_date]
     period = args.period or (on_date["period"].iloc[-1] if len(on_date) else next_quarter(later.as_of))
     found = ledger.last_before(book, str(ws.path), period, from_date + pd.Timedelta(days=1), where)
-    seen = found[1] if found is not None and pd.Timestamp(found[0]["as_of"]) == from_date else pd.DataFrame()
+    on_from = found[1] if found is not None and pd.Timestamp(found[0]["as_of"]) == from_date else None
+    # the deals as the CRM showed them on the earlier date: its opportunity history, the ledger's entry that day
+    seen = states_on(recorded_states(ws, from_date, on_from), from_date)
     earlier = later.rewind(from_date)
     measure, _ = choose_measure(later.deals, args.measure)
     fit = {"measure": measure, "sampler_config": sampler, "random_seed": args.seed}
@@ -208,7 +213,7 @@ def changes_command(args) -> int:
         "funnel": funnel.name,
         "measure": measure,
         "where": where,
-        "ledger_deals": len(seen),
+        "recorded_deals": len(seen),
         **change.to_dict(),
     }
     if args.json:
@@ -226,8 +231,9 @@ def changes_command(args) -> int:
             print(f"    {row.part:<24}{row.change:>+14,.0f}  {deals}")
     if not len(seen):
         print(
-            "  Amounts and close dates as in today's export (no ledger entry for the earlier date): amount "
-            "changes and slips show once forecasts are recorded (omnimodel pipeline forecast, omnimodel report)."
+            "  Amounts and close dates as in today's export (no opportunity history and no ledger entry for the "
+            "earlier date): amount changes and slips show once forecasts are recorded (omnimodel pipeline "
+            "forecast, omnimodel report) or with an opportunity_history table."
         )
     print("  deals that moved the forecast most:")
     shown = change.deals.head(args.top)

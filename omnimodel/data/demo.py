@@ -11,7 +11,8 @@ Every behaviour is drawn from parameters that are saved beside the data (:func:`
 - order timing has a monthly seasonal profile and customer acquisition grows by a yearly rate
   (``truth["seasonality"]``, ``truth["trend"]``);
 - B2B opportunities move through stages with logit-linear advance probabilities by segment, region,
-  source channel and product (``truth["funnel"]``), with exponential stage durations;
+  source channel and product, plus one segment x channel interaction (``truth["funnel"]``), with exponential
+  stage durations;
 - serial returners and the pipeline's sales activities (``truth["serial_returners"]``, ``truth["activities"]``,
   see :mod:`omnimodel.data.demo_planted`).
 
@@ -155,11 +156,22 @@ FUNNEL: dict[str, Any] = {
     "region_effect": {"Central": 0.2, "West": -0.05, "North": -0.15},
     "channel_effect": {"field_sales": 0.3, "call_centre": 0.0, "webshop": -0.3},
     "product_effect": {"office": 0.25, "it_hardware": -0.2, "workwear": 0.05, "facility": -0.1},
+    # segment x source channel beyond the two main effects (cells not named: 0), sum-to-zero along both so the
+    # main effects above stay the model's: small businesses buy through the webshop, enterprises through field sales
+    "segment_channel_interaction": {
+        "small_business": {"webshop": 0.35, "field_sales": -0.35},
+        "enterprise": {"webshop": -0.35, "field_sales": 0.35},
+    },
     "mean_days_in_stage": [12.0, 20.0, 25.0, 15.0],
     "amount_log_mean": {"enterprise": 10.8, "mid_market": 9.6, "small_business": 8.3, "public_sector": 10.1},
     "amount_log_sd": 0.6,
     "opportunities_growth": 0.10,
 }
+
+
+def _interaction(cells: dict, rows: list[str], columns: list[str]) -> np.ndarray:
+    """A planted interaction {row: {column: effect}} as a matrix (rows x columns), 0 where not named."""
+    return np.array([[cells.get(r, {}).get(c, 0.0) for c in columns] for r in rows])
 
 
 def _logistic(x):
@@ -249,6 +261,9 @@ def generate(
     tables["sales_team"] = planted.sales_team(tables["opportunities"])
     tables["quotas"] = planted.quotas(tables["opportunities"], END)
     tables["forecast_calls"], calls_truth = planted.forecast_calls(seed, tables["opportunities"], END)
+    tables["opportunity_history"], history_truth = planted.opportunity_history(
+        seed, tables["opportunities"], END
+    )
 
     truth = {
         "company": "Nordwind Supply (demo)",
@@ -275,6 +290,7 @@ def generate(
         "serial_returners": serial,
         "activities": activity_truth,
         "forecast_calls": calls_truth,
+        "opportunity_history": history_truth,
     }
     return tables, truth
 
@@ -719,6 +735,7 @@ def _opportunities(rng, spec: DemoSize, cust, horizon: float):
         + pd.Series(region).map(FUNNEL["region_effect"]).to_numpy()
         + np.array([FUNNEL["channel_effect"][c] for c in OPP_CHANNELS])[ch]
         + np.array([FUNNEL["product_effect"][p] for p in OPP_PRODUCTS])[prod]
+        + _interaction(FUNNEL["segment_channel_interaction"], OPP_SEGMENTS, OPP_CHANNELS)[seg, ch]
     )
     base = np.array(FUNNEL["base_advance_logit"])
     mean_days = np.array(FUNNEL["mean_days_in_stage"])

@@ -1,5 +1,6 @@
 """Behaviours planted on top of the demo company, each from its own random stream (so every other demo
-table stays as it was): serial returners, the sales activities of the B2B pipeline, the sales team with its quotas, and the reps' forecast calls.
+table stays as it was): serial returners, the sales activities of the B2B pipeline, the sales team with its
+quotas, the reps' forecast calls and the deals' history of close dates and amounts.
 
 - **Serial returners** (``truth["serial_returners"]``): a few consumers with three or more orders send back
   most of what they buy. After refunds, cost of goods and cost to serve they cost the company money, which a
@@ -195,3 +196,60 @@ def forecast_calls(seed: int, opportunities: pd.DataFrame, end) -> tuple[pd.Data
             rows.append((owner, str(m), made.normalize(), commit, round(commit * 1.3, -2)))
     calls = pd.DataFrame(rows, columns=["owner", "period", "submitted_at", "commit", "best_case"])
     return calls, {"call_factors": CALL_FACTORS, "call_noise": CALL_NOISE, "period": "month"}
+
+
+#: share of the deals open at the data's end whose close date was pushed again and again (2 to 4 times, 3 to 8
+#: weeks each), and share whose amount was cut once (to 50-80 % of what it was)
+PUSHED_SHARE, CUT_SHARE = 0.08, 0.05
+
+
+def opportunity_history(seed: int, opportunities: pd.DataFrame, end) -> tuple[pd.DataFrame, dict]:
+    """The deals' history of expected close dates and amounts, as a CRM's opportunity history exports it: every
+    deal's values when created; for a planted share of the deals still open at ``end`` the close-date pushes
+    and amount cuts that led to today's values (recorded on dates between creation and ``end``). The
+    opportunities table is unchanged: its values are the last ones recorded. Returns the history and the truth
+    (which deals were pushed how often, which were cut)."""
+    rng = np.random.default_rng([seed, 37])
+    opp = opportunities.reset_index(drop=True)
+    created = pd.to_datetime(opp["created_date"])
+    close = pd.to_datetime(opp["expected_close_date"])
+    end = pd.Timestamp(end).normalize()
+    open_ = np.flatnonzero((opp["outcome"] == "open").to_numpy() & (created < end - pd.Timedelta(days=14)))
+    pushed = rng.choice(open_, int(round(PUSHED_SHARE * len(open_))), replace=False)
+    cut = rng.choice(np.setdiff1d(open_, pushed), int(round(CUT_SHARE * len(open_))), replace=False)
+    pushes = dict(zip(pushed, rng.integers(2, 5, len(pushed)), strict=True))
+    first_close, first_amount = close.copy(), opp["amount"].astype(float).copy()
+    rows = []
+    for i, times in pushes.items():
+        steps = np.asarray(rng.integers(21, 57, int(times)))  # days each push moved the close date
+        first_close.iloc[i] = close.iloc[i] - pd.Timedelta(days=int(steps.sum()))
+        days = np.sort(rng.choice(np.arange(1, (end - created.iloc[i]).days + 1), times, replace=False))
+        for k in range(times):  # each push recorded on a day of its own, the close date moved by that step
+            moved = first_close.iloc[i] + pd.Timedelta(days=int(steps[: k + 1].sum()))
+            rows.append((i, created.iloc[i] + pd.Timedelta(days=int(days[k])), moved, first_amount.iloc[i]))
+    for i in cut:
+        first_amount.iloc[i] = float(round(opp["amount"].iloc[i] / rng.uniform(0.5, 0.8), -1))
+        when = created.iloc[i] + pd.Timedelta(days=int(rng.integers(1, (end - created.iloc[i]).days + 1)))
+        rows.append((i, when, close.iloc[i], float(opp["amount"].iloc[i])))
+    start = pd.DataFrame(
+        {"i": np.arange(len(opp)), "at": created, "close": first_close, "amount": first_amount}
+    )
+    later = pd.DataFrame(rows, columns=["i", "at", "close", "amount"])
+    history = pd.concat([start, later], ignore_index=True).sort_values(["i", "at"], kind="stable")
+    history = history.drop_duplicates(["i", "at"], keep="last")
+    out = pd.DataFrame(
+        {
+            "opportunity_id": opp["opportunity_id"].to_numpy()[history["i"]],
+            "recorded_at": history["at"].dt.normalize().to_numpy(),
+            "expected_close_date": history["close"].to_numpy(),
+            "amount": history["amount"].to_numpy(),
+        }
+    )
+    ids = opp["opportunity_id"].to_numpy()
+    truth = {
+        "pushed": {str(ids[i]): int(t) for i, t in pushes.items()},
+        "cut": [str(ids[i]) for i in cut],
+        "pushed_share": PUSHED_SHARE,
+        "cut_share": CUT_SHARE,
+    }
+    return out.reset_index(drop=True), truth

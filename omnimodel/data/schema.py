@@ -663,6 +663,35 @@ TABLES: dict[str, Table] = {
             serves=FUNNEL,
         ),
         Table(
+            "opportunity_history",
+            "Optional: an opportunity's amount and expected close date each time either changed (a CRM's "
+            "opportunity field history, as Salesforce's OpportunityHistory exports it), for close dates pushed "
+            "again and again, amount cuts and why a forecast changed between two dates.",
+            ("opportunity_id", "recorded_at"),
+            (
+                C(
+                    "opportunity_id",
+                    "string",
+                    "Opportunity",
+                    required=True,
+                    nullable=False,
+                    references="opportunities.opportunity_id",
+                    serves=FUNNEL,
+                ),
+                C(
+                    "recorded_at",
+                    "date",
+                    "When the values were set",
+                    required=True,
+                    nullable=False,
+                    serves=FUNNEL,
+                ),
+                C("expected_close_date", "date", "Expected close date from then on", serves=FUNNEL),
+                C("amount", "float", "Deal value from then on", min=0, serves=FUNNEL),
+            ),
+            serves=FUNNEL,
+        ),
+        Table(
             "sales_team",
             "Optional: who reports to whom, one row per deal owner (a CRM's users and roles), for forecasts rolled "
             "up by owner, manager and team.",

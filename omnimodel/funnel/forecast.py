@@ -350,8 +350,8 @@ def _win_for_cells(model: PipelineModel, cells: np.ndarray) -> np.ndarray:
     """P(win from the first stage) per posterior draw and cell of factor level codes: (draws, cells)."""
     post = model.idata_.posterior.stack(sample=("chain", "draw"))
     logit = post["stage_logit"].transpose("sample", "stage").to_numpy()[:, None, :]  # (D, 1, S)
-    for i, f in enumerate(model.used_factors_):
-        effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()
-        effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)  # unseen level (-1): 0
-        logit = logit + effect[:, cells[:, i]][:, :, None]
+    codes = {f: cells[:, i] for i, f in enumerate(model.used_factors_)}
+    for name, factors in model.terms():
+        effect = model.effect_draws(post, name, factors)
+        logit = logit + effect[:, model.term_index(codes, factors)][:, :, None]
     return (1.0 / (1.0 + np.exp(-logit))).prod(axis=2)

@@ -24,14 +24,14 @@ STALE_BELOW = 0.9
 
 
 def deal_factors(model: PipelineModel, deals: pd.DataFrame) -> pd.DataFrame:
-    """Per deal (rows as ``deals``) and factor: the posterior mean effect of the deal's level on the log-odds of
-    advancing (0 for a level the model never saw, and for factors it left out)."""
-    post = model.idata_.posterior
+    """Per deal (rows as ``deals``) and model term (each factor, then each interaction "a_x_b"): the posterior
+    mean effect of the deal's level (or combination) on the log-odds of advancing (0 for a level the model never
+    saw, and for factors it left out)."""
+    post = model.idata_.posterior.stack(sample=("chain", "draw"))
+    codes = {f: model.level_codes(deals, f) for f in model.used_factors_}
     out = pd.DataFrame(index=deals.index)
-    for f in model.used_factors_:
-        effect = post[f"effect_{f}"].mean(("chain", "draw")).to_numpy()
-        codes = model.level_codes(deals, f)
-        out[f] = np.where(codes >= 0, effect[np.maximum(codes, 0)], 0.0)
+    for name, factors in model.terms():
+        out[name] = model.effect_draws(post, name, factors).mean(axis=0)[model.term_index(codes, factors)]
     return out
 
 
@@ -116,7 +116,11 @@ def deals_at_risk(
 
 
 def _say(effects: pd.Series, deal: pd.Series) -> str:
-    """Factor effects as words: "segment public_sector (+0.42 log-odds)"."""
-    return ", ".join(
-        f"{f.replace('_', ' ')} {deal[f]} ({v:+.2f} log-odds)" for f, v in effects.items() if abs(v) >= 0.01
-    )
+    """Effects as words: "segment public_sector (+0.42 log-odds)", "segment small_business x source channel
+    webshop (+0.30 log-odds)" for an interaction."""
+    said = []
+    for term, v in effects.items():
+        if abs(v) >= 0.01:
+            levels = " x ".join(f"{f.replace('_', ' ')} {deal[f]}" for f in str(term).split("_x_"))
+            said.append(f"{levels} ({v:+.2f} log-odds)")
+    return ", ".join(said)

@@ -2,10 +2,14 @@
 
 For stage ``s`` and a deal with segment, region, source channel and product::
 
-    logit P(advance | s, deal) = stage_logit[s] + sum over factors f of sigma_f * z_f[level of the deal]
+    logit P(advance | s, deal) = stage_logit[s] + sum over factors f of effect_f[level of the deal]
+                               + sum over interactions (f, g) of effect_fg[level of f, level of g]
 
-with ``z_f`` sum-to-zero standard normal (non-centred, or the effect itself centred where the data pin it) and
-``sigma_f`` learned, so sparse levels are pulled towards the stage average as much as the data says. The
+with each ``effect_f`` sum-to-zero normal with a learned spread ``sigma_f``, so sparse levels are pulled
+towards the stage average as much as the data says. An interaction (``model_config["interactions"]``,
+segment x source channel by default) is sum-to-zero along both factors, so it holds only what the two main
+effects cannot say, with its own spread: a combination that truly differs is learned, a small cell stays near
+what its segment and channel give. The
 likelihood is binomial on sufficient statistics: deals that left a stage and how many of them advanced, per
 (stage x segment x region x channel x product) cell. ``pooling="none"`` fits each cell on its own with a
 Beta(1, 1) prior instead: its posterior is the closed-form Beta(1 + advanced, 1 + lost), which the tests use to
@@ -31,11 +35,6 @@ from omnimodel.laplace import check_method, fallback_note
 
 default_model_config = {
     "stage_logit_sigma": 1.5,  # prior sd of each stage's average advance log-odds
-    "factor_sigma_gamma": (
-        2.0,
-        8.0,
-    ),  # Gamma(shape, rate) prior of each factor's spread of log-odds (mean 0.25)
-    "parameterisation": "auto",  # centred, non_centred, or auto (centred where the data pin the effects)
     "duration_prior": (1.0, 10.0),  # Gamma(shape, days) prior on exits per day in a stage's slow tail
     "arrival_window_days": 365,  # new-deal rate and mix come from deals created in this window before as_of
     "closing_calendar": "quarter",  # quarter: learn a month-of-quarter closing rhythm; none: flat
@@ -43,7 +42,12 @@ default_model_config = {
     "calendar_min_quarters": 2,  # complete quarters of wins needed before a month-of-quarter rhythm is learned
     "hindcast_months": 6,  # recent months re-forecast to measure the error the model's own chance misses
     "period_noise_prior": (0.15, 4.0),  # prior sd of a month's extra log error, and its weight in months
-    "centred_min_deals": 200,  # a factor whose every level has this many resolved deals is fitted centred
+    # pairs of factors whose combinations get their own partially pooled effect (a segment that wins in one
+    # channel and not another); used where both factors have 2+ levels
+    "interactions": (("segment", "source_channel"),),
+    # InverseGamma(shape, scale) prior of each factor's and interaction's variance of log-odds effects (spread
+    # about 0.2, never 0); integrated out in both fits (see omnimodel.funnel.advance)
+    "effect_variance_prior": (3.0, 0.125),
 }
 #: how it is fitted: ``method`` "auto" (a Laplace fit corrected by importance sampling, NUTS where its check
 #: fails), "laplace" or "nuts"; the rest are NUTS's settings, and ``draws`` x ``chains`` is also the number of
@@ -56,28 +60,6 @@ default_sampler_config = {
     "cores": 1,
     "target_accept": 0.95,
 }
-
-
-def _strong_signal(counts: pd.DataFrame, factor: str, codes: np.ndarray) -> bool:
-    """Do the data pin this factor's effects? Spread of level log-odds (net of stage averages) vs its noise.
-
-    Where the levels differ by much more than their standard errors, the centred form samples well and the
-    non-centred one makes a ridge; where they barely differ, the non-centred form avoids the funnel.
-    """
-    n, k = counts["n"].to_numpy(float), counts["advanced"].to_numpy(float)
-    stage_rate = counts.assign(k=k).groupby("stage_rank")["k"].transform("sum") / counts.groupby(
-        "stage_rank"
-    )["n"].transform("sum")
-    expected = n * stage_rate.to_numpy()
-    levels = codes.max() + 1
-    obs, exp_, tot = (np.bincount(codes, weights=w, minlength=levels) for w in (k, expected, n))
-    ok = (obs > 0) & (obs < tot) & (exp_ > 0) & (exp_ < tot)
-    if ok.sum() < 2:
-        return False
-    logit = lambda a, t: np.log(a / (t - a))  # noqa: E731
-    deviation = logit(obs[ok], tot[ok]) - logit(exp_[ok], tot[ok])
-    se = np.sqrt(1 / obs[ok] + 1 / (tot[ok] - obs[ok]))
-    return bool(deviation.std() > 2.0 * se.mean())
 
 
 def cell_counts(snapshot: PipelineSnapshot, factors=FACTORS) -> pd.DataFrame:
@@ -135,6 +117,12 @@ class PipelineModel:
         self.pooling = pooling
         self.measure = measure
         self.model_config = {**default_model_config, **(model_config or {})}
+        for pair in self.model_config["interactions"]:
+            if len(pair) != 2 or not set(pair) <= set(factors) or pair[0] == pair[1]:
+                raise OmnimodelError(
+                    f"interaction {tuple(pair)} is not a pair of two of the factors {', '.join(factors)}",
+                    fix='write model_config={"interactions": [("segment", "source_channel")]} or []',
+                )
         self.sampler_config = {**default_sampler_config, **(sampler_config or {})}
         self.factors = tuple(factors)
 
@@ -164,14 +152,7 @@ class PipelineModel:
         self.levels_ = {f: sorted(snapshot.deals[f].unique()) for f in self.factors}
         used = [f for f in self.factors if len(self.levels_[f]) > 1] if self.pooling == "partial" else []
         self.used_factors_ = used
-        mode = self.model_config["parameterisation"]
-        self.centred_ = {
-            f: bool(
-                mode == "centred"
-                or (mode == "auto" and _strong_signal(counts, f, advance._codes(self, counts)[f]))
-            )
-            for f in used
-        }
+        self.interactions_ = [tuple(p) for p in self.model_config["interactions"] if set(p) <= set(used)]
         self.fit_note_ = ""
         if self.pooling == "partial" and method != "nuts":
             self.idata_, self.diagnostics_ = advance.fit_laplace(self, counts, random_seed)
@@ -241,6 +222,30 @@ class PipelineModel:
         values = deals[factor].astype("string").fillna("unknown").to_numpy(dtype=object)
         return pd.Index(self.levels_[factor]).get_indexer(values)
 
+    def terms(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The model's effects as (name, factors): each factor used, then each interaction ("a_x_b")."""
+        pairs = getattr(self, "interactions_", [])
+        return [(f, (f,)) for f in self.used_factors_] + [("_x_".join(p), tuple(p)) for p in pairs]
+
+    def term_index(self, codes: dict[str, np.ndarray], factors: tuple[str, ...]) -> np.ndarray:
+        """Each deal's cell in a term's flattened effect, from its level codes (-1 where a level is unseen)."""
+        index, unseen = (
+            np.zeros(len(codes[factors[0]]), dtype=np.int64),
+            np.zeros(len(codes[factors[0]]), bool),
+        )
+        for f in factors:
+            index = index * len(self.levels_[f]) + np.maximum(codes[f], 0)
+            unseen |= codes[f] < 0
+        return np.where(unseen, -1, index)
+
+    def effect_draws(self, post, name: str, factors: tuple[str, ...]) -> np.ndarray:
+        """A term's effect draws over its cells (flattened), then a zero column: a level never seen gets the
+        average effect, 0 under sum-to-zero, and index -1 picks it. ``post``: the posterior stacked to
+        ``sample``. Array (draws, cells + 1)."""
+        effect = post[f"effect_{name}"].transpose("sample", *factors).to_numpy()
+        effect = effect.reshape(effect.shape[0], -1)
+        return np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)
+
     def advance_logits(self, deals: pd.DataFrame) -> np.ndarray:
         """Posterior draws of the advance log-odds: array (draws, deals, stages)."""
         self._check_fitted()
@@ -252,11 +257,9 @@ class PipelineModel:
             )
         base = post["stage_logit"].transpose("sample", "stage").to_numpy()  # (D, S)
         shift = np.zeros((base.shape[0], len(deals)))
-        for f in self.used_factors_:
-            effect = post[f"effect_{f}"].transpose("sample", f).to_numpy()  # (D, L)
-            # a level never seen before gets the average effect: 0 under sum-to-zero
-            effect = np.concatenate([effect, np.zeros((effect.shape[0], 1))], axis=1)
-            shift += effect[:, self.level_codes(deals, f)]  # code -1 picks the zero column
+        codes = {f: self.level_codes(deals, f) for f in self.used_factors_}
+        for name, factors in self.terms():
+            shift += self.effect_draws(post, name, factors)[:, self.term_index(codes, factors)]
         return base[:, None, :] + shift[:, :, None]
 
     def win_probability(self, deals: pd.DataFrame, stage_rank: np.ndarray | None = None) -> np.ndarray:

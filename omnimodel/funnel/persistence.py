@@ -32,7 +32,7 @@ def save_model(model: PipelineModel, path: str | os.PathLike) -> Path:
         "stages": model.stages_,
         "levels": model.levels_,
         "used_factors": model.used_factors_,
-        "centred": getattr(model, "centred_", {}),
+        "interactions": [list(p) for p in getattr(model, "interactions_", [])],
         "counts": model.counts_.to_dict(orient="list"),
         "stage_timing": [t.to_json() for t in model.stage_timing_],
         "arrivals": model.arrival_posterior_,
@@ -63,7 +63,8 @@ def load_model(path: str | os.PathLike) -> PipelineModel:
         state["measure"],
     )
     model.idata_, model.stages_, model.levels_ = idata, state["stages"], state["levels"]
-    model.used_factors_, model.centred_ = state["used_factors"], state["centred"]
+    model.used_factors_ = state["used_factors"]
+    model.interactions_ = [tuple(p) for p in state.get("interactions", [])]
     model.counts_ = pd.DataFrame(state["counts"])
     model.stage_timing_ = [StageTiming.from_json(t) for t in state["stage_timing"]]
     model.arrival_posterior_ = state["arrivals"]

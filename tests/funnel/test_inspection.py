@@ -78,3 +78,30 @@ def test_the_factors_shown_are_the_models_posterior_mean_effects(fitted):
     for f in model.used_factors_:
         mean = post[f"effect_{f}"].mean(("chain", "draw")).to_series()
         np.testing.assert_allclose(effects[f], mean.reindex(deals[f].astype(str)).fillna(0).to_numpy())
+
+
+def test_the_demos_planted_pushes_and_cuts_are_flagged_from_its_opportunity_history(
+    demo_default_workspace, demo_model, demo_snapshot
+):
+    import json
+    from pathlib import Path
+
+    from omnimodel import Workspace
+    from omnimodel.funnel.history import recorded_states
+
+    truth = json.loads(Path(demo_default_workspace).with_suffix(".truth.json").read_text())[
+        "opportunity_history"
+    ]
+    fc = forecast_bookings(demo_model, demo_snapshot, "2026Q1", n_draws=300, random_seed=1)
+    with Workspace(demo_default_workspace) as ws:
+        recorded = recorded_states(ws, demo_snapshot.as_of)
+    risky = deals_at_risk(demo_model, demo_snapshot, fc.deals, recorded).set_index("opportunity_id")
+    said = risky["reasons"]
+    pushed = said[said.str.contains("close date pushed")]
+    assert set(pushed.index) == set(truth["pushed"])  # every planted deal, pushed 2-4 times, and no other
+    for deal, times in truth["pushed"].items():
+        assert f"close date pushed {times} times" in pushed[deal]
+    assert set(said[said.str.contains("amount cut")].index) == set(truth["cut"])
+    # without the history (and no ledger) no push or cut can be seen
+    plain = deals_at_risk(demo_model, demo_snapshot, fc.deals)["reasons"]
+    assert not plain.str.contains("pushed|amount cut").any()

@@ -118,6 +118,7 @@ def test_saved_model_loads_and_forecasts_the_same(demo_model, demo_snapshot, tmp
     b = forecast_bookings(loaded, demo_snapshot, "2026Q1", random_seed=5)
     np.testing.assert_allclose(a.total, b.total)
     assert loaded.diagnostics_ == demo_model.diagnostics_
+    assert loaded.interactions_ == demo_model.interactions_ == [("segment", "source_channel")]
     import arviz as az
 
     attrs = az.from_netcdf(str(path)).posterior.attrs
