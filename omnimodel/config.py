@@ -40,7 +40,7 @@ class ReportSuite:
     Relative paths are taken from the folder of the config file.
     """
 
-    workspace: Path
+    workspace: Path | str | dict  # a DuckDB file, or an engine's URL or block (omnimodel.data.engines)
     notebooks_dir: Path
     output: Path
     runs: tuple[ReportRun, ...]
@@ -163,13 +163,20 @@ def load_report_suite(path: str | Path) -> ReportSuite:
             f"{path}: report names repeat: {', '.join(dupes)}", fix="give each run a distinct `name`"
         )
     return ReportSuite(
-        workspace=(base / raw.get("workspace", "data/demo.duckdb")).resolve(),
+        workspace=_workspace(base, raw.get("workspace", "data/demo.duckdb")),
         notebooks_dir=_notebooks_dir(base, raw.get("notebooks_dir")),
         output=(base / raw.get("output", "reports")).resolve(),
         runs=tuple(runs),
         demo=demo,
         source=path,
     )
+
+
+def _workspace(base: Path, value) -> Path | str | dict:
+    """``workspace:``: a file relative to the config's folder, or an engine's URL or block (its path too)."""
+    if isinstance(value, dict):
+        return {**value, **({"path": str((base / str(value["path"])).resolve())} if "path" in value else {})}
+    return str(value) if "://" in str(value) else (base / str(value)).resolve()
 
 
 # --- funnel definition (what the sales process is) -----------------------------------------------------

@@ -215,7 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=42, help="same seed, same data (default 42)")
     p.add_argument(
-        "--workspace", default="data/demo.duckdb", help="where to write (default data/demo.duckdb)"
+        "--workspace",
+        default="data/demo.duckdb",
+        help="where to write: a DuckDB file (default data/demo.duckdb) or an engine URL such as sc://host:15002",
     )
     p.set_defaults(func=_cmd_demo)
 
@@ -237,11 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="load source data into a workspace (all or nothing)",
         description="Load, validate and write a workspace. Problems stop the load and nothing "
         "is written; --quarantine instead sets rejected rows aside with their reason.",
-        epilog="example: omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb",
+        epilog="example: omnimodel ingest exports/ --adapter canonical --workspace data/shop.duckdb\n"
+        "         omnimodel ingest exports/ --adapter canonical --workspace sc://spark-host:15002",
     )
     p.add_argument("source", help="source file or folder (never modified)")
     p.add_argument("--adapter", required=True, help="how to read the source, e.g. canonical")
-    p.add_argument("--workspace", required=True, help="workspace file to write")
+    p.add_argument(
+        "--workspace",
+        required=True,
+        help="where to write: a DuckDB file, or an engine URL (sc://host:15002 for Spark Connect, postgres://...)",
+    )
     _source_options(p)
     p.add_argument(
         "--quarantine",

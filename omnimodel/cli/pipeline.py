@@ -74,7 +74,7 @@ def forecast_command(args) -> int:
     if args.ledger != "none":
         from omnimodel.funnel import ledger
 
-        out["ledger_run"] = ledger.record(args.ledger, [ledger.entry(fc, snap, model, str(ws.path), "cli")])
+        out["ledger_run"] = ledger.record(args.ledger, [ledger.entry(fc, snap, model, ws.name, "cli")])
     if args.json:
         print(json.dumps(out, indent=2, default=float))
         return failed
@@ -140,7 +140,7 @@ def _at_risk(model, snap, fc, ws, path: str):
 
     book = None if path == "none" else path
     recorded = ledger.read(book, "deals")
-    earlier = recorded[recorded["run_id"].isin(ledger.runs(book, str(ws.path))["run_id"])]
+    earlier = recorded[recorded["run_id"].isin(ledger.runs(book, ws.name)["run_id"])]
     return deals_at_risk(model, snap, fc.deals, recorded_states(ws, snap.as_of, earlier))
 
 
@@ -183,7 +183,7 @@ def changes_command(args) -> int:
     later = pipeline_snapshot(ws, funnel, args.to)
     where = dict(w.split("=", 1) for w in args.where or [])
     book = None if args.ledger == "none" else args.ledger
-    recorded = ledger.runs(book, str(ws.path), where)
+    recorded = ledger.runs(book, ws.name, where)
     recorded = recorded[pd.to_datetime(recorded["as_of"]) < later.as_of]
     if args.period:
         recorded = recorded[recorded["period"] == args.period]
@@ -200,7 +200,7 @@ def changes_command(args) -> int:
         )
     on_date = recorded[pd.to_datetime(recorded["as_of"]) == from_date]
     period = args.period or (on_date["period"].iloc[-1] if len(on_date) else next_quarter(later.as_of))
-    found = ledger.last_before(book, str(ws.path), period, from_date + pd.Timedelta(days=1), where)
+    found = ledger.last_before(book, ws.name, period, from_date + pd.Timedelta(days=1), where)
     on_from = found[1] if found is not None and pd.Timestamp(found[0]["as_of"]) == from_date else None
     # the deals as the CRM showed them on the earlier date: its opportunity history, the ledger's entry that day
     seen = states_on(recorded_states(ws, from_date, on_from), from_date)
@@ -255,7 +255,7 @@ def accuracy_command(args) -> int:
 
     ws = Workspace(args.workspace)
     where = dict(w.split("=", 1) for w in args.where or [])
-    scored = scores(args.ledger, pipeline_snapshot(ws, funnel_for(ws, args.funnel)), str(ws.path), where)
+    scored = scores(args.ledger, pipeline_snapshot(ws, funnel_for(ws, args.funnel)), ws.name, where)
     by_lead = trend(scored)
     if args.json:
         out = {"forecasts": scored.assign(as_of=scored["as_of"].astype(str)), "trend": by_lead}
@@ -263,7 +263,7 @@ def accuracy_command(args) -> int:
         return 0
     if scored.empty:
         print(
-            f"No recorded forecast of a closed period for {ws.path} in {args.ledger}: forecasts are scored once "
+            f"No recorded forecast of a closed period for {ws.name} in {args.ledger}: forecasts are scored once "
             "their period has closed (omnimodel pipeline forecast and omnimodel report record them)."
         )
         return 0
@@ -350,7 +350,9 @@ def add_pipeline_parser(sub) -> None:
                 "backtest": " --freq Q",
             }[action],
         )
-        q.add_argument("--workspace", required=True, help="workspace file")
+        q.add_argument(
+            "--workspace", required=True, help="workspace file, or an engine URL (sc://host:15002)"
+        )
         q.add_argument(
             "--funnel", help="funnel definition name or YAML (default: from the workspace's adapter)"
         )

@@ -838,8 +838,9 @@ def build(path, size: str = "small", seed: int = 42):
         "rows": {k: len(v) for k, v in tables.items()},
     }
     out = write_workspace(path, tables, meta)
-    truth_file = Path(out).with_suffix(".truth.json")
-    tmp = truth_file.with_name(truth_file.name + ".tmp")
-    tmp.write_text(json.dumps(truth, indent=2))
-    tmp.replace(truth_file)
+    if isinstance(out, Path):  # on an engine the truth is in the workspace's meta only
+        truth_file = out.with_suffix(".truth.json")
+        tmp = truth_file.with_name(truth_file.name + ".tmp")
+        tmp.write_text(json.dumps(truth, indent=2))
+        tmp.replace(truth_file)
     return out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnimodel.data import adapters, validation
+from omnimodel.data import adapters, engines, validation
 from omnimodel.data.adapters.source import origin_note
 from omnimodel.data.workspace import write_workspace
 from omnimodel.exceptions import ParameterError, Problem, ValidationError
@@ -78,7 +78,7 @@ def validate_source(
 def ingest(
     source: str | Path,
     adapter: str,
-    workspace: str | Path,
+    workspace: str | Path | dict,
     quarantine: bool = False,
     data_through: str | None = None,
     encoding: str | None = None,
@@ -118,7 +118,8 @@ def ingest(
                 break
             clean, rejected = more_clean, pd.concat([rejected, more_rejected], ignore_index=True)
         if len(rejected):
-            side = Path(workspace).with_suffix(".rejected.csv")
+            where = engines.parse(workspace)
+            side = where.path.with_suffix(".rejected.csv") if where.path else Path.cwd() / "rejected.csv"
             validation.neutralise(rejected).to_csv(side, index=False)  # formula text shown, not run
             report.rejected_rows, report.rejected_file = len(rejected), str(side)
         tables = clean

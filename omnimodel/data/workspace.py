@@ -1,11 +1,13 @@
 """The workspace: where canonical tables live, and the engine that queries them.
 
 By default a DuckDB file (``data/demo.duckdb`` for the demo company). Queries are written once with Ibis and
-run unchanged on any Ibis backend (PySpark, a warehouse): wrap such a connection with
-:meth:`Workspace.from_backend`.
+run unchanged on any Ibis backend: a workspace can equally be a Spark cluster (``sc://host:15002``), a local
+Spark or a warehouse, named by a URL or a block (:mod:`omnimodel.data.engines`), or any Ibis connection
+wrapped with :meth:`Workspace.from_backend`.
 
-A workspace is written in one go into a temporary file that is renamed into place only when complete, so a
-failed or interrupted build never leaves a half-built workspace behind and never touches an existing one.
+A DuckDB workspace is written in one go into a temporary file that is renamed into place only when complete, so
+a failed or interrupted build never leaves a half-built workspace behind and never touches an existing one. On
+another engine the tables are written under temporary names and swapped in only once all of them are written.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import contextlib
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from omnimodel.data import engines
 from omnimodel.data.schema import TABLES
-from omnimodel.environment import resolve_path
 from omnimodel.exceptions import WorkspaceError
 
 META_TABLE = "_omnimodel_meta"
@@ -38,49 +41,73 @@ class Workspace:
 
     Parameters
     ----------
-    path : str or Path
-        A DuckDB workspace file built by ``omnimodel demo`` or ``omnimodel ingest``.
+    where : str, Path, dict or Location
+        A DuckDB workspace file built by ``omnimodel demo`` or ``omnimodel ingest``, or an engine's URL or block
+        (``sc://host:15002``, ``{"backend": "spark", "url": ..., "database": ...}``; see
+        :mod:`omnimodel.data.engines`) that ``omnimodel ingest`` or ``omnimodel demo`` wrote to.
 
     Examples
     --------
     >>> ws = Workspace("data/demo.duckdb")  # doctest: +SKIP
     >>> ws.table("orders").count().execute()  # doctest: +SKIP
+    >>> Workspace("sc://spark-host:15002").tables()  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike):
-        import ibis
-
-        self.path: Path | None = resolve_path(path)
-        if not self.path.exists():
+    def __init__(self, where: str | os.PathLike | dict | engines.Location):
+        self.location = engines.parse(where)
+        self.path: Path | None = self.location.path
+        self.database: str | None = self.location.database
+        if self.path is not None and not self.path.exists():
             raise WorkspaceError(
                 f"no workspace at {self.path}",
                 fix="build the demo with `omnimodel demo` or load your data with `omnimodel ingest`",
             )
         try:
-            self.con = ibis.duckdb.connect(str(self.path), read_only=True)
+            self.con = engines.connect(self.location)
+        except WorkspaceError:
+            raise
         except Exception as exc:  # a corrupt or foreign file
             raise WorkspaceError(
                 f"cannot open {self.path} as a DuckDB workspace: {exc}",
                 fix="rebuild it with `omnimodel demo` or `omnimodel ingest`",
             ) from exc
+        if self.path is None and META_TABLE not in self._names():
+            self.close()
+            raise WorkspaceError(
+                f"no omnimodel workspace at {self.name}",
+                fix=f"load your data into it with `omnimodel ingest SOURCE --workspace '{self.name.split(' ')[0]}'` "
+                "(or `omnimodel demo --workspace ...`)",
+            )
 
     @classmethod
-    def from_backend(cls, con) -> Workspace:
+    def from_backend(cls, con, database: str | None = None) -> Workspace:
         """Wrap any Ibis backend connection (PySpark, Postgres, Snowflake, ...) that holds canonical tables."""
         ws = cls.__new__(cls)
-        ws.path, ws.con = None, con
+        ws.location = engines.Location("ibis", backend=type(con).__module__.split(".")[-1], database=database)
+        ws.path, ws.con, ws.database = None, con, database
         return ws
+
+    @property
+    def name(self) -> str:
+        """The workspace as shown and as the forecast ledger keys it: a file's path, an engine's URL."""
+        return self.location.name
+
+    def _names(self) -> list[str]:
+        try:
+            return self.con.list_tables(database=self.database) if self.database else self.con.list_tables()
+        except Exception:  # the database does not exist (yet)
+            return []
 
     def tables(self) -> list[str]:
         """Canonical tables present, in data-model order."""
-        present = set(self.con.list_tables())
+        present = set(self._names())
         return [t for t in TABLES if t in present]
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether the workspace holds ``table`` (and, when given, its ``column``)."""
         if table not in self.tables():
             return False
-        return column is None or column in self.con.table(table).columns
+        return column is None or column in self.table(table).columns
 
     def table(self, name: str):
         """An Ibis table expression; a clear error when the table is not in the workspace."""
@@ -90,7 +117,7 @@ class Workspace:
                 table=name,
                 fix="load it with `omnimodel ingest`, or skip the analysis that needs it",
             )
-        return self.con.table(name)
+        return self.con.table(name, database=self.database) if self.database else self.con.table(name)
 
     def require_value(self, parameter: str, value, *places: str) -> None:
         """Stop with a clear error when a filter parameter (a segment, region or channel) names a value that
@@ -106,7 +133,7 @@ class Workspace:
         for place in places:
             table, column = place.split(".")
             if self.has(table, column):
-                t = self.con.table(table)
+                t = self.table(table)
                 found |= {str(v) for v in t.select(t[column]).distinct().to_pandas()[column].dropna()}
         if str(value) in found:
             return
@@ -147,9 +174,14 @@ class Workspace:
 
     def meta(self) -> dict:
         """What built this workspace: source, adapter, quirks handled, time, package version."""
-        if self.path is None or META_TABLE not in self.con.list_tables():
+        if META_TABLE not in self._names():
             return {}
-        rows = self.con.table(META_TABLE).execute()
+        meta = (
+            self.con.table(META_TABLE, database=self.database)
+            if self.database
+            else self.con.table(META_TABLE)
+        )
+        rows = meta.execute()
         return {k: json.loads(v) for k, v in zip(rows["key"], rows["value"], strict=True)}
 
     def truth(self) -> dict | None:
@@ -157,9 +189,13 @@ class Workspace:
         return self.meta().get("truth")
 
     def fingerprint(self) -> str:
-        """sha256 of the workspace file: identifies exactly which data a report was built from."""
+        """sha256 of the workspace file: identifies exactly which data a report was built from. On another
+        engine (no file to hash), sha256 of what wrote the workspace (its meta, with the time) and every
+        table's row count: a new ingest or an added row changes it."""
         if self.path is None:
-            return "backend:" + type(self.con).__module__
+            counts = {t: int(self.table(t).count().execute()) for t in self.tables()}
+            digest = hashlib.sha256(json.dumps([self.name, self.meta(), counts], default=str).encode())
+            return "sha256:" + digest.hexdigest()
         return file_fingerprint(self.path)
 
     def close(self) -> None:
@@ -174,7 +210,7 @@ class Workspace:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Workspace({str(self.path)!r}, tables={self.tables()})"
+        return f"Workspace({self.name!r}, tables={self.tables()})"
 
 
 def file_fingerprint(path: Path) -> str:
@@ -187,19 +223,50 @@ def file_fingerprint(path: Path) -> str:
 
 
 def write_workspace(
-    path: str | os.PathLike, tables: dict[str, pd.DataFrame], meta: dict | None = None
-) -> Path:
-    """Write canonical tables to a DuckDB workspace file atomically.
+    where: str | os.PathLike | dict | engines.Location,
+    tables: dict[str, pd.DataFrame],
+    meta: dict | None = None,
+) -> Path | str:
+    """Write canonical tables to a workspace: a DuckDB file (atomically) or an engine (a URL or block).
 
-    Known columns are cast to their canonical SQL type; extra columns are kept as they are. The file appears
-    at ``path`` only when complete; on any error the temporary file is removed and ``path`` is untouched.
+    Known columns are cast to their canonical SQL type; extra columns are kept as they are. A file appears at
+    ``where`` only when complete; on any error the temporary file is removed and ``where`` is untouched. On an
+    engine, see :func:`_write_engine`. Returns the file's path, or the engine's name.
     """
-    import duckdb
+    if isinstance(where, (str, os.PathLike)) and "://" not in str(where):
+        return _write_file(Path(where).resolve(), tables, meta)
+    location = engines.parse(where)
+    if location.kind == "duckdb":
+        assert location.path is not None
+        return _write_file(location.path, tables, meta)
+    return _write_engine(location, tables, meta)
 
+
+def _fill(con, tables: dict[str, pd.DataFrame], meta: dict | None) -> None:
+    """Create the tables, typed, and the meta table in a DuckDB connection."""
     from omnimodel.data.validation import coerce
     from omnimodel.version import __version__
 
-    path = Path(path).resolve()
+    for name, frame in tables.items():
+        typed = coerce(name, frame) if name in TABLES else frame
+        con.register("_incoming", typed)
+        cols = []
+        for col in typed.columns:
+            spec = TABLES[name].column(col) if name in TABLES and col in TABLES[name].column_names else None
+            q = '"' + str(col).replace('"', '""') + '"'
+            cols.append(f"CAST({q} AS {SQL_TYPES[spec.dtype]}) AS {q}" if spec else q)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT {", ".join(cols)} FROM _incoming')
+        con.unregister("_incoming")
+    info = {"version": __version__, "created_at": pd.Timestamp.now(tz="UTC").isoformat(), **(meta or {})}
+    con.execute(f"CREATE TABLE {META_TABLE} (key VARCHAR, value VARCHAR)")
+    con.executemany(
+        f"INSERT INTO {META_TABLE} VALUES (?, ?)", [(k, json.dumps(v, default=str)) for k, v in info.items()]
+    )
+
+
+def _write_file(path: Path, tables: dict[str, pd.DataFrame], meta: dict | None) -> Path:
+    import duckdb
+
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -207,30 +274,7 @@ def write_workspace(
     try:
         con = duckdb.connect(str(tmp))
         try:
-            for name, frame in tables.items():
-                typed = coerce(name, frame) if name in TABLES else frame
-                con.register("_incoming", typed)
-                cols = []
-                for col in typed.columns:
-                    spec = (
-                        TABLES[name].column(col)
-                        if name in TABLES and col in TABLES[name].column_names
-                        else None
-                    )
-                    q = '"' + str(col).replace('"', '""') + '"'
-                    cols.append(f"CAST({q} AS {SQL_TYPES[spec.dtype]}) AS {q}" if spec else q)
-                con.execute(f'CREATE TABLE "{name}" AS SELECT {", ".join(cols)} FROM _incoming')
-                con.unregister("_incoming")
-            info = {
-                "version": __version__,
-                "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
-                **(meta or {}),
-            }
-            con.execute(f"CREATE TABLE {META_TABLE} (key VARCHAR, value VARCHAR)")
-            con.executemany(
-                f"INSERT INTO {META_TABLE} VALUES (?, ?)",
-                [(k, json.dumps(v, default=str)) for k, v in info.items()],
-            )
+            _fill(con, tables, meta)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -240,6 +284,46 @@ def write_workspace(
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
         raise
     return path
+
+
+#: tables are written under this prefix first and renamed once every one of them is written
+STAGING = "_omnimodel_new_"
+
+
+def _write_engine(location: engines.Location, tables: dict[str, pd.DataFrame], meta: dict | None) -> str:
+    """Write the tables to an engine as its own tables (managed Parquet tables on Spark), typed as in a DuckDB
+    workspace. Each goes under a temporary name first; only when all are written do they replace the
+    workspace's tables, so a failed write leaves the earlier workspace as it was (its tables are swapped one by
+    one at the end, not in one transaction: a reader in those seconds may see old and new tables)."""
+    import duckdb
+
+    typed = duckdb.connect()  # the canonical types, as a DuckDB workspace has them
+    _fill(typed, tables, meta)
+    con = engines.connect(location, read_only=False)
+    db = location.database
+    qualified = (lambda t: f"{db}.{t}") if db else (lambda t: t)  # noqa: E731
+    names = [*tables, META_TABLE]
+    try:
+        if db:
+            con.create_database(db, force=True)
+        for name in names:
+            arrow = typed.execute(f'SELECT * FROM "{name}"').fetch_arrow_table()
+            with warnings.catch_warnings():  # Spark Connect: "'verifySchema' is ignored", which Ibis passes
+                warnings.filterwarnings("ignore", message=".*verifySchema.*")
+                con.create_table(STAGING + name, arrow, database=db, overwrite=True)
+        present = con.list_tables(database=db) if db else con.list_tables()
+        for name in [t for t in present if t in TABLES or t == META_TABLE]:
+            con.drop_table(name, database=db, force=True)  # the earlier workspace's tables, all replaced
+        for name in names:
+            con.rename_table(qualified(STAGING + name), qualified(name))
+    finally:
+        leftover = [
+            t for t in (con.list_tables(database=db) if db else con.list_tables()) if t.startswith(STAGING)
+        ]
+        for t in leftover:
+            con.drop_table(t, database=db, force=True)
+        typed.close()
+    return location.name
 
 
 def _remove_stale_temporaries(path: Path) -> None:

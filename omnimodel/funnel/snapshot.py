@@ -79,8 +79,10 @@ def pipeline_snapshot(
         *[f for f in FACTORS if f in opp.columns],
         *[c for c in ("owner",) if c in opp.columns],  # per-owner measurement points ("prospects per agent")
     ]
-    deals = opp.filter(opp.created_date <= day).select(*cols).execute()
-    events = ev.filter(ev.entered_at <= day).select("opportunity_id", "stage", "entered_at").execute()
+    # ordered, so every engine hands over the same rows in the same order (the forecast's draws follow it)
+    deals = opp.filter(opp.created_date <= day).select(*cols).order_by("opportunity_id").execute()
+    events = ev.filter(ev.entered_at <= day).select("opportunity_id", "stage", "entered_at")
+    events = events.order_by(["opportunity_id", "entered_at", "stage"]).execute()
     if deals.empty:
         raise OmnimodelError(
             f"no opportunities created on or before {when.date()}",
@@ -197,7 +199,7 @@ def funnel_for(ws: Workspace, name: str | None = None) -> FunnelDefinition:
         return load_funnel(name)
     meta = ws.meta()
     if meta.get("funnel"):  # the funnel.yaml given at ingest
-        return parse_funnel(meta["funnel"], f"the funnel stored in {ws.path}")
+        return parse_funnel(meta["funnel"], f"the funnel stored in {ws.name}")
     adapter = meta.get("adapter", "")
     if (FUNNEL_DEFINITIONS / f"{adapter}.yaml").exists():
         return load_funnel(adapter)

@@ -88,7 +88,9 @@ def association_rules(
         out["both"], out["antecedent_orders"], out["consequent_orders"], out["baskets"]
     )
     out = out[out["support"] >= min_support]
-    return out.sort_values(keys + ["lift"], ascending=[True] * len(keys) + [False], ignore_index=True)
+    # strongest lift first; ties by name, so every engine gives the same order
+    order = keys + ["lift", "antecedent", "consequent"]
+    return out.sort_values(order, ascending=[True] * len(keys) + [False, True, True], ignore_index=True)
 
 
 Z90 = 1.6449  # two-sided 90 % normal quantile

@@ -43,7 +43,9 @@ def transition_counts(ws: Workspace, source: str = "orders", by: str | None = No
     t = _events(ws, source, by)
     t = t.filter(t.previous.notnull())
     keys = ["previous", "channel"] + ([by] if by else [])
-    out = t.group_by(keys).aggregate(moves=t.count()).execute()
+    out = (
+        t.group_by(keys).aggregate(moves=t.count()).order_by(keys).execute()
+    )  # the same order on every engine
     return out.rename(columns={"previous": "from_channel", "channel": "to_channel"})
 
 

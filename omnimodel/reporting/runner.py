@@ -91,7 +91,8 @@ def plan_runs(
         declared = notebook_parameters(nb)
         values: dict[str, Any] = {k: v for k, v in run.shared.items() if k in declared} | dict(run.parameters)
         if "workspace" in declared and "workspace" not in values:
-            values["workspace"] = str(suite.workspace)
+            where = suite.workspace
+            values["workspace"] = str(where) if isinstance(where, Path) else where
         if "ledger" in declared and "ledger" not in values and ledger is not None:
             values["ledger"] = str(ledger)
         for key, value in cli_params.items():
@@ -143,20 +144,19 @@ def _now() -> str:
 
 
 def ensure_workspace(suite: ReportSuite, echo=print) -> Workspace:
-    """Open the suite's workspace, building the demo company first when configured and missing."""
-    if not suite.workspace.exists():
+    """Open the suite's workspace, building the demo company first when configured and missing (a file)."""
+    where = suite.workspace
+    if isinstance(where, Path) and not where.exists():
         if suite.demo is None:
             raise WorkspaceError(
-                f"no workspace at {suite.workspace}",
+                f"no workspace at {where}",
                 fix="build it with `omnimodel ingest` or `omnimodel demo`, or fix `workspace:` "
                 f"in {suite.source}",
             )
         from omnimodel.data import demo
 
-        echo(
-            f"Building the demo workspace ({suite.demo['size']}, seed {suite.demo['seed']}) at {suite.workspace}"
-        )
-        demo.build(suite.workspace, **suite.demo)
+        echo(f"Building the demo workspace ({suite.demo['size']}, seed {suite.demo['seed']}) at {where}")
+        demo.build(where, **suite.demo)
     return Workspace(suite.workspace)
 
 
@@ -248,7 +248,7 @@ def run_reports(
     planned = plan_runs(suite, only, params or {}, output / LEDGER)
     with ensure_workspace(suite, echo) as ws:
         workspace_info = {
-            "path": str(ws.path),
+            "path": ws.name,
             "fingerprint": ws.fingerprint(),
             **{k: v for k, v in ws.meta().items() if k in ("source", "adapter", "size", "seed")},
         }

@@ -85,12 +85,19 @@ def country_performance(
     else:
         per_customer = per_customer.mutate(value=per_customer.revenue)
     pc = per_customer.mutate(**{c: per_customer[c].fill_null(0.0).cast("float64") for c in _MOMENTS})
-    moments = {"customers": pc.count(), "region": pc.region.mode()}
+    moments = {"customers": pc.count()}
     for i, a in enumerate(_MOMENTS):
         moments[f"sum_{a}"] = pc[a].sum()
         for b in _MOMENTS[i:]:
             moments[f"sum_{a}_{b}"] = (pc[a] * pc[b]).sum()
-    out = pc.group_by("country").aggregate(**moments).execute()
+    # each country's region: the one most of its customers are in (ties: the first by name); written with a
+    # window, not mode(), which Spark's Ibis backend lacks
+    known = pc.filter(pc.region.notnull())
+    pairs = known.group_by(["country", "region"]).aggregate(n=known.count())
+    pairs = pairs.mutate(rank=ibis.row_number().over(group_by="country", order_by=[ibis.desc("n"), "region"]))
+    region = pairs.filter(pairs["rank"] == 0).select("country", "region")
+    sums = pc.group_by("country").aggregate(**moments)
+    out = sums.left_join(region, "country").drop("country_right").execute()
     out.attrs["has_cost"] = has_cost
     out.attrs["has_growth"] = (last_day - pd.Timestamp(span["first"])).days >= 729
     out.attrs["value_is_clv"] = clv is not None

@@ -120,7 +120,7 @@ def segment_matrix(ws: Workspace, start: str | None = None, end: str | None = No
     prior = out["revenue_prior_12m"].where((out["revenue_prior_12m"] > 0) & covered)
     out["growth"] = out["revenue_last_12m"] / prior - 1
     out["margin_rate"] = out["margin"] / out["revenue"].where(out["revenue"] != 0)
-    return out.sort_values("revenue", ascending=False, ignore_index=True)
+    return out.sort_values(["revenue", *keys], ascending=[False, True, True, True, True], ignore_index=True)
 
 
 def how_to_address(

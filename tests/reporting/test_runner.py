@@ -230,9 +230,7 @@ def test_report_runs_record_their_forecasts_and_say_what_changed_since(tmp_path,
     from omnimodel.funnel import ledger
 
     suite = load_report_suite(_suite(tmp_path, demo_workspace))
-    # 1,000 draws: the small demo's fit falls back to NUTS (the fast fit's check fails on 539 deals), which needs them
-    # to converge, and a fit that did not converge is the page's first finding
-    base = {"period": "2025Q4", "backtest_snapshots": "0", "draws": "1000"}
+    base = {"period": "2025Q4", "backtest_snapshots": "0", "draws": "300"}
 
     def run(**params):
         return run_reports(
