@@ -60,14 +60,13 @@ def _load_into_spark(duck_path: Path, url: str, folder: Path) -> float:
     con = duckdb.connect(str(duck_path), read_only=True)
     names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
     for name in names:
-        con.execute(f"COPY \"{name}\" TO '{parquet / name}.parquet' (FORMAT parquet)")
+        con.execute(f"COPY \"{name}\" TO '{parquet / ('t' + name)}.parquet' (FORMAT parquet)")
     con.close()
     spark = spark_session(url)
     spark.sql("CREATE DATABASE IF NOT EXISTS omnimodel")
-    for name in names:
-        spark.read.parquet(str(parquet / f"{name}.parquet")).write.saveAsTable(
-            f"omnimodel.{name}", mode="overwrite"
-        )
+    for name in names:  # "t" first: Spark skips files whose names start with "_" (the meta table's)
+        frame = spark.read.parquet(str(parquet / f"t{name}.parquet"))
+        frame.write.saveAsTable(f"omnimodel.{name}", mode="overwrite")
     return time.perf_counter() - start
 
 
@@ -83,7 +82,7 @@ def main() -> None:
     data = HERE / ".data"
     rows_out = []
     for size in args.sizes:
-        duck_path = data / f"spark-{size}.duckdb"
+        duck_path = data / f"demo-{size}-42.duckdb"  # the one the other benchmarks build, when there
         if not duck_path.exists():
             demo.build(duck_path, size=size, seed=42)
         with Workspace(duck_path) as ws:

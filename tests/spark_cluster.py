@@ -15,6 +15,16 @@ from pathlib import Path
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: new session, and SIGTERM when the process that started it dies (Linux), so no
+    JVM outlives a killed test run or benchmark (spark-submit and spark-class exec java in this process)."""
+    import ctypes
+
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,7 +61,7 @@ def spark_connect_server(folder: Path, master: str = "local[2]", timeout: float 
         "PYSPARK_PYTHON": sys.executable,
     }
     log = open(folder / "spark-connect.log", "wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -116,7 +126,7 @@ def standalone_cluster(
             logs.append(open(folder / f"master-{i}.log", "wb"))
             procs.append(
                 subprocess.Popen(
-                    argv, stdout=logs[-1], stderr=subprocess.STDOUT, env=env, start_new_session=True
+                    argv, stdout=logs[-1], stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
                 )
             )
         _wait_for_port(port, procs, timeout)
@@ -139,7 +149,7 @@ def standalone_cluster(
             logs.append(open(folder / f"worker-{i}.log", "wb"))
             procs.append(
                 subprocess.Popen(
-                    argv, stdout=logs[-1], stderr=subprocess.STDOUT, env=env, start_new_session=True
+                    argv, stdout=logs[-1], stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
                 )
             )
         deadline = time.monotonic() + timeout

@@ -124,3 +124,27 @@ def _say(effects: pd.Series, deal: pd.Series) -> str:
             levels = " x ".join(f"{f.replace('_', ' ')} {deal[f]}" for f in str(term).split("_x_"))
             said.append(f"{levels} ({v:+.2f} log-odds)")
     return ", ".join(said)
+
+
+def what_moves_the_chance(model: PipelineModel, interval: float = 0.9) -> pd.DataFrame:
+    """The segments, regions, channels, products and combinations (interactions) whose effect on the log-odds
+    of advancing at every stage is clearly not zero: its ``interval`` credible interval excludes 0. Columns:
+    ``what`` (the factor or combination in words), ``level``, ``effect`` (posterior mean log-odds), ``low``,
+    ``high`` and ``odds_factor`` (exp of the mean: how much it multiplies the odds of advancing), largest first.
+    """
+    post = model.idata_.posterior.stack(sample=("chain", "draw"))
+    tail = (1 - interval) / 2
+    rows = []
+    for name, factors in model.terms():
+        draws = model.effect_draws(post, name, factors)[:, :-1]  # without the unseen-level column
+        levels = pd.MultiIndex.from_product([model.levels_[f] for f in factors]).map(
+            lambda v: " x ".join(map(str, v if isinstance(v, tuple) else (v,)))
+        )
+        low, high = np.quantile(draws, [tail, 1 - tail], axis=0)
+        for i, level in enumerate(levels):
+            if low[i] > 0 or high[i] < 0:
+                what = " x ".join(f.replace("_", " ") for f in factors)
+                rows.append((what, level, draws[:, i].mean(), low[i], high[i]))
+    out = pd.DataFrame(rows, columns=["what", "level", "effect", "low", "high"])
+    out["odds_factor"] = np.exp(out["effect"])
+    return out.reindex(out["effect"].abs().sort_values(ascending=False).index).reset_index(drop=True)

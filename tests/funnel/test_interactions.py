@@ -99,3 +99,21 @@ def test_interactions_are_a_setting(demo_snapshot):
         demo_snapshot, random_seed=1
     )
     assert plain.interactions_ == [] and f"effect_{TERM}" not in plain.idata_.posterior
+
+
+def test_what_moves_the_chance_names_the_planted_combinations(demo_model):
+    from omnimodel.funnel.inspection import what_moves_the_chance
+
+    moves = what_moves_the_chance(demo_model)
+    combos = moves[moves["what"] == "segment x source channel"].set_index("level")
+    # every planted cell (0.35 log-odds) is listed, with its planted sign; how close each one comes is the
+    # recovery test's business above
+    for segment, channels in FUNNEL["segment_channel_interaction"].items():
+        for channel, planted in channels.items():
+            assert np.sign(combos.loc[f"{segment} x {channel}", "effect"]) == np.sign(planted), (
+                segment,
+                channel,
+            )
+    assert (moves["low"] > 0).sum() + (moves["high"] < 0).sum() == len(moves)  # only clear effects listed
+    assert list(moves["effect"].abs()) == sorted(moves["effect"].abs(), reverse=True)
+    np.testing.assert_allclose(moves["odds_factor"], np.exp(moves["effect"]))
