@@ -137,8 +137,9 @@ def init_project(folder: str | os.PathLike, workspace: str | os.PathLike | None 
         files["reports.yaml"] = _reports_yaml("data/demo.duckdb", demo=True)
         files["goals.yaml"] = (PACKAGE / "templates" / "goals.yaml").read_text()
     else:
+        url = "://" in str(workspace)  # an engine (sc://host:15002, ...): reports.yaml names it as given
         path = Path(workspace).resolve()
-        with Workspace(path) as ws:
+        with Workspace(str(workspace) if url else path) as ws:
             try:
                 year = default_target_year(ws)
             except OmnimodelError:
@@ -147,10 +148,9 @@ def init_project(folder: str | os.PathLike, workspace: str | os.PathLike | None 
             funnel = _funnel_yaml(ws)
         if funnel:
             files["funnel.yaml"] = funnel
-        inside = path.is_relative_to(target.resolve())
-        files["reports.yaml"] = _reports_yaml(
-            str(path.relative_to(target.resolve()) if inside else path), demo=False
-        )
+        inside = not url and path.is_relative_to(target.resolve())
+        named = str(workspace) if url else str(path.relative_to(target.resolve()) if inside else path)
+        files["reports.yaml"] = _reports_yaml(named, demo=False)
     written = []
     for name, text in files.items():
         (target / name).write_text(text, encoding="utf-8")

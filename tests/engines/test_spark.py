@@ -204,3 +204,15 @@ def test_the_five_reports_run_on_spark_from_reports_spark_yaml(spark_url, tmp_pa
     for report in manifest["reports"]:
         assert report["status"] == "OK", report
         assert (run / report["html"]).stat().st_size > 50_000
+
+
+def test_a_client_project_can_point_at_the_spark_workspace(spark_url, tmp_path):
+    import yaml
+
+    from omnimodel.cli import main
+
+    assert main(["init", str(tmp_path / "acme"), "--workspace", spark_url]) == 0
+    config = yaml.safe_load((tmp_path / "acme" / "reports.yaml").read_text())
+    assert config["workspace"] == spark_url
+    goals = (tmp_path / "acme" / "goals.yaml").read_text()
+    assert "webshop" in goals and "Central" in goals  # the engine's own channels and regions
