@@ -31,12 +31,13 @@ from tests.spark_cluster import (  # noqa: E402
 
 
 def _steps():
-    from omnimodel.funnel.snapshot import funnel_for, pipeline_snapshot
+    from omnimodel.config import load_funnel
+    from omnimodel.funnel.snapshot import pipeline_snapshot
     from omnimodel.profile.features import customer_profile
 
     return {
         "customer profile": lambda ws: len(customer_profile(ws).frame),
-        "pipeline snapshot": lambda ws: len(pipeline_snapshot(ws, funnel_for(ws)).deals),
+        "pipeline snapshot": lambda ws: len(pipeline_snapshot(ws, load_funnel("demo")).deals),
     }
 
 

@@ -203,6 +203,8 @@ def process_tree_cpu(pid: int) -> float:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-            pids += [int(c) for c in children]
+            for task in Path(
+                f"/proc/{p}/task"
+            ).iterdir():  # a JVM starts its children (executors) from any thread
+                pids += [int(c) for c in (task / "children").read_text().split()]
     return total

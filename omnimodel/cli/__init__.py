@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -318,6 +319,18 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_CODES = {"problems": 1, "usage": 2, "system": 3, "engine": 4, "internal": 5}
 
 
+@contextlib.contextmanager
+def _engine_sessions():
+    """Close the engine workspaces a command opened when it ends (workspace.py only if it was imported: --help
+    stays light)."""
+    try:
+        yield
+    finally:
+        loaded = sys.modules.get("omnimodel.data.workspace")
+        if loaded is not None:
+            loaded.close_engines()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``omnimodel`` command with ``argv`` (default: the command line); returns the exit code.
 
@@ -327,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
-        with sigterm_exits():  # SIGTERM ends a command like Ctrl-C: through its clean-up
+        with sigterm_exits(), _engine_sessions():  # SIGTERM ends a command like Ctrl-C: through its clean-up
             return args.func(args)
     except OmnimodelError as exc:
         print(f"omnimodel {args.command}: {exc}", file=sys.stderr)

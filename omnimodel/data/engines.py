@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,9 @@ def spark_session(url: str):
             fix="start the cluster's Spark Connect server (sbin/start-connect-server.sh) or fix the URL",
         ) from exc
 
+    # Ibis passes verifySchema when it uploads a small frame; Spark Connect warns that it ignores it, which
+    # would show in a report: nothing for a reader to act on
+    warnings.filterwarnings("ignore", message=".*verifySchema.*", category=UserWarning)
     session = SparkSession.builder.remote(url).getOrCreate()
     session.conf.set("spark.sql.session.timeZone", "UTC")  # dates stay the dates the exports said
     return session

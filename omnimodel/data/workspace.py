@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
-import warnings
+import weakref
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +34,17 @@ SQL_TYPES = {
     "date": "DATE",
     "timestamp": "TIMESTAMP",
 }
+
+
+#: workspaces open on an engine, closed by :func:`close_engines` when a command ends
+_ENGINES: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_engines() -> None:
+    """Close every engine workspace still open (its Spark Connect session ends while the server still answers,
+    not at interpreter exit); the CLI calls it when a command ends."""
+    for ws in list(_ENGINES):
+        ws.close()
 
 
 class Workspace:
@@ -71,6 +82,8 @@ class Workspace:
                 f"cannot open {self.path} as a DuckDB workspace: {exc}",
                 fix="rebuild it with `omnimodel demo` or `omnimodel ingest`",
             ) from exc
+        if self.path is None:
+            _ENGINES.add(self)
         if self.path is None and META_TABLE not in self._names():
             self.close()
             raise WorkspaceError(
@@ -308,9 +321,7 @@ def _write_engine(location: engines.Location, tables: dict[str, pd.DataFrame], m
             con.create_database(db, force=True)
         for name in names:
             arrow = typed.execute(f'SELECT * FROM "{name}"').fetch_arrow_table()
-            with warnings.catch_warnings():  # Spark Connect: "'verifySchema' is ignored", which Ibis passes
-                warnings.filterwarnings("ignore", message=".*verifySchema.*")
-                con.create_table(STAGING + name, arrow, database=db, overwrite=True)
+            con.create_table(STAGING + name, arrow, database=db, overwrite=True)
         present = con.list_tables(database=db) if db else con.list_tables()
         for name in [t for t in present if t in TABLES or t == META_TABLE]:
             con.drop_table(name, database=db, force=True)  # the earlier workspace's tables, all replaced
