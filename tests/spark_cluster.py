@@ -63,29 +63,11 @@ def spark_connect_server(folder: Path, master: str = "local[2]", timeout: float 
     log = open(folder / "spark-connect.log", "wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"Spark Connect server exited ({proc.returncode}); see {folder / 'spark-connect.log'}"
-                )
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Spark Connect server not listening after {timeout:.0f} s")
-            time.sleep(0.5)
+        _wait_for_port(port, [proc], timeout, folder / "spark-connect.log")
         spark_connect_server.pid = proc.pid  # type: ignore[attr-defined]  # for process_tree_cpu
         yield f"sc://127.0.0.1:{port}"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop([proc])
         log.close()
 
 
@@ -167,25 +149,30 @@ def standalone_cluster(
         standalone_cluster.pids = [p.pid for p in procs]  # type: ignore[attr-defined]  # for process_tree_cpu
         yield master
     finally:
-        for proc in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        _stop(procs)
         for log in logs:
             log.close()
 
 
-def _wait_for_port(port: int, procs, timeout: float) -> None:
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM to each process group (the JVM and what it started), SIGKILL after 30 s."""
+    for proc in reversed(procs):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_for_port(port: int, procs, timeout: float, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if any(p.poll() is not None for p in procs):
-            raise RuntimeError("a Spark process exited while starting")
+            raise RuntimeError(f"a Spark process exited while starting; see {log or 'its log'}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
