@@ -6,13 +6,12 @@ Accepted wherever a workspace is (the CLI's ``--workspace``, ``workspace:`` in r
 - a DuckDB file: ``data/demo.duckdb`` (or ``duckdb:///abs/path.duckdb``);
 - Spark Connect: ``sc://host:15002`` (a Spark cluster's Connect server; ``pip install 'omnimodel[spark]'``),
   the tables in the database ``omnimodel`` unless ``;database=NAME`` ends the URL;
-- Spark in this process: ``pyspark://WAREHOUSE-FOLDER`` (a laptop's local Spark, tables as Parquet there);
 - any other Ibis URL: ``postgres://user@host:5432/dbname``, ``trino://...``, ``snowflake://...`` (with that
   backend's Ibis extra installed);
 - a block (a mapping, in reports.yaml or a notebook parameter)::
 
       workspace:
-        backend: spark            # spark (Spark Connect), pyspark (local), duckdb, or any Ibis backend
+        backend: spark            # spark (Spark Connect), duckdb, or any Ibis backend
         url: sc://127.0.0.1:15002
         database: omnimodel       # the database (Spark) or schema the canonical tables are in
 
