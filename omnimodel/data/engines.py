@@ -103,7 +103,8 @@ def _from_block(block: dict) -> Location:
             "a workspace block needs `backend:` or `url:`",
             fix="write e.g. {backend: spark, url: 'sc://host:15002', database: omnimodel}",
         )
-    if backend in ("", "duckdb") and (url is None or not str(url).startswith("sc://")):
+    file_url = url is None or "://" not in str(url) or str(url).startswith("duckdb://")
+    if backend in ("", "duckdb") and file_url:
         path = settings.pop("path", None) or url
         if backend == "duckdb" or path:
             return Location("duckdb", path=resolve_path(str(path).removeprefix("duckdb://")))
@@ -128,6 +129,8 @@ def connect(location: Location, read_only: bool = True):
         if location.url:
             return ibis.connect(location.url, **location.settings)
         return getattr(ibis, location.backend or "").connect(**location.settings)
+    except WorkspaceError:
+        raise
     except ImportError as exc:
         extra = "spark" if location.backend == "pyspark" else location.backend
         raise WorkspaceError(

@@ -39,6 +39,7 @@ def test_other_engines_go_to_ibis_and_passwords_are_not_shown():
     loc = parse("postgres://ana:s3cret@db.example:5432/sales")
     assert loc.kind == "ibis" and loc.backend == "postgres"
     assert "s3cret" not in loc.name and "ana:***@db.example" in loc.name
+    assert parse({"url": "postgres://ana@db/sales"}).kind == "ibis"  # a URL block without a backend key
     block = parse({"backend": "postgres", "host": "db", "user": "ana", "database": "sales"})
     assert (
         block.kind == "ibis" and block.settings == {"host": "db", "user": "ana"} and block.database == "sales"
