@@ -28,6 +28,12 @@ _OWN_ERRORS = {
 }
 
 
+def _never_started(exc: Exception) -> bool:
+    """A kernel that died before it answered its first request ran none of the notebook: starting it again is
+    safe (seen once in a test run while other processes took ports and cores)."""
+    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+
+
 def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
     """Execute and export one notebook; never raises for a notebook error, returns it in the result."""
     import papermill as pm
@@ -44,26 +50,31 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
         "ipynb": ipynb.name,
         "html": html.name,
     }
-    try:
-        pm.execute_notebook(
-            str(notebook),
-            str(ipynb),
-            parameters=parameters,
-            kernel_name=os.environ.get("OMNIMODEL_KERNEL", KERNEL),
-            cwd=str(cwd or notebook.parent),
-            progress_bar=False,
-            log_output=False,
-            report_mode=False,
-        )
-    except pm.PapermillExecutionError as exc:
-        if exc.ename == ReportStopped.__name__ and _tidy_stopped(ipynb, result):
-            pass  # the report says in one line which data it lacks; it is still a good report
-        else:
-            result.update(status="FAILED", error=_said(exc.ename, exc.evalue, name))
-            print(str(exc), file=sys.stderr)  # the traceback, for the log only
-    except Exception as exc:  # kernel died, notebook unreadable, disk full, ...
-        result.update(status="FAILED", error=explain(exc)[0])
-        traceback.print_exc(file=sys.stderr)
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(
+                str(notebook),
+                str(ipynb),
+                parameters=parameters,
+                kernel_name=os.environ.get("OMNIMODEL_KERNEL", KERNEL),
+                cwd=str(cwd or notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+            )
+        except pm.PapermillExecutionError as exc:
+            if exc.ename == ReportStopped.__name__ and _tidy_stopped(ipynb, result):
+                pass  # the report says in one line which data it lacks; it is still a good report
+            else:
+                result.update(status="FAILED", error=_said(exc.ename, exc.evalue, name))
+                print(str(exc), file=sys.stderr)  # the traceback, for the log only
+        except Exception as exc:  # kernel died, notebook unreadable, disk full, ...
+            if attempt == 1 and _never_started(exc):
+                print(f"{name}: the kernel did not start ({exc}); starting it again", file=sys.stderr)
+                continue
+            result.update(status="FAILED", error=explain(exc)[0])
+            traceback.print_exc(file=sys.stderr)
+        break
     if ipynb.exists() and result["status"] == "OK":
         result["summary"] = _summary(ipynb)
         result["ledger"] = _ledger_entries(ipynb)
