@@ -77,7 +77,9 @@ def _cmd_demo(args) -> int:
 def _cmd_validate(args) -> int:
     from omnimodel.data.ingest import validate_source
 
-    report = validate_source(args.path, args.adapter, encoding=args.encoding, mapping=args.mapping)
+    report = validate_source(
+        args.path, args.adapter, encoding=args.encoding, mapping=args.mapping, in_engine=bool(args.in_engine)
+    )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 
@@ -106,6 +108,7 @@ def _cmd_ingest(args) -> int:
         encoding=args.encoding,
         mapping=args.mapping,
         currency=args.currency,
+        in_engine=args.in_engine,
     )
     print(report.text())
     return 0
@@ -233,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adapter", required=True, help="how to read the source, e.g. canonical, workspace")
     _source_options(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--in-engine",
+        action="store_true",
+        help="DuckDB reads and checks the files as queries (CSV or Parquet larger than memory)",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(
@@ -267,6 +275,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="currency of the amounts (EUR, USD, ...), shown beside money in the reports (default: the "
         "source's own where the adapter knows it)",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--in-engine",
+        dest="in_engine",
+        action="store_const",
+        const=True,
+        help="the engine (DuckDB or Spark) reads, checks and writes the files itself: for exports larger than "
+        "memory (default for canonical exports going to Spark, or to a DuckDB file when over 1 GiB)",
+    )
+    where.add_argument(
+        "--in-memory",
+        dest="in_engine",
+        action="store_const",
+        const=False,
+        help="read and check the files in memory (pandas), then write them",
     )
     p.set_defaults(func=_cmd_ingest)
 

@@ -66,9 +66,28 @@ class IngestReport:
 
 
 def validate_source(
-    source: str | Path, adapter: str, encoding: str | None = None, mapping: str | Path | None = None
+    source: str | Path,
+    adapter: str,
+    encoding: str | None = None,
+    mapping: str | Path | None = None,
+    in_engine: bool = False,
 ) -> IngestReport:
-    """Load and validate a source without writing anything (``encoding``, ``mapping``: see :func:`ingest`)."""
+    """Load and validate a source without writing anything (``encoding``, ``mapping``: see :func:`ingest`).
+    ``in_engine``: DuckDB reads and checks the files (canonical exports larger than memory)."""
+    if in_engine:
+        import ibis
+
+        from omnimodel.data import engine_ingest
+
+        _engine_adapter(adapter)
+        con = ibis.duckdb.connect()
+        try:
+            loaded = engine_ingest.Loaded(con, Path(source), encoding, mapping)
+            problems, checked, notes = engine_ingest.check(loaded)
+            rows = {n: c.rows for n, c in checked.items()}
+            return IngestReport(str(source), adapter, rows, loaded.quirks + notes, problems)
+        finally:
+            con.disconnect()
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
     problems = origin_note(validation.validate(data.tables, stages=data.stages), data.origins)
     quirks = data.quirks + validation.formula_notes(data.tables)
@@ -84,6 +103,7 @@ def ingest(
     encoding: str | None = None,
     mapping: str | Path | None = None,
     currency: str | None = None,
+    in_engine: bool | None = None,
 ) -> IngestReport:
     """Build a workspace from a source. Any problem stops it (nothing written) unless ``quarantine`` is set:
     then rejected rows go with their reason to ``<workspace>.rejected.csv`` and the rest is loaded.
@@ -91,6 +111,9 @@ def ingest(
     ``encoding`` and ``mapping`` (a mapping file, :mod:`omnimodel.data.mapping`) are for the canonical adapter.
     ``currency`` (an ISO 4217 code such as EUR) is what reports write beside money; default: the source's own
     where the adapter knows it, else none (numbers without a unit).
+    ``in_engine``: the engine reads, checks and writes the exports itself (:mod:`omnimodel.data.engine_ingest`),
+    for exports larger than memory; default: so for canonical exports going to Spark, or to a DuckDB file when
+    larger than 1 GiB. False: read and checked in memory (pandas).
     """
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
         raise ParameterError(
@@ -103,6 +126,13 @@ def ingest(
             raise ParameterError(
                 f"--data-through {data_through!r} is not a date", fix="write it as YYYY-MM-DD"
             ) from exc
+    location = engines.parse(workspace)
+    if in_engine is None:
+        from omnimodel.data.engine_ingest import suits
+
+        in_engine = suits(Path(source), adapter, location)
+    if in_engine:
+        return _ingest_in_engine(Path(source), adapter, location, quarantine, data_through, encoding, mapping, currency)  # fmt: skip
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
     data.quirks += validation.formula_notes(data.tables)
     tables = data.tables
@@ -118,8 +148,7 @@ def ingest(
                 break
             clean, rejected = more_clean, pd.concat([rejected, more_rejected], ignore_index=True)
         if len(rejected):
-            where = engines.parse(workspace)
-            side = where.path.with_suffix(".rejected.csv") if where.path else Path.cwd() / "rejected.csv"
+            side = _rejected_file(location)
             validation.neutralise(rejected).to_csv(side, index=False)  # formula text shown, not run
             report.rejected_rows, report.rejected_file = len(rejected), str(side)
         tables = clean
@@ -138,4 +167,40 @@ def ingest(
         "rejected_rows": report.rejected_rows,
     }
     report.workspace = str(write_workspace(workspace, tables, meta))
+    return report
+
+
+def _rejected_file(location: engines.Location) -> Path:
+    """Where quarantined rows go: beside a DuckDB file, else in the working folder."""
+    return location.path.with_suffix(".rejected.csv") if location.path else Path.cwd() / "rejected.csv"
+
+
+def _engine_adapter(adapter: str) -> None:
+    if adapter != "canonical":
+        raise ParameterError(
+            f"the engine reads canonical exports, not the {adapter} adapter's",
+            fix="leave out --in-engine (the adapter's data is read in memory)",
+        )
+
+
+def _ingest_in_engine(source, adapter, location, quarantine, data_through, encoding, mapping, currency):
+    from omnimodel.data import engine_ingest
+
+    _engine_adapter(adapter)
+    if location.kind not in engine_ingest.ENGINES:
+        raise ParameterError(
+            f"{location.name}: the engine route reads files with DuckDB or Spark only",
+            fix="leave out --in-engine (the exports are read in memory, then written to the engine)",
+        )
+    meta = {"source": str(source), "adapter": adapter, "data_through": data_through, "currency": currency}
+    side = _rejected_file(location) if quarantine else None
+    done = engine_ingest.load_into(
+        source, location, meta, encoding=encoding, mapping=mapping, rejected_file=side
+    )
+    report = IngestReport(
+        str(source), adapter, done["rows"], done["quirks"] + ["read, checked and written by the engine"]
+    )
+    if done["rejected_rows"]:
+        report.rejected_rows, report.rejected_file = done["rejected_rows"], str(side)
+    report.workspace = location.name
     return report

@@ -80,19 +80,56 @@ def read_table_file(
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise OmnimodelError(f"{path} has no data", table=name, fix="export the table again") from exc
-    repeated = sorted({c for c in stripped if stripped.count(c) > 1})
-    if repeated:  # pandas would silently call the second one "quantity.1"
-        raise OmnimodelError(
-            f"{path} names the column(s) {', '.join(repeated)} more than once",
-            table=name,
-            column=repeated[0],
-            fix="keep one column of each name (or rename the other, e.g. quantity_returned)",
-        )
+    _once(path, name, stripped)  # pandas would silently call the second one "quantity.1"
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
 CHUNK = 1 << 20  # the first megabyte decides about junk
+
+
+def check_csv_head(path: Path, table: str, encoding: str = "utf-8", separator: str = ",") -> list[str]:
+    """The checks of :func:`read_table_file` that need only a CSV's first megabyte (a header, its separator, rows
+    as wide as it, names given once, text in ``encoding``), for files an engine reads itself; returns the
+    header's names, stripped."""
+    if not path.exists():
+        raise OmnimodelError(f"file {path} not found", table=table, fix="check the path")
+    with path.open("rb") as f:
+        chunk = f.read(CHUNK)
+    if not chunk:
+        raise OmnimodelError(
+            f"file {path} is empty", table=table, fix="export the table again; it has no header"
+        )
+    try:  # a character cut by the chunk's end is not an error
+        text = chunk.decode(encoding, errors="strict") if len(chunk) < CHUNK else _decode_cut(chunk, encoding)
+    except UnicodeDecodeError as exc:
+        raise OmnimodelError(
+            f"{path} is not valid {encoding} text (byte {exc.start:,}: {chunk[exc.start : exc.start + 1]!r})",
+            table=table,
+            fix="save the file as UTF-8, or pass the file's encoding (e.g. --encoding cp1252)",
+        ) from exc
+    _check_head(path, table, text, separator)
+    names = _names(text, separator)
+    _once(path, table, names)
+    return names
+
+
+def _once(path: Path, table: str, names: list[str]) -> None:
+    """Each column named once."""
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise OmnimodelError(
+            f"{path} names the column(s) {', '.join(repeated)} more than once",
+            table=table,
+            column=repeated[0],
+            fix="keep one column of each name (or rename the other, e.g. quantity_returned)",
+        )
+
+
+def _decode_cut(chunk: bytes, encoding: str) -> str:
+    import codecs
+
+    return codecs.getincrementaldecoder(encoding)().decode(chunk)
 
 
 class _Enough(Exception):

@@ -49,6 +49,18 @@ def _row_ids(frame: pd.DataFrame, table: Table, mask: np.ndarray) -> tuple:
     return tuple(f"#{i + 1}" for i in idx)
 
 
+def missing_columns_fix(columns: list, missing: list[str]) -> str:
+    """How to supply missing required columns: the rename where only the case or spacing differs."""
+    lower = {str(c).lower().strip(): c for c in columns}
+    hints = [f"'{lower[m.lower()]}' -> '{m}'" for m in missing if m.lower() in lower]
+    if hints:
+        return "rename " + ", ".join(hints)
+    return (
+        "add the column(s), or name yours under `columns:` in a mapping.yaml (omnimodel map --suggest proposes "
+        f"it); columns found: {', '.join(map(str, columns))[:300]}"
+    )
+
+
 Finding = tuple[Problem, "np.ndarray | None"]  # a problem and the rows it rejects (None: the whole table)
 
 
@@ -79,22 +91,8 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
         return found
     missing = [c for c in table.required_columns if c not in frame.columns]
     if missing:
-        lower = {c.lower().strip(): c for c in frame.columns}
-        hints = [f"'{lower[m.lower()]}' -> '{m}'" for m in missing if m.lower() in lower]
-        found.append(
-            (
-                Problem(
-                    name,
-                    ", ".join(missing),
-                    "required column(s) missing",
-                    fix=("rename " + ", ".join(hints))
-                    if hints
-                    else "add the column(s), or name yours under `columns:` in a mapping.yaml (omnimodel map "
-                    f"--suggest proposes it); columns found: {', '.join(map(str, frame.columns))[:300]}",
-                ),
-                None,
-            )
-        )
+        fix = missing_columns_fix(list(frame.columns), missing)
+        found.append((Problem(name, ", ".join(missing), "required column(s) missing", fix=fix), None))
     for col in table.columns:
         if col.name not in frame.columns:
             continue

@@ -258,7 +258,6 @@ def write_workspace(
 def _fill(con, tables: dict[str, pd.DataFrame], meta: dict | None) -> None:
     """Create the tables, typed, and the meta table in a DuckDB connection."""
     from omnimodel.data.validation import coerce
-    from omnimodel.version import __version__
 
     for name, frame in tables.items():
         typed = coerce(name, frame) if name in TABLES else frame
@@ -270,27 +269,41 @@ def _fill(con, tables: dict[str, pd.DataFrame], meta: dict | None) -> None:
             cols.append(f"CAST({q} AS {SQL_TYPES[spec.dtype]}) AS {q}" if spec else q)
         con.execute(f'CREATE TABLE "{name}" AS SELECT {", ".join(cols)} FROM _incoming')
         con.unregister("_incoming")
-    info = {"version": __version__, "created_at": pd.Timestamp.now(tz="UTC").isoformat(), **(meta or {})}
     con.execute(f"CREATE TABLE {META_TABLE} (key VARCHAR, value VARCHAR)")
-    con.executemany(
-        f"INSERT INTO {META_TABLE} VALUES (?, ?)", [(k, json.dumps(v, default=str)) for k, v in info.items()]
-    )
+    con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)", meta_rows(meta))
+
+
+def meta_rows(meta: dict | None) -> list[tuple[str, str]]:
+    """The meta table's rows: what omnimodel wrote the workspace with, when, and from what (JSON values)."""
+    from omnimodel.version import __version__
+
+    info = {"version": __version__, "created_at": pd.Timestamp.now(tz="UTC").isoformat(), **(meta or {})}
+    return [(k, json.dumps(v, default=str)) for k, v in info.items()]
 
 
 def _write_file(path: Path, tables: dict[str, pd.DataFrame], meta: dict | None) -> Path:
     import duckdb
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
+    def fill(tmp: Path) -> None:
         con = duckdb.connect(str(tmp))
         try:
             _fill(con, tables, meta)
             con.execute("CHECKPOINT")
         finally:
             con.close()
+
+    return atomic_file(path, fill)
+
+
+def atomic_file(path: Path, fill) -> Path:
+    """Write a DuckDB file whole or not at all: ``fill(tmp)`` writes a temporary file beside ``path``, which
+    replaces ``path`` only when ``fill`` returns; on any error it is removed and ``path`` is untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    try:
+        fill(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -305,36 +318,42 @@ STAGING = "_omnimodel_new_"
 
 def _write_engine(location: engines.Location, tables: dict[str, pd.DataFrame], meta: dict | None) -> str:
     """Write the tables to an engine as its own tables (managed Parquet tables on Spark), typed as in a DuckDB
-    workspace. Each goes under a temporary name first; only when all are written do they replace the
-    workspace's tables, so a failed write leaves the earlier workspace as it was (its tables are swapped one by
-    one at the end, not in one transaction: a reader in those seconds may see old and new tables)."""
+    workspace (see :func:`swap_in`)."""
     import duckdb
 
     typed = duckdb.connect()  # the canonical types, as a DuckDB workspace has them
-    _fill(typed, tables, meta)
-    con = engines.connect(location, read_only=False)
-    db = location.database
+    try:
+        _fill(typed, tables, meta)
+        con = engines.connect(location, read_only=False)
+        arrow = {name: typed.execute(f'SELECT * FROM "{name}"').fetch_arrow_table() for name in tables}
+        swap_in(con, location.database, arrow, meta)
+    finally:
+        typed.close()
+    return location.name
+
+
+def swap_in(con, database: str | None, tables: dict, meta: dict | None) -> None:
+    """Write tables (Arrow tables or Ibis expressions the engine computes) and the meta table to an engine.
+    Each goes under a temporary name first; only when all are written do they replace the workspace's tables,
+    so a failed write leaves the earlier workspace as it was (they are swapped one by one at the end, not in one
+    transaction: a reader in those seconds may see old and new tables)."""
+    db = database
     qualified = (lambda t: f"{db}.{t}") if db else (lambda t: t)  # noqa: E731
+    listed = lambda: con.list_tables(database=db) if db else con.list_tables()  # noqa: E731
+    info = pd.DataFrame(meta_rows(meta), columns=["key", "value"])
     names = [*tables, META_TABLE]
     try:
         if db:
             con.create_database(db, force=True)
-        for name in names:
-            arrow = typed.execute(f'SELECT * FROM "{name}"').fetch_arrow_table()
-            con.create_table(STAGING + name, arrow, database=db, overwrite=True)
-        present = con.list_tables(database=db) if db else con.list_tables()
-        for name in [t for t in present if t in TABLES or t == META_TABLE]:
+        for name, data in [*tables.items(), (META_TABLE, info)]:
+            con.create_table(STAGING + name, data, database=db, overwrite=True)
+        for name in [t for t in listed() if t in TABLES or t == META_TABLE]:
             con.drop_table(name, database=db, force=True)  # the earlier workspace's tables, all replaced
         for name in names:
             con.rename_table(qualified(STAGING + name), qualified(name))
     finally:
-        leftover = [
-            t for t in (con.list_tables(database=db) if db else con.list_tables()) if t.startswith(STAGING)
-        ]
-        for t in leftover:
+        for t in [t for t in listed() if t.startswith(STAGING)]:
             con.drop_table(t, database=db, force=True)
-        typed.close()
-    return location.name
 
 
 def _remove_stale_temporaries(path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from omnimodel.config import FunnelDefinition, load_funnel
 from omnimodel.data.adapters import LoadedData
-from omnimodel.data.mapping import channels_frame, load_mapping, read_mapped
+from omnimodel.data.mapping import Mapping, TableMapping, channels_frame, load_mapping, read_mapped
 from omnimodel.data.readers import read_table_file
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError
@@ -26,6 +26,32 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     ``mapping`` (default: the folder's ``mapping.yaml`` if there is one) says which file feeds which table and
     how; ``encoding`` is the text encoding of files the mapping does not give one for (default UTF-8).
     """
+    plan = plan_for(source, mapping)
+    default_encoding = encoding or (plan.encoding if plan else "utf-8")
+    files, quirks = table_files(source, plan)
+    tables = {}
+    for name, (path, spec) in files.items():
+        if spec is not None:
+            tables[name], notes = read_mapped(source, spec, default_encoding)
+            quirks += notes
+        else:
+            required = TABLES[name].required_columns
+            tables[name] = read_table_file(path, encoding=default_encoding, required=required)
+    declared = channels_frame(plan) if plan else None
+    if declared is not None:
+        tables["channels"] = declared
+    funnel = _funnel(source / "funnel.yaml")
+    return LoadedData(
+        tables,
+        quirks,
+        stages=funnel.stage_names if funnel else None,
+        funnel=funnel.to_dict() if funnel else None,
+        origins=origins(plan),
+    )
+
+
+def plan_for(source: Path, mapping: str | Path | None) -> Mapping | None:
+    """The mapping to read ``source`` with: the one given, else the folder's ``mapping.yaml``, else none."""
     if not source.is_dir():
         raise OmnimodelError(
             f"{source} is not a folder",
@@ -33,17 +59,18 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
         )
     if mapping is None and (source / "mapping.yaml").exists():
         mapping = source / "mapping.yaml"
-    plan = load_mapping(mapping) if mapping is not None else None
-    default_encoding = encoding or (plan.encoding if plan else "utf-8")
-    tables, quirks = {}, [f"mapping from {plan.path}"] if plan else []
-    origin: dict[str, str] = {}  # table -> the file it came from
-    columns: dict[str, str] = {}  # "table.column" -> the export's column, where the mapping renames it
+    return load_mapping(mapping) if mapping is not None else None
+
+
+def table_files(
+    source: Path, plan: Mapping | None
+) -> tuple[dict[str, tuple[Path, TableMapping | None]], list[str]]:
+    """Which file feeds which canonical table (with its mapping, where one says how), and notes on the files
+    left out. A file named almost like a table, a table given twice, or no table at all is an error."""
+    files: dict[str, tuple[Path, TableMapping | None]] = {}
+    quirks = [f"mapping from {plan.path}"] if plan else []
     for spec in plan.tables.values() if plan else ():
-        tables[spec.table], notes = read_mapped(source, spec, default_encoding)
-        origin[spec.table] = f"{spec.file} (in the mapping)"
-        quirks += notes
-        columns |= {f"{spec.table}.{c}": f"{spec.file} column {s}" for c, s in spec.columns.items()}
-        columns |= {f"{spec.table}.{c}": f"{spec.file} columns {' + '.join(s)}" for c, s in spec.keys.items()}
+        files[spec.table] = (source / spec.file, spec)
     for path in sorted(source.iterdir()):
         if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
             continue
@@ -59,36 +86,34 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
                 )
             quirks.append(f"{path.name}: not a canonical table name nor in a mapping, not loaded")
             continue
-        if path.stem in tables:
+        if path.stem in files:
+            given = files[path.stem][0].name + (" (in the mapping)" if files[path.stem][1] else "")
             raise OmnimodelError(
-                f"{path.stem} is given twice: {origin[path.stem]} and {path.name}",
+                f"{path.stem} is given twice: {given} and {path.name}",
                 table=path.stem,
                 fix="keep one of them (omnimodel does not guess which one is current)",
             )
-        required = TABLES[path.stem].required_columns
-        tables[path.stem] = read_table_file(path, encoding=default_encoding, required=required)
-        origin[path.stem] = path.name
-    declared = channels_frame(plan) if plan else None
-    if declared is not None:
-        if "channels" in tables:
-            raise OmnimodelError(
-                "channels are declared both in the mapping and as a file",
-                table="channels",
-                fix="keep one of them",
-            )
-        tables["channels"] = declared
-    if not tables:
+        files[path.stem] = (path, None)
+    if plan and plan.channels and "channels" in files:
+        raise OmnimodelError(
+            "channels are declared both in the mapping and as a file",
+            table="channels",
+            fix="keep one of them",
+        )
+    if not files and not (plan and plan.channels):
         raise OmnimodelError(
             f"no table files in {source}", fix=f"name files after the canonical tables: {', '.join(TABLES)}"
         )
-    funnel = _funnel(source / "funnel.yaml")
-    return LoadedData(
-        tables,
-        quirks,
-        stages=funnel.stage_names if funnel else None,
-        funnel=funnel.to_dict() if funnel else None,
-        origins=columns,
-    )
+    return files, quirks
+
+
+def origins(plan: Mapping | None) -> dict[str, str]:
+    """Where each mapped column came from ("table.column" -> the export's column), named in problems."""
+    columns: dict[str, str] = {}
+    for spec in plan.tables.values() if plan else ():
+        columns |= {f"{spec.table}.{c}": f"{spec.file} column {s}" for c, s in spec.columns.items()}
+        columns |= {f"{spec.table}.{c}": f"{spec.file} columns {' + '.join(s)}" for c, s in spec.keys.items()}
+    return columns
 
 
 def _funnel(path: Path) -> FunnelDefinition | None:
