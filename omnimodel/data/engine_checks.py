@@ -54,6 +54,7 @@ class Check:
     message: str
     fix: str
     flag: str | None = None
+    example: tuple[str, ...] = ()  # the columns that name example rows (default: the table's key)
 
 
 @dataclass
@@ -70,12 +71,12 @@ class Checked:
     _flags: dict = field(default_factory=dict)
     _flagged: Any = None
 
-    def add(self, column, message, fix, condition) -> None:
+    def add(self, column, message, fix, condition, example: tuple[str, ...] = ()) -> None:
         """A row check: ``condition`` (a boolean expression on ``base``) is true on the rows it rejects."""
         flag = f"{FLAG}{len(self.checks)}"
         self._flags[flag] = condition.fill_null(False)
         self._flagged = None
-        self.checks.append(Check(column, message, fix, flag))
+        self.checks.append(Check(column, message, fix, flag, example))
 
     @property
     def flagged(self):
@@ -127,10 +128,26 @@ def _typed_name(column: str) -> str:
     return f"_omni_typed_{column}"
 
 
+def strip(text):
+    r"""Text without the white space around it. Not Ibis's ``strip()``: on Spark it also strips the letters f
+    and v (its "\f\v" are no escapes in Spark SQL), so "f" and "visit" would not be read as written."""
+    return text.re_replace(r"^\s+|\s+$", "")
+
+
 def _present(raw):
     if raw.type().is_string():
-        return raw.notnull() & (raw.strip() != "")
+        return raw.notnull() & (strip(raw) != "")
+    if raw.type().is_floating():
+        return raw.notnull() & ~raw.isnan()  # NaN in a Parquet file: missing, as pandas reads it
     return raw.notnull()
+
+
+#: the largest finite double: beyond it is infinity (Ibis's isinf() compiles to FALSE on Spark)
+_MAX_FLOAT = 1.7976931348623157e308
+
+
+def _infinite(value):
+    return (value > _MAX_FLOAT) | (value < -_MAX_FLOAT)
 
 
 def is_formula(text):
@@ -149,22 +166,23 @@ def _to_type(raw, dtype: str):
     if dtype == "string":
         return raw if t.is_string() else raw.cast("string")
     if dtype in ("int", "float"):
-        return raw.cast("float64") if t.is_numeric() else raw.strip().try_cast("float64")
+        number = raw.cast("float64") if t.is_numeric() else strip(raw).try_cast("float64")
+        return ibis.ifelse(number.isnan(), ibis.null("float64"), number)  # "nan" is no number, as in pandas
     if dtype == "bool":
         if t.is_boolean():
             return raw
-        text = raw.cast("string").strip().lower()
+        text = strip(raw.cast("string")).lower()
         return ibis.cases((text.isin(_TRUE), True), (text.isin(_FALSE), False), else_=ibis.null("boolean"))
     if t.is_temporal():
         return raw.cast("timestamp")
     # one zone throughout is read as the local wall time (the offset dropped), as the in-memory route does
-    return raw.strip().re_extract(_WALL_TIME, 1).try_cast("timestamp")
+    return strip(raw).re_extract(_WALL_TIME, 1).try_cast("timestamp")
 
 
-def _example_ids(checked: Checked, flag: str) -> tuple:
+def _example_ids(checked: Checked, check: Check) -> tuple:
     table = TABLES[checked.name]
-    key = [k for k in table.key if k in checked.columns] or checked.columns[:1]
-    t = checked.flagged.filter(checked.flagged[flag])
+    key = list(check.example) or [k for k in table.key if k in checked.columns] or checked.columns[:1]
+    t = checked.flagged.filter(checked.flagged[check.flag])
     rows = t.select(*key).order_by(key).limit(MAX_EXAMPLES).execute()
     return tuple("/".join(str(v) for v in row) for row in rows.itertuples(index=False))
 
@@ -237,7 +255,7 @@ def _column_checks(checked: Checked, col: Column) -> None:
         )
     typed = checked.typed_columns[col.name] = _to_type(raw, col.dtype)
     dated = col.dtype in ("date", "timestamp")
-    iso = raw.strip().re_search(f"^{ISO_DATE}$") if dated and text else ibis.literal(True)
+    iso = strip(raw).re_search(f"^{ISO_DATE}$") if dated and text else ibis.literal(True)
     if dated and text:
         add(
             col.name,
@@ -280,8 +298,8 @@ def _column_checks(checked: Checked, col: Column) -> None:
             ok & ~typed.re_search(r"^[A-Z]{2}$"),
         )
     if col.dtype in ("int", "float"):
-        add(col.name, "infinite values", "replace infinities at the source", ok & typed.isinf())
-        finite = ok & ~typed.isinf() & ~typed.isnan()
+        add(col.name, "infinite values", "replace infinities at the source", ok & _infinite(typed))
+        finite = ok & ~_infinite(typed)
         if col.dtype == "int":
             add(
                 col.name,
@@ -305,7 +323,7 @@ def _column_checks(checked: Checked, col: Column) -> None:
             col.name,
             f"values outside {', '.join(col.allowed)}",
             "map your values under `values:` in a mapping.yaml (omnimodel map --suggest)",
-            ok & ~typed.strip().isin(col.allowed),
+            ok & ~strip(typed).isin(col.allowed),
         )
     if col.unique:
         add(col.name, "duplicate ids", "remove or merge the duplicate rows", typed.notnull() & (t.count().over(group_by=typed) > 1))  # fmt: skip
@@ -316,7 +334,7 @@ def _zone_check(checked: Checked, column: str, present) -> None:
     import ibis
 
     t = checked.base
-    zone = t[column].strip().re_extract(_OFFSET, 1).replace("Z", "+00:00")
+    zone = strip(t[column]).re_extract(_OFFSET, 1).replace("Z", "+00:00")
     zone = ibis.ifelse(zone.isnull() | (zone == ""), "no offset", zone)
     counts = t.filter(present).group_by(zone=zone).aggregate(n=ibis._.count()).execute()
     written = counts[counts["zone"] != "no offset"]
@@ -415,6 +433,7 @@ def _stage_checks(checked: dict[str, Checked], stages: list[str], terminal: list
                 "stage regressions (an opportunity went back to an earlier stage)",
                 "fix the stage history or allow regressions in the funnel definition",
                 ranked & (rank < rank.max().over(window)),
+                example=("opportunity_id",),  # as the in-memory route names them
             )
 
 
@@ -452,7 +471,7 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
                 problems.append(Problem(name, check.column, check.message, fix=check.fix))
             elif n := int(counts[check.flag]):
                 problems.append(
-                    Problem(name, check.column, check.message, _example_ids(c, check.flag), n, check.fix)
+                    Problem(name, check.column, check.message, _example_ids(c, check), n, check.fix)
                 )
     return problems
 

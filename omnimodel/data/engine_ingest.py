@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import ibis
 import pandas as pd
+from ibis.expr import datatypes as dt
 
 from omnimodel.data import engine_checks, engines
 from omnimodel.data.adapters import canonical
@@ -25,27 +27,43 @@ from omnimodel.exceptions import OmnimodelError, ValidationError
 #: a DuckDB workspace is loaded through the engine when its exports are larger than this (unless told)
 IN_ENGINE_BYTES = 1 << 30
 #: text encodings DuckDB reads without an extension (any other: Spark, or the in-memory route)
-_DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}  # fmt: skip
-ENGINES = ("duckdb", "spark")
+#: text encodings each engine reads (Python's names -> the engine's); any other is read in memory
+ENCODINGS = {
+    "duckdb": {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1", "latin1": "latin-1",
+               "iso-8859-1": "latin-1"},
+    "spark": {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "utf-16-le": "utf-16le",
+              "utf-16-be": "utf-16be", "utf-32": "utf-32", "latin-1": "iso-8859-1", "latin1": "iso-8859-1",
+              "iso-8859-1": "iso-8859-1", "ascii": "us-ascii", "us-ascii": "us-ascii"},
+}  # fmt: skip
+ENGINES = tuple(ENCODINGS)
 
 
-def suits(source: Path, adapter: str, location: engines.Location) -> bool:
-    """Whether ``omnimodel ingest`` loads through the engine by itself: canonical exports (no workbooks) going
-    to Spark, or to a DuckDB file when they are larger than :data:`IN_ENGINE_BYTES`."""
+def engine_encoding(engine: str, encoding: str) -> str | None:
+    """The engine's name for a text encoding, or None when it does not read it."""
+    return ENCODINGS[engine].get(encoding.lower().replace("_", "-"))
+
+
+def suits(source: Path, adapter: str, location: engines.Location, encoding=None, mapping=None) -> bool:
+    """Whether ``omnimodel ingest`` loads through the engine by itself: canonical exports going to Spark, or to
+    a DuckDB file when they are larger than :data:`IN_ENGINE_BYTES`; not when a table is a workbook or in a
+    text encoding the engine does not read (those are read in memory)."""
     if adapter != "canonical" or location.kind not in ENGINES or not Path(source).is_dir():
         return False
-    files = [p for p in Path(source).iterdir() if p.is_file()]
-    if any(p.suffix.lower() in (".xlsx", ".xlsm") for p in files):
-        return False
-    return location.kind == "spark" or sum(p.stat().st_size for p in files) > IN_ENGINE_BYTES
+    plan = canonical.plan_for(Path(source), mapping)
+    files, _ = canonical.table_files(Path(source), plan)
+    default = encoding or (plan.encoding if plan else "utf-8")
+    for path, spec in files.values():
+        text = (spec.encoding if spec else None) or default
+        if path.suffix.lower() in (".xlsx", ".xlsm") or engine_encoding(location.kind, text) is None:
+            return False
+    size = sum(path.stat().st_size for path, _ in files.values() if path.exists())
+    return location.kind == "spark" or size > IN_ENGINE_BYTES
 
 
 class Loaded:
     """The exports as tables the engine reads (not yet read), with what the folder says about them."""
 
     def __init__(self, con, source: Path, encoding: str | None, mapping):
-        import ibis
-
         #: (mapping, column, file's table, the text, rows whose text misses the format) per mapped date column
         self.date_checks: list[tuple] = []
         plan = canonical.plan_for(source, mapping)
@@ -68,8 +86,6 @@ class Loaded:
 
     def _mapped(self, con, t, spec: TableMapping):
         """The mapping's renames, keys, value maps, date formats and decimal commas, as the engine's columns."""
-        import ibis
-
         named = set(spec.columns.values()) | {c for parts in spec.keys.values() for c in parts}
         missing = sorted(named - set(t.columns))
         if missing:
@@ -99,7 +115,7 @@ class Loaded:
         for col in list(out):
             dtype = TABLES[spec.table].column(col).dtype
             if col in spec.dates:
-                text = out[col].cast("string").strip()
+                text = engine_checks.strip(out[col].cast("string"))
                 out[col] = _parse_dates(con, text, spec.dates[col])
                 miss = text.notnull() & (text != "") & out[col].isnull()
                 self.date_checks.append((spec, col, t, text, miss))
@@ -135,22 +151,24 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
             ) from exc
     separator = spec.separator if spec else ","
     names = check_csv_head(path, table, encoding, separator)
-    if con.name == "duckdb":
-        duck = _DUCKDB_ENCODINGS.get(encoding.lower().replace("_", "-"))
-        if duck is None:
-            raise OmnimodelError(
-                f"{path.name} is {encoding} text: DuckDB reads UTF-8, UTF-16 and Latin-1 only",
-                table=table,
-                fix="save the file as UTF-8, or load with --in-memory",
-            )
+    engine = "duckdb" if con.name == "duckdb" else "spark"
+    text = engine_encoding(engine, encoding)
+    if text is None:
+        readable = ", ".join(sorted(set(ENCODINGS[engine].values())))
+        raise OmnimodelError(
+            f"{path.name} is {encoding} text: {engine.title()} reads {readable}",
+            table=table,
+            fix="save the file as UTF-8, or load with --in-memory",
+        )
+    if engine == "duckdb":
         t = con.read_csv(
             str(path), table_name=view, all_varchar=True, header=True, delim=separator, quote='"', escape='"',
-            encoding=duck,
+            encoding=text,
         )  # fmt: skip
     else:
         t = con.read_csv(
             str(path), table_name=view, inferSchema=False, header=True, sep=separator, quote='"', escape='"',
-            multiLine=True, mode="FAILFAST", encoding=encoding,
+            multiLine=True, mode="FAILFAST", encoding=text,
         )  # fmt: skip
     renames = {
         new: old for new, old in zip(names, t.columns, strict=True) if new != old
@@ -184,22 +202,21 @@ def java_pattern(fmt: str) -> str:
     return "".join(out)
 
 
+@ibis.udf.scalar.builtin(name="try_strptime")
+def _duckdb_try_strptime(value: str, pattern: str) -> dt.timestamp:
+    """DuckDB's strptime that gives NULL for a value that misses the format."""
+
+
+@ibis.udf.scalar.builtin(name="try_to_timestamp")
+def _spark_try_to_timestamp(value: str, pattern: str) -> dt.timestamp:
+    """Spark's to_timestamp (a Java pattern) that gives NULL for a value that misses it."""
+
+
 def _parse_dates(con, text, fmt: str):
     """Text in a strftime format as timestamps, parsed by the engine (NULL where a value does not fit)."""
-    import ibis
-    from ibis.expr import datatypes as dt
-
     if con.name == "duckdb":
-
-        @ibis.udf.scalar.builtin(name="try_strptime")
-        def parse(value: str, pattern: str) -> dt.timestamp: ...
-
-        return parse(text, fmt)
-
-    @ibis.udf.scalar.builtin(name="try_to_timestamp")
-    def parse_java(value: str, pattern: str) -> dt.timestamp: ...
-
-    return parse_java(text, java_pattern(fmt))
+        return _duckdb_try_strptime(text, fmt)
+    return _spark_try_to_timestamp(text, java_pattern(fmt))
 
 
 def _check_date_formats(loaded: Loaded) -> None:
@@ -234,13 +251,11 @@ def quarantine(loaded: Loaded, problems: list, checked: dict) -> tuple[dict, lis
     table and reason).
     Rows whose parent row was rejected are orphans then: checked again until none is rejected. A problem of a
     whole table (a required column missing, no rows) cannot be quarantined: it stops the load."""
-    import ibis
-
+    table_level = [p for p in problems if not p.count]
+    if table_level:
+        raise ValidationError(table_level)
     rejected = []
-    while True:
-        table_level = [p for p in problems if not p.count]
-        if table_level:
-            raise ValidationError(table_level)
+    while True:  # a table left empty by the quarantine is loaded empty, as in memory
         clean = {}
         for name, c in checked.items():
             t = c.flagged
@@ -255,7 +270,7 @@ def quarantine(loaded: Loaded, problems: list, checked: dict) -> tuple[dict, lis
                 )
         if not any(c.rejected for c in checked.values()):
             return checked, rejected
-        problems, checked, _ = _check_tables(clean, loaded)
+        _, checked, _ = _check_tables(clean, loaded)
 
 
 def write_rejected(queries: list, path: Path) -> int:
@@ -313,7 +328,6 @@ def load_into(
         return {n: c.typed() for n, c in checked.items()}
 
     if location.kind == "duckdb":
-        import ibis
 
         def fill(tmp: Path) -> None:
             con = ibis.duckdb.connect(str(tmp))

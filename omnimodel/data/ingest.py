@@ -130,7 +130,7 @@ def ingest(
     if in_engine is None:
         from omnimodel.data.engine_ingest import suits
 
-        in_engine = suits(Path(source), adapter, location)
+        in_engine = suits(Path(source), adapter, location, encoding, mapping)
     if in_engine:
         return _ingest_in_engine(Path(source), adapter, location, quarantine, data_through, encoding, mapping, currency)  # fmt: skip
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)

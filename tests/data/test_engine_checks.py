@@ -55,18 +55,24 @@ def test_malformed_input_gives_the_same_clear_error_in_the_engine(tmp_path, caps
 def _found(src, in_engine: bool):
     """The problems validation finds, comparable across the routes (or the error that stopped it)."""
     from omnimodel.data.ingest import validate_source
-    from omnimodel.data.schema import TABLES
     from omnimodel.exceptions import OmnimodelError
 
     try:
         report = validate_source(src, "canonical", in_engine=in_engine)
     except OmnimodelError as exc:
         return str(exc)
-    # example rows are named alike where the table has one key column (else lines in memory, keys in the engine)
-    return sorted(
-        (p.table, p.column, p.message, p.count, p.rows if len(TABLES[p.table].key) == 1 else ())
-        for p in report.problems
-    )
+    return comparable(report.problems)
+
+
+def comparable(problems) -> list[tuple]:
+    """Problems as (table, column, message, rows, example rows), sorted; example rows are named alike where the
+    table has one key column (else by line in memory, by key in the engine) or the check names its own."""
+    from omnimodel.data.schema import TABLES
+
+    def named_alike(p):
+        return len(TABLES[p.table].key) == 1 or "regressions" in p.message
+
+    return sorted((p.table, p.column, p.message, p.count, p.rows if named_alike(p) else ()) for p in problems)
 
 
 @pytest.mark.parametrize("case,change,expected", CASES, ids=[c[0] for c in CASES])
@@ -142,3 +148,97 @@ def test_quarantine_in_the_engine_sets_the_same_rows_aside(tmp_path, capsys):
             .sort_values(["order_id"] + (["line_no"] if table == "order_lines" else []))
             .reset_index(drop=True),
         )
+
+
+#: malformed cases that combine in one folder (each changes other rows), for a test of many problems at once
+COMBINED = ("text-in-number", "duplicate-id", "orphan-product", "unknown-stage", "stage-regression",
+            "closed-before-created", "negative-amount", "infinite-price", "discount-over-one",
+            "channel-two-spellings", "bad-bool", "bad-gender", "formula-hyperlink",
+            "mixed-time-zones", "duplicate-composite-key")  # fmt: skip
+
+
+def dirty_exports(folder):
+    """The good exports with every change of :data:`COMBINED` applied: many problems in one folder."""
+    files = dict(GOOD)
+    for case, change, _ in CASES:
+        if case in COMBINED:
+            before = dict(files)
+            change(files)
+            assert files != before, f"{case} found nothing to change: pick cases that combine"
+    _write(folder, files)
+    return folder
+
+
+def test_many_problems_at_once_are_found_alike(tmp_path):
+    src = dirty_exports(tmp_path / "src")
+    found = _found(src, True)
+    assert len(found) >= 15
+    assert found == _found(src, False)
+
+
+def csv_only_client_export(tables, folder, encoding="latin-1"):
+    """The German retailer's exports (tests/data/client_export.py) with the workbook saved as a semicolon CSV
+    and the text in ``encoding``, and the mapping `omnimodel map --suggest` proposes for them: what the engine
+    reads (renames, keys of two columns, day-first dates, decimal commas, country names, channel kinds)."""
+    from tests.data.client_export import write_client_export
+
+    write_client_export(tables, folder)
+    orders = pd.read_excel(folder / "Bestellungen.xlsx", dtype=str)
+    (folder / "Bestellungen.xlsx").unlink()
+    orders.to_csv(folder / "Bestellungen.csv", sep=";", index=False, encoding="cp1252")
+    for path in folder.glob("*.csv"):
+        path.write_text(path.read_text(encoding="cp1252"), encoding=encoding)
+    assert main(["map", "--suggest", str(folder), "--out", str(folder / "mapping.yaml")]) == 0
+    mapping = folder / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("cp1252", encoding))
+    return folder
+
+
+def test_a_mapped_export_reads_alike_through_the_engine(tmp_path, demo_small, capsys):
+    """Every table of the mapped exports, typed, row for row as the in-memory route reads them."""
+    from omnimodel import Workspace
+
+    src = csv_only_client_export(demo_small[0], tmp_path / "exports")
+    capsys.readouterr()
+    base = ["ingest", str(src), "--adapter", "canonical", "--workspace"]
+    assert main([*base, str(tmp_path / "mem.duckdb"), "--in-memory"]) == 0
+    assert main([*base, str(tmp_path / "eng.duckdb"), "--in-engine"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "Kunden.csv: column(s) Telefon, Straße not in the mapping, left out" in out
+    with Workspace(tmp_path / "mem.duckdb") as mem, Workspace(tmp_path / "eng.duckdb") as eng:
+        assert sorted(mem.tables()) == sorted(eng.tables())
+        for name in mem.tables():
+            want = mem.table(name).to_pandas()
+            got = eng.table(name).to_pandas()[list(want.columns)]
+            assert mem.table(name).schema() == eng.table(name).schema(), name
+            key = list(want.columns)
+            pd.testing.assert_frame_equal(
+                got.sort_values(key).reset_index(drop=True),
+                want.sort_values(key).reset_index(drop=True),
+                obj=name,
+            )
+        assert len(eng.table("orders").to_pandas()) == len(demo_small[0]["orders"])
+
+
+def test_a_value_that_misses_its_mapped_date_format_stops_the_engine_too(tmp_path, demo_small, capsys):
+    src = csv_only_client_export(demo_small[0], tmp_path / "exports")
+    text = (src / "Retouren.csv").read_text(encoding="latin-1").splitlines()
+    head, first = text[0].split(";"), text[1].split(";")
+    first[head.index("Retourendatum")] = "2024-01-31"  # ISO among day-first dates
+    (src / "Retouren.csv").write_text(
+        "\n".join([text[0], ";".join(first), *text[2:]]) + "\n", encoding="latin-1"
+    )
+    capsys.readouterr()
+    args = [
+        "ingest",
+        str(src),
+        "--adapter",
+        "canonical",
+        "--workspace",
+        str(tmp_path / "w.duckdb"),
+        "--in-engine",
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "1 value(s) of Retouren.csv do not match the date format '%d.%m.%Y', e.g. '2024-01-31'" in err
+    assert not (tmp_path / "w.duckdb").exists()

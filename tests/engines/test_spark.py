@@ -232,12 +232,75 @@ def test_a_clients_exports_are_ingested_into_spark_and_forecast_there(
     exports = _export(tmp_path / "exports", demo_small[0], with_pipeline=True)
     where = f"{spark_url}/;database=client"
     assert main(["ingest", str(exports), "--adapter", "canonical", "--workspace", where]) == 0
-    assert "Workspace written" in capsys.readouterr().out
-    with Workspace(where) as ws:
+    out = capsys.readouterr().out
+    assert "Workspace written" in out
+    assert "read, checked and written by the engine" in out  # Spark read the files itself
+    in_memory = tmp_path / "client.duckdb"
+    args = ["ingest", str(exports), "--adapter", "canonical", "--workspace", str(in_memory), "--in-memory"]
+    assert main(args) == 0
+    capsys.readouterr()
+    with Workspace(where) as ws, Workspace(in_memory) as mem:
         assert ws.database == "client"
-        assert int(ws.table("orders").count().execute()) == len(demo_small[0]["orders"])
+        assert sorted(ws.tables()) == sorted(mem.tables())
+        for name in mem.tables():  # every table as the in-memory route typed it, row for row
+            got, want = ws.table(name).to_pandas(), mem.table(name).to_pandas()
+            pd.testing.assert_frame_equal(
+                _canonical(got[want.columns]), _canonical(want), check_dtype=False, obj=name
+            )
         assert set(CHANNELS.values()) & set(ws.channels())  # the client's own channel names
     args = ["pipeline", "forecast", "--workspace", where, "--draws", "200", "--ledger", "none", "--json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert 0 < out["p10"] <= out["p50"] <= out["p90"]
+
+
+def test_malformed_exports_give_the_same_problems_and_quarantine_on_spark(spark_url, tmp_path, monkeypatch):
+    """Many problems at once (types, dates, zones, ranges, ids, keys, references, stages, spellings,
+    formulas): Spark's queries find what the in-memory validation finds, count for count, with the same
+    example rows; quarantine sets the same rows aside and loads the rest."""
+    from omnimodel.data.ingest import ingest, validate_source
+    from omnimodel.exceptions import ValidationError
+    from tests.data.test_engine_checks import comparable, dirty_exports
+
+    src = dirty_exports(tmp_path / "src")
+    where = f"{spark_url}/;database=dirty"
+    with pytest.raises(ValidationError) as raised:
+        ingest(src, "canonical", where, in_engine=True)
+    want = validate_source(src, "canonical").problems
+    assert len(want) >= 15
+    assert comparable(raised.value.problems) == comparable(want)
+
+    monkeypatch.chdir(tmp_path)  # an engine's rejected rows go to the working folder
+    report = ingest(src, "canonical", where, in_engine=True, quarantine=True)
+    memory = ingest(src, "canonical", tmp_path / "m.duckdb", in_engine=False, quarantine=True)
+    assert report.rejected_rows == memory.rejected_rows > 0
+    assert report.rows == memory.rows
+    got = pd.read_csv(report.rejected_file, dtype=str, keep_default_na=False)
+    want_rows = pd.read_csv(memory.rejected_file, dtype=str, keep_default_na=False)[got.columns]
+    assert sorted(map(tuple, got.to_numpy())) == sorted(map(tuple, want_rows.to_numpy()))
+
+
+def test_a_mapped_export_reads_alike_on_spark(spark_url, demo_small, tmp_path):
+    """The German retailer's exports through their mapping (Latin-1 text, semicolons, keys of two columns,
+    day-first dates, decimal commas, country names): Spark's tables equal the in-memory route's. In cp1252,
+    which Spark does not read, the same exports go the in-memory way by themselves."""
+    from omnimodel.data.ingest import ingest
+    from tests.data.test_engine_checks import csv_only_client_export
+
+    src = csv_only_client_export(demo_small[0], tmp_path / "exports")
+    where = f"{spark_url}/;database=mapped"
+    report = ingest(src, "canonical", where)
+    assert "read, checked and written by the engine" in report.quirks
+    ingest(src, "canonical", tmp_path / "mem.duckdb", in_engine=False)
+    with Workspace(where) as ws, Workspace(tmp_path / "mem.duckdb") as mem:
+        assert sorted(ws.tables()) == sorted(mem.tables())
+        for name in mem.tables():
+            got, want = ws.table(name).to_pandas(), mem.table(name).to_pandas()
+            pd.testing.assert_frame_equal(
+                _canonical(got[want.columns]), _canonical(want), check_dtype=False, obj=name
+            )
+        rows = {name: int(mem.table(name).count().execute()) for name in mem.tables()}
+    windows = csv_only_client_export(demo_small[0], tmp_path / "cp1252", encoding="cp1252")
+    report = ingest(windows, "canonical", f"{spark_url}/;database=mapped_cp1252")
+    assert "read, checked and written by the engine" not in report.quirks
+    assert report.rows == rows
