@@ -26,6 +26,8 @@ class IngestReport:
     rejected_rows: int = 0
     rejected_file: str | None = None
     workspace: str | None = None
+    #: how the rows were read and checked: "in memory" (pandas) or "in the engine (duckdb|spark)"
+    route: str = "in memory"
 
     @property
     def ok(self) -> bool:
@@ -44,11 +46,15 @@ class IngestReport:
             "rejected_rows": self.rejected_rows,
             "rejected_file": self.rejected_file,
             "workspace": self.workspace,
+            "route": self.route,
         }
 
     def text(self) -> str:
         """The report in words, one line per table and problem."""
-        lines = [f"Source {self.source} (adapter {self.adapter})", "Rows loaded:"]
+        lines = [
+            f"Source {self.source} (adapter {self.adapter}), read and checked {self.route}",
+            "Rows loaded:",
+        ]
         lines += [f"  {name:<16} {n:>12,}" for name, n in self.rows.items()]
         if self.quirks:
             lines.append("Quirks handled:")
@@ -85,7 +91,9 @@ def validate_source(
             loaded = engine_ingest.Loaded(con, Path(source), encoding, mapping)
             problems, checked, notes = engine_ingest.check(loaded)
             rows = {n: c.rows for n, c in checked.items()}
-            return IngestReport(str(source), adapter, rows, loaded.quirks + notes, problems)
+            report = IngestReport(str(source), adapter, rows, loaded.quirks + notes, problems)
+            report.route = "in the engine (duckdb)"
+            return report
         finally:
             con.disconnect()
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
@@ -197,9 +205,8 @@ def _ingest_in_engine(source, adapter, location, quarantine, data_through, encod
     done = engine_ingest.load_into(
         source, location, meta, encoding=encoding, mapping=mapping, rejected_file=side
     )
-    report = IngestReport(
-        str(source), adapter, done["rows"], done["quirks"] + ["read, checked and written by the engine"]
-    )
+    route = f"in the engine ({location.kind})"
+    report = IngestReport(str(source), adapter, done["rows"], done["quirks"], route=route)
     if done["rejected_rows"]:
         report.rejected_rows, report.rejected_file = done["rejected_rows"], str(side)
     report.workspace = location.name

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from omnimodel.cli import main
+from tests.conftest import SHARED_DATA
 from tests.data.test_malformed import CASES, CONTROLS, GOOD, _write, replace
 
 #: where the engine route words it otherwise (same table, column and fix)
@@ -97,7 +98,7 @@ def test_odd_but_valid_input_loads_as_given_through_the_engine(tmp_path, capsys,
     args = ["ingest", str(tmp_path / "src"), "--adapter", "canonical", "--workspace", str(ws), "--in-engine"]
     assert main(args) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
-    assert "read, checked and written by the engine" in out
+    assert "read and checked in the engine (duckdb)" in out
     if case == "formula-text-in-a-name":
         assert (
             "products.name: 1 value(s) start like a spreadsheet formula (e.g. rows P2): kept as given" in out
@@ -242,3 +243,36 @@ def test_a_value_that_misses_its_mapped_date_format_stops_the_engine_too(tmp_pat
     err = capsys.readouterr().err
     assert "1 value(s) of Retouren.csv do not match the date format '%d.%m.%Y', e.g. '2024-01-31'" in err
     assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
+@pytest.mark.parametrize("adapter", ["maven_crm", "online_retail", "olist_funnel"])
+def test_real_data_exported_to_canonical_files_loads_alike_through_the_engine(tmp_path, adapter):
+    """Data we did not shape (the Maven CRM, Olist funnel and UCI Online Retail sets, read by their adapters and written
+    out as canonical CSV files): the engine finds what memory finds and writes the same tables."""
+    from omnimodel import Workspace
+    from omnimodel.data.ingest import ingest
+
+    first = tmp_path / "first.duckdb"
+    ingest(SHARED_DATA / adapter, adapter, first)
+    src = tmp_path / "exports"
+    src.mkdir()
+    with Workspace(first) as ws:
+        for name in ws.tables():
+            ws.table(name).to_pandas().to_csv(src / f"{name}.csv", index=False)
+    assert _found(src, True) == _found(src, False)
+    mem, eng = tmp_path / "mem.duckdb", tmp_path / "eng.duckdb"
+    ingest(src, "canonical", mem, in_engine=False)
+    ingest(src, "canonical", eng, in_engine=True)
+    with Workspace(mem) as a, Workspace(eng) as b:
+        assert sorted(a.tables()) == sorted(b.tables())
+        for name in a.tables():
+            want = a.table(name).to_pandas()
+            got = b.table(name).to_pandas()[list(want.columns)]
+            assert a.table(name).schema() == b.table(name).schema(), name
+            key = list(want.columns)
+            pd.testing.assert_frame_equal(
+                got.sort_values(key).reset_index(drop=True),
+                want.sort_values(key).reset_index(drop=True),
+                obj=name,
+            )

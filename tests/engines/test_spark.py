@@ -234,7 +234,7 @@ def test_a_clients_exports_are_ingested_into_spark_and_forecast_there(
     assert main(["ingest", str(exports), "--adapter", "canonical", "--workspace", where]) == 0
     out = capsys.readouterr().out
     assert "Workspace written" in out
-    assert "read, checked and written by the engine" in out  # Spark read the files itself
+    assert "read and checked in the engine (spark)" in out  # Spark read the files itself
     in_memory = tmp_path / "client.duckdb"
     args = ["ingest", str(exports), "--adapter", "canonical", "--workspace", str(in_memory), "--in-memory"]
     assert main(args) == 0
@@ -290,7 +290,7 @@ def test_a_mapped_export_reads_alike_on_spark(spark_url, demo_small, tmp_path):
     src = csv_only_client_export(demo_small[0], tmp_path / "exports")
     where = f"{spark_url}/;database=mapped"
     report = ingest(src, "canonical", where)
-    assert "read, checked and written by the engine" in report.quirks
+    assert report.route == "in the engine (spark)"
     ingest(src, "canonical", tmp_path / "mem.duckdb", in_engine=False)
     with Workspace(where) as ws, Workspace(tmp_path / "mem.duckdb") as mem:
         assert sorted(ws.tables()) == sorted(mem.tables())
@@ -302,5 +302,5 @@ def test_a_mapped_export_reads_alike_on_spark(spark_url, demo_small, tmp_path):
         rows = {name: int(mem.table(name).count().execute()) for name in mem.tables()}
     windows = csv_only_client_export(demo_small[0], tmp_path / "cp1252", encoding="cp1252")
     report = ingest(windows, "canonical", f"{spark_url}/;database=mapped_cp1252")
-    assert "read, checked and written by the engine" not in report.quirks
+    assert report.route == "in memory"
     assert report.rows == rows
