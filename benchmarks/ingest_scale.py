@@ -45,19 +45,30 @@ def exports(size: str) -> Path:
     return folder
 
 
+#: runs the CLI and reports its own peak memory (VmHWM); wait4's ru_maxrss would carry this process's peak
+#: over the fork and exec
+_CHILD = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('PEAK_KB', [l.split()[1] for l in open('/proc/self/status') "
+    "if l.startswith('VmHWM')][0], file=sys.stderr))\n"
+    "from omnimodel.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+)
+
+
 def run(route: str, source: Path, out: Path) -> tuple[float, float, float]:
     """One ingest in a fresh process: (wall s, CPU s, peak resident MB)."""
     out.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "omnimodel.cli", "ingest", str(source), "--adapter", "canonical",
+    cmd = [sys.executable, "-c", _CHILD, "ingest", str(source), "--adapter", "canonical",
            "--workspace", str(out), route]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
     wall = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - wall
+    err = proc.stderr.read().decode() if proc.stderr else ""
     if status != 0:
-        raise SystemExit(f"{route} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        raise SystemExit(f"{route} failed: {err}")
+    peak_kb = int(err.rsplit("PEAK_KB", 1)[1].split()[0])
+    return wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024
 
 
 def main() -> None:

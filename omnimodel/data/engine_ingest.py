@@ -19,7 +19,7 @@ from ibis.expr import datatypes as dt
 from omnimodel.data import engine_checks, engines
 from omnimodel.data.adapters import canonical
 from omnimodel.data.adapters.source import origin_note
-from omnimodel.data.mapping import TableMapping, channels_frame
+from omnimodel.data.mapping import TableMapping, channels_frame, named_columns
 from omnimodel.data.readers import check_csv_head
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError, ValidationError
@@ -86,14 +86,7 @@ class Loaded:
 
     def _mapped(self, con, t, spec: TableMapping):
         """The mapping's renames, keys, value maps, date formats and decimal commas, as the engine's columns."""
-        named = set(spec.columns.values()) | {c for parts in spec.keys.values() for c in parts}
-        missing = sorted(named - set(t.columns))
-        if missing:
-            raise OmnimodelError(
-                f"{spec.file} has no column(s) {', '.join(missing)} named in the mapping",
-                table=spec.table,
-                fix=f"correct the mapping; the file's columns are {', '.join(t.columns)}",
-            )
+        named = named_columns(spec, list(t.columns))
         out = {}
         for col in TABLES[spec.table].column_names:
             if col in spec.keys:

@@ -81,21 +81,23 @@ def validate_source(
     """Load and validate a source without writing anything (``encoding``, ``mapping``: see :func:`ingest`).
     ``in_engine``: DuckDB reads and checks the files (canonical exports larger than memory)."""
     if in_engine:
+        import tempfile
+
         import ibis
 
         from omnimodel.data import engine_ingest
 
         _engine_adapter(adapter)
-        con = ibis.duckdb.connect()
-        try:
-            loaded = engine_ingest.Loaded(con, Path(source), encoding, mapping)
-            problems, checked, notes = engine_ingest.check(loaded)
-            rows = {n: c.rows for n, c in checked.items()}
-            report = IngestReport(str(source), adapter, rows, loaded.quirks + notes, problems)
-            report.route = "in the engine (duckdb)"
-            return report
-        finally:
-            con.disconnect()
+        with tempfile.TemporaryDirectory(prefix="omnimodel-validate-") as scratch:
+            con = ibis.duckdb.connect(Path(scratch) / "scratch.duckdb")  # a file: DuckDB spills beside it
+            try:
+                loaded = engine_ingest.Loaded(con, Path(source), encoding, mapping)
+                problems, checked, notes = engine_ingest.check(loaded)
+            finally:
+                con.disconnect()
+        rows = {n: c.rows for n, c in checked.items()}
+        quirks = loaded.quirks + notes
+        return IngestReport(str(source), adapter, rows, quirks, problems, route="in the engine (duckdb)")
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
     problems = origin_note(validation.validate(data.tables, stages=data.stages), data.origins)
     quirks = data.quirks + validation.formula_notes(data.tables)

@@ -184,14 +184,7 @@ def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.Dat
     source = read_table_file(
         path, spec.table, encoding=spec.encoding or encoding, separator=spec.separator, sheet=spec.sheet
     )
-    named = set(spec.columns.values()) | {c for parts in spec.keys.values() for c in parts}
-    missing = sorted(named - set(source.columns))
-    if missing:
-        raise OmnimodelError(
-            f"{spec.file} has no column(s) {', '.join(missing)} named in the mapping",
-            table=spec.table,
-            fix=f"correct the mapping; the file's columns are {', '.join(map(str, source.columns))}",
-        )
+    named = named_columns(spec, list(source.columns))
     table = TABLES[spec.table]
     out = pd.DataFrame(index=source.index)
     for col in table.column_names:
@@ -220,6 +213,19 @@ def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.Dat
             )
     notes.append(f"{spec.file} -> {spec.table}: {len(out):,} rows mapped")
     return out.reset_index(drop=True), notes
+
+
+def named_columns(spec: TableMapping, columns: list) -> set[str]:
+    """The export's columns the mapping names (renamed or joined into keys); one the file lacks is an error."""
+    named = set(spec.columns.values()) | {c for parts in spec.keys.values() for c in parts}
+    missing = sorted(named - set(columns))
+    if missing:
+        raise OmnimodelError(
+            f"{spec.file} has no column(s) {', '.join(missing)} named in the mapping",
+            table=spec.table,
+            fix=f"correct the mapping; the file's columns are {', '.join(map(str, columns))}",
+        )
+    return named
 
 
 def _dates(values: pd.Series, fmt: str, dtype: str, spec: TableMapping, column: str) -> pd.Series:
