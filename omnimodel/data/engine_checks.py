@@ -452,7 +452,8 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
             raise OmnimodelError(
                 f"the engine could not read {(files or {}).get(name, name)}: {first_line(exc)}",
                 table=name,
-                fix="quote fields that contain the separator or line breaks, and check the file's encoding",
+                fix="quote fields that contain the separator or line breaks, check the file's encoding, and "
+                "that the engine can read the file where it runs (or load with --in-memory)",
             ) from exc
         counts = counts.fillna(0).iloc[0]
         c.rows, c.rejected = int(counts["_omni_rows"]), int(counts.get("_omni_bad", 0))
@@ -477,7 +478,10 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
 
 
 def first_line(exc: Exception) -> str:
-    """An engine error's first line: the what, without its stack."""
+    """An engine error's first line: the what, without its stack (and Spark's cause for a ragged file, which
+    its first line does not say)."""
+    if "Malformed records are detected" in str(exc):
+        return "rows with the wrong number of fields (Spark: malformed records)"
     lines = [line for line in str(exc).splitlines() if line.strip()]
     return lines[0][:300] if lines else type(exc).__name__
 

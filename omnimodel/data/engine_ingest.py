@@ -154,15 +154,18 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
             fix="save the file as UTF-8, or load with --in-memory",
         )
     if engine == "duckdb":
-        t = con.read_csv(
-            str(path), table_name=view, all_varchar=True, header=True, delim=separator, quote='"', escape='"',
-            encoding=text,
-        )  # fmt: skip
-    else:
-        t = con.read_csv(
-            str(path), table_name=view, inferSchema=False, header=True, sep=separator, quote='"', escape='"',
-            multiLine=True, mode="FAILFAST", encoding=text,
-        )  # fmt: skip
+        options = dict(all_varchar=True, delim=separator, encoding=text)
+    else:  # quoted fields may hold line breaks: multiLine, which reads a file in one task
+        options = dict(inferSchema=False, sep=separator, multiLine=True, mode="FAILFAST", encoding=text)
+    try:
+        t = con.read_csv(str(path), table_name=view, header=True, quote='"', escape='"', **options)
+    except Exception as exc:  # the engine cannot open it: on a cluster, the path is not there
+        raise OmnimodelError(
+            f"the engine could not open {path}: {engine_checks.first_line(exc)}",
+            table=table,
+            fix="the engine reads the files itself: put them at this path where it runs (the same machine, "
+            "or a disk both see), or load with --in-memory",
+        ) from exc
     renames = {
         new: old for new, old in zip(names, t.columns, strict=True) if new != old
     }  # padded or BOM-led names

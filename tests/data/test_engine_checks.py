@@ -213,3 +213,31 @@ def assert_same_tables(got_path, want_path) -> None:
                 want.sort_values(key).reset_index(drop=True),
                 obj=name,
             )
+
+
+def ragged_after_the_first_megabyte(folder):
+    """A products file whose one ragged row comes after its first megabyte (past the head's check)."""
+    folder.mkdir()
+    rows = ["product_id,name,category,price,cost"] + [f"P{i},Mug,home,10,4" for i in range(60_000)]
+    (folder / "products.csv").write_text("\n".join([*rows, "P-x,Bag,home,25,9,extra"]) + "\n")
+    return folder
+
+
+def test_a_ragged_row_deep_in_a_file_stops_the_engine_with_a_clear_error(tmp_path, capsys):
+    src = ragged_after_the_first_megabyte(tmp_path / "src")
+    args = [
+        "ingest",
+        str(src),
+        "--adapter",
+        "canonical",
+        "--workspace",
+        str(tmp_path / "w.duckdb"),
+        "--in-engine",
+    ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert (
+        "[products] the engine could not read products.csv: Invalid Input Error: CSV Error on Line: 60002"
+        in err
+    )
+    assert "Traceback" not in err and not (tmp_path / "w.duckdb").exists()

@@ -279,6 +279,14 @@ def test_malformed_exports_give_the_same_problems_and_quarantine_on_spark(spark_
     want_rows = pd.read_csv(memory.rejected_file, dtype=str, keep_default_na=False)[got.columns]
     assert sorted(map(tuple, got.to_numpy())) == sorted(map(tuple, want_rows.to_numpy()))
 
+    from omnimodel.exceptions import OmnimodelError
+    from tests.data.test_engine_checks import ragged_after_the_first_megabyte
+
+    with pytest.raises(OmnimodelError, match="rows with the wrong number of fields"):
+        ingest(
+            ragged_after_the_first_megabyte(tmp_path / "ragged"), "canonical", f"{spark_url}/;database=ragged"
+        )
+
 
 def test_a_mapped_export_reads_alike_on_spark(spark_url, demo_small, tmp_path):
     """The German retailer's exports through their mapping (Latin-1 text, semicolons, keys of two columns,
