@@ -66,6 +66,7 @@ class Checked:
     checks: list[Check] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # the source's columns, in order
     typed_columns: dict = field(default_factory=dict)  # column -> its canonical-typed expression on base
+    source: Any = None  # the table as read, before any join
     rows: int = 0  # counted by findings()
     rejected: int = 0  # rows with at least one problem, counted by findings()
     _flags: dict = field(default_factory=dict)
@@ -110,14 +111,14 @@ class Checked:
         return text.re_replace(r"; $", "")
 
     def typed(self):
-        """The table in canonical types (known columns cast, others kept), without flags."""
-        table = TABLES[self.name]
-        t = self.flagged
+        """The table in canonical types (known columns cast, others kept), without flags: computed from the
+        source alone, so writing it does not redo the checks' joins and windows."""
+        table, t = TABLES[self.name], self.source
         out = {}
         for c in self.columns:
             if c in self.typed_columns:
                 col = table.column(c)
-                value = t[_typed_name(c)]
+                value = _to_type(t[c], col.dtype)
                 out[c] = value.date() if col.dtype == "date" else value.cast(SQL_TYPES[col.dtype])
             else:
                 out[c] = t[c]
@@ -197,7 +198,7 @@ def check_tables(
         for n in tables
         if n not in TABLES
     ]
-    checked = {n: Checked(n, t, columns=list(t.columns)) for n, t in tables.items() if n in TABLES}
+    checked = {n: Checked(n, t, columns=list(t.columns), source=t) for n, t in tables.items() if n in TABLES}
     references = _reference_joins(checked)  # first: the checks are one projection over the joined table
     for c in checked.values():
         _table_checks(c)
