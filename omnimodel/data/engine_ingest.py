@@ -26,7 +26,6 @@ from omnimodel.exceptions import OmnimodelError, ValidationError
 
 #: a DuckDB workspace is loaded through the engine when its exports are larger than this (unless told)
 IN_ENGINE_BYTES = 1 << 30
-#: text encodings DuckDB reads without an extension (any other: Spark, or the in-memory route)
 #: text encodings each engine reads (Python's names -> the engine's); any other is read in memory
 ENCODINGS = {
     "duckdb": {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1", "latin1": "latin-1",
@@ -79,7 +78,7 @@ class Loaded:
         if declared is not None:
             self.tables["channels"] = ibis.memtable(declared)
             self.files["channels"] = "the mapping's channels"
-        funnel = canonical._funnel(source / "funnel.yaml")
+        funnel = canonical.read_funnel(source / "funnel.yaml")
         self.stages = funnel.stage_names if funnel else None
         self.funnel = funnel.to_dict() if funnel else None
         self.origins = canonical.origins(plan)
@@ -243,10 +242,10 @@ def _check_tables(tables: dict, loaded: Loaded) -> tuple[list, dict, list[str]]:
 
 
 def quarantine(loaded: Loaded, problems: list, checked: dict) -> tuple[dict, list]:
-    """Split rejected rows off, in the engine: (the clean tables, checked; rejected rows as queries with their
-    table and reason).
-    Rows whose parent row was rejected are orphans then: checked again until none is rejected. A problem of a
-    whole table (a required column missing, no rows) cannot be quarantined: it stops the load."""
+    """Split rejected rows off, in the engine: (the clean tables, checked; the rejected rows as queries, with
+    their table and reason). Rows whose parent row was rejected are orphans then: checked again until none is
+    rejected. A problem of a whole table (a required column missing, no rows) cannot be quarantined: it stops
+    the load."""
     table_level = [p for p in problems if not p.count]
     if table_level:
         raise ValidationError(table_level)

@@ -40,7 +40,7 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     declared = channels_frame(plan) if plan else None
     if declared is not None:
         tables["channels"] = declared
-    funnel = _funnel(source / "funnel.yaml")
+    funnel = read_funnel(source / "funnel.yaml")
     return LoadedData(
         tables,
         quirks,
@@ -116,7 +116,7 @@ def origins(plan: Mapping | None) -> dict[str, str]:
     return columns
 
 
-def _funnel(path: Path) -> FunnelDefinition | None:
+def read_funnel(path: Path) -> FunnelDefinition | None:
     """The optional ``funnel.yaml``: open stages in order (``stages: [lead, qualified, ...]``, or phases with
     criteria and CRM probabilities as in ``omnimodel/funnel/definitions/demo.yaml``)."""
     return load_funnel(path) if path.exists() else None
