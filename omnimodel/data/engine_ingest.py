@@ -16,7 +16,7 @@ import ibis
 import pandas as pd
 from ibis.expr import datatypes as dt
 
-from omnimodel.data import engine_checks, engines
+from omnimodel.data import engine_checks, engine_findings, engines
 from omnimodel.data.adapters import canonical
 from omnimodel.data.adapters.source import origin_note
 from omnimodel.data.mapping import TableMapping, channels_frame, named_columns
@@ -137,7 +137,7 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
             return con.read_parquet(str(path), table_name=view)
         except Exception as exc:
             raise OmnimodelError(
-                f"cannot read {path} as Parquet: {engine_checks.first_line(exc)}",
+                f"cannot read {path} as Parquet: {engine_findings.first_line(exc)}",
                 table=table,
                 fix="export it again or as CSV",
             ) from exc
@@ -160,7 +160,7 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
         t = con.read_csv(str(path), table_name=view, header=True, quote='"', escape='"', **options)
     except Exception as exc:  # the engine cannot open it: on a cluster, the path is not there
         raise OmnimodelError(
-            f"the engine could not open {path}: {engine_checks.first_line(exc)}",
+            f"the engine could not open {path}: {engine_findings.first_line(exc)}",
             table=table,
             fix="the engine reads the files itself: put them at this path where it runs (the same machine, "
             "or a disk both see), or load with --in-memory",
@@ -237,8 +237,8 @@ def check(loaded: Loaded) -> tuple[list, dict, list[str]]:
 
 def _check_tables(tables: dict, loaded: Loaded) -> tuple[list, dict, list[str]]:
     outside, checked = engine_checks.check_tables(tables, stages=loaded.stages)
-    problems = outside + engine_checks.findings(checked, loaded.files)
-    return origin_note(problems, loaded.origins), checked, engine_checks.formula_notes(checked)
+    problems = outside + engine_findings.findings(checked, loaded.files)
+    return origin_note(problems, loaded.origins), checked, engine_findings.formula_notes(checked)
 
 
 def quarantine(loaded: Loaded, problems: list, checked: dict) -> tuple[dict, list]:
