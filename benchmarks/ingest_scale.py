@@ -46,22 +46,32 @@ def exports(size: str) -> Path:
 
 
 #: runs the CLI and reports its own peak memory (VmHWM); wait4's ru_maxrss would carry this process's peak
-#: over the fork and exec
+#: over the fork and exec. BENCH_DUCKDB_LIMIT caps DuckDB's memory (SET memory_limit) in that process.
 _CHILD = (
-    "import atexit, sys\n"
+    "import atexit, os, sys\n"
     "atexit.register(lambda: print('PEAK_KB', [l.split()[1] for l in open('/proc/self/status') "
     "if l.startswith('VmHWM')][0], file=sys.stderr))\n"
+    "limit = os.environ.get('BENCH_DUCKDB_LIMIT')\n"
+    "if limit:\n"
+    "    import ibis\n"
+    "    connect = ibis.duckdb.connect\n"
+    "    def capped(*a, **k):\n"
+    "        con = connect(*a, **k)\n"
+    "        con.raw_sql(f\"SET memory_limit = '{limit}'\")\n"
+    "        return con\n"
+    "    ibis.duckdb.connect = capped\n"
     "from omnimodel.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 )
 
 
-def run(route: str, source: Path, out: Path) -> tuple[float, float, float]:
-    """One ingest in a fresh process: (wall s, CPU s, peak resident MB)."""
+def run(route: str, source: Path, out: Path, limit: str | None = None) -> tuple[float, float, float]:
+    """One ingest in a fresh process: (wall s, CPU s, peak resident MB); ``limit`` caps DuckDB's memory."""
     out.unlink(missing_ok=True)
     cmd = [sys.executable, "-c", _CHILD, "ingest", str(source), "--adapter", "canonical",
            "--workspace", str(out), route]  # fmt: skip
     wall = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {**os.environ, **({"BENCH_DUCKDB_LIMIT": limit} if limit else {})}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - wall
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -75,6 +85,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="large", choices=["small", "default", "large"])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--capped", metavar="LIMIT", help="also run --in-engine with DuckDB's memory capped (e.g. 1GB)"
+    )
     args = parser.parse_args()
     source = exports(args.size)
     megabytes = sum(p.stat().st_size for p in source.glob("*.csv")) / 2**20
@@ -84,6 +97,9 @@ def main() -> None:
         order = list(results) if i % 2 == 0 else list(reversed(results))
         for route in order:
             results[route].append(run(route, source, DATA / f"ingest{route.replace('--', '-')}.duckdb"))
+        if args.capped:
+            capped = results.setdefault(f"--in-engine (DuckDB capped at {args.capped})", [])
+            capped.append(run("--in-engine", source, DATA / "ingest-capped.duckdb", args.capped))
     print(f"### Loading exports: in memory against through the engine ({args.size} demo)\n")
     print(f"{megabytes:,.0f} MB of CSV, {lines:,} order lines; `benchmarks/ingest_scale.py --size {args.size} "
           f"--repeat {args.repeat}`, each run a fresh process, best of the repeats.\n")  # fmt: skip
@@ -91,7 +107,9 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for route, runs in results.items():
         wall, cpu, peak = min(runs)
-        print(f"| `ingest {route}` | {wall:,.1f} | {cpu:,.1f} | {max(r[2] for r in runs):,.0f} |")
+        flag, _, note = route.partition(" ")
+        label = f"`ingest {flag}`" + (f" {note}" if note else "")
+        print(f"| {label} | {wall:,.1f} | {cpu:,.1f} | {max(r[2] for r in runs):,.0f} |")
 
 
 if __name__ == "__main__":
