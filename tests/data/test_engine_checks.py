@@ -119,6 +119,10 @@ def test_many_problems_at_once_are_found_alike(tmp_path):
     assert found == _found(src, False)
 
 
+def _ingest_in_engine(src, workspace) -> int:
+    return main(["ingest", str(src), "--adapter", "canonical", "--workspace", str(workspace), "--in-engine"])
+
+
 def csv_only_client_export(tables, folder, encoding="latin-1"):
     """The German retailer's exports (tests/data/client_export.py) with the workbook saved as a semicolon CSV
     and the text in ``encoding``, and the mapping `omnimodel map --suggest` proposes for them: what the engine
@@ -162,16 +166,7 @@ def test_a_value_that_misses_its_mapped_date_format_stops_the_engine_too(tmp_pat
         "\n".join([text[0], ";".join(first), *text[2:]]) + "\n", encoding="latin-1"
     )
     capsys.readouterr()
-    args = [
-        "ingest",
-        str(src),
-        "--adapter",
-        "canonical",
-        "--workspace",
-        str(tmp_path / "w.duckdb"),
-        "--in-engine",
-    ]
-    assert main(args) == 2
+    assert _ingest_in_engine(src, tmp_path / "w.duckdb") == 2
     err = capsys.readouterr().err
     assert "1 value(s) of Retouren.csv do not match the date format '%d.%m.%Y', e.g. '2024-01-31'" in err
     assert not (tmp_path / "w.duckdb").exists()
@@ -227,16 +222,7 @@ def ragged_after_the_first_megabyte(folder):
 
 def test_a_ragged_row_deep_in_a_file_stops_the_engine_with_a_clear_error(tmp_path, capsys):
     src = ragged_after_the_first_megabyte(tmp_path / "src")
-    args = [
-        "ingest",
-        str(src),
-        "--adapter",
-        "canonical",
-        "--workspace",
-        str(tmp_path / "w.duckdb"),
-        "--in-engine",
-    ]
-    assert main(args) == 2
+    assert _ingest_in_engine(src, tmp_path / "w.duckdb") == 2
     err = capsys.readouterr().err
     assert (
         "[products] the engine could not read products.csv: Invalid Input Error: CSV Error on Line: 60002"
