@@ -27,6 +27,7 @@ from omnimodel.data.validation import (
     CHANNEL_COLUMNS,
     OLDEST_BIRTH_YEARS,
     missing_columns_fix,
+    references,
 )
 from omnimodel.exceptions import Problem
 
@@ -346,19 +347,14 @@ def _reference_joins(checked: dict[str, Checked]) -> list[tuple]:
     """Each reference's known ids joined to the table that refers to them (a hit column, NULL for an id not
     found); returns (table, column, hit column, "table.column") for :func:`add_reference_check`."""
     out: list[tuple] = []
-    for name, c in checked.items():
-        for col in TABLES[name].columns:
-            if not col.references or col.name not in c.columns:
-                continue
-            ref_table, ref_col = col.references.split(".")
-            if ref_table not in checked or ref_col not in checked[ref_table].columns:
-                continue
-            hit, ref = f"_omni_hit_{len(out)}", f"_omni_ref_{len(out)}"
-            known = checked[ref_table].base
-            known = known.select(**{ref: known[ref_col].cast("string")}).distinct().mutate(**{hit: True})
-            t = c.base
-            c.base = t.left_join(known, t[col.name].cast("string") == known[ref]).drop(ref)
-            out.append((c, col.name, hit, col.references))
+    for name, col, ref_table, ref_col in references({n: c.columns for n, c in checked.items()}):
+        c = checked[name]
+        hit, ref = f"_omni_hit_{len(out)}", f"_omni_ref_{len(out)}"
+        known = checked[ref_table].base
+        known = known.select(**{ref: known[ref_col].cast("string")}).distinct().mutate(**{hit: True})
+        t = c.base
+        c.base = t.left_join(known, t[col.name].cast("string") == known[ref]).drop(ref)
+        out.append((c, col.name, hit, col.references))
     return out
 
 

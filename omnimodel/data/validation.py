@@ -23,7 +23,7 @@ from omnimodel.data.cells import (
     neutralise,
     offsets,
 )
-from omnimodel.data.schema import TABLES, Table
+from omnimodel.data.schema import TABLES, Column, Table
 from omnimodel.exceptions import Problem, ValidationError
 
 __all__ = [
@@ -238,27 +238,35 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Finding]:
     return found
 
 
+def references(columns: dict[str, list]) -> list[tuple[str, Column, str, str]]:
+    """The references whose both ends are present: (table, column, referenced table, referenced column), given
+    each table's column names."""
+    out = []
+    for name, present in columns.items():
+        for col in TABLES[name].columns:
+            if col.references and col.name in present:
+                ref_table, ref_col = col.references.split(".")
+                if ref_table in columns and ref_col in columns[ref_table]:
+                    out.append((name, col, ref_table, ref_col))
+    return out
+
+
 def _foreign_key_problems(tables: dict[str, pd.DataFrame]) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
-    for name, frame in tables.items():
-        for col in TABLES[name].columns:
-            if not col.references or col.name not in frame.columns:
-                continue
-            ref_table, ref_col = col.references.split(".")
-            if ref_table not in tables or ref_col not in tables[ref_table].columns:
-                continue
-            values = frame[col.name].astype("string")
-            orphan = (values.notna() & ~values.isin(tables[ref_table][ref_col].astype("string"))).to_numpy()
-            if orphan.any():
-                problem = Problem(
-                    name,
-                    col.name,
-                    f"ids not found in {col.references}",
-                    _row_ids(frame, TABLES[name], orphan),
-                    int(orphan.sum()),
-                    f"add the missing {ref_table} or correct the ids",
-                )
-                out.setdefault(name, []).append((problem, orphan))
+    for name, col, ref_table, ref_col in references({n: list(f.columns) for n, f in tables.items()}):
+        frame = tables[name]
+        values = frame[col.name].astype("string")
+        orphan = (values.notna() & ~values.isin(tables[ref_table][ref_col].astype("string"))).to_numpy()
+        if orphan.any():
+            problem = Problem(
+                name,
+                col.name,
+                f"ids not found in {col.references}",
+                _row_ids(frame, TABLES[name], orphan),
+                int(orphan.sum()),
+                f"add the missing {ref_table} or correct the ids",
+            )
+            out.setdefault(name, []).append((problem, orphan))
     return out
 
 
