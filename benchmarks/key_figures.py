@@ -22,17 +22,18 @@ def key_figures(workspace: str) -> dict:
     from omnimodel import Workspace
     from omnimodel.config import load_funnel, load_strategy_goals
     from omnimodel.forecasting import baseline, series
-    from omnimodel.funnel import PipelineModel, forecast_bookings, pipeline_snapshot
+    from omnimodel.funnel import forecast_bookings, pipeline_snapshot
+    from omnimodel.funnel.fits import fit_pipeline
     from omnimodel.profile.clv import CLVModel, purchase_summary
     from omnimodel.targets import plan
 
     ws = Workspace(workspace)
     out: dict = {}
     snap = pipeline_snapshot(ws, load_funnel("demo"), None)
-    model = PipelineModel(sampler_config={"draws": 300, "tune": 300}).fit(snap, random_seed=42)
+    model = fit_pipeline(snap, sampler_config={"draws": 300, "tune": 300}, random_seed=42)
     fc = forecast_bookings(model, snap, "2026Q1", random_seed=42)
     out["pipeline_q"], out["pipeline_rhat"] = fc.quantiles(), model.diagnostics_.max_rhat
-    out["period_noise_sd"] = model.period_noise_sd_
+    out["period_noise_sd"] = model.period_noise_.sd
     out["by_channel"] = fc.to_frame("source_channel").to_dict(orient="list")
     summary = purchase_summary(ws, "2024-12-31", "2025-12-31")
     clv = CLVModel(sampler_config={"draws": 200, "tune": 200}).fit(

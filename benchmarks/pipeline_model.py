@@ -74,19 +74,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--baseline-draws", type=int, help="tuning and kept draws per chain for the baseline")
     args = parser.parse_args()
+    from omnimodel.funnel.advance import cell_counts
+    from omnimodel.funnel.fits import fit_pipeline
     from omnimodel.funnel.forecast import forecast_bookings
-    from omnimodel.funnel.model import PipelineModel, cell_counts
+    from omnimodel.funnel.snapshot import FACTORS
 
     t0 = time.perf_counter()
     snap = build_snapshot()
     build = time.perf_counter() - t0
-    cells = cell_counts(snap)
+    cells = cell_counts(snap, FACTORS)
     print(
         f"snapshot: {len(snap.deals):,} deals, {len(snap.open_deals):,} open, {len(cells)} cells ({build:.1f} s)"
     )
 
     t0 = time.perf_counter()
-    model = PipelineModel().fit(snap, random_seed=args.seed)
+    model = fit_pipeline(snap, random_seed=args.seed)
     ours = time.perf_counter() - t0
     d = model.diagnostics_
     ours_ess = d.min_ess_bulk / ours
@@ -118,7 +120,7 @@ def main() -> None:
     forecast_bookings(model, big, "2026Q1", by=("source_channel", "region", "segment"), random_seed=1)
     full_seconds = time.perf_counter() - t0
     days = (pd.Period("2026Q1").end_time.normalize() - snap.as_of).days + 1
-    new_draws = model.arrival_posterior_["shape"] / model.arrival_posterior_["days"] * days * len(fc.total)
+    new_draws = model.arrivals_.mean_rate() * days * len(fc.total)
 
     print("\n## Pipeline model: fit and forecast (large demo pipeline)\n")
     print(

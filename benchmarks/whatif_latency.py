@@ -77,13 +77,13 @@ def main() -> None:
 
     # Baseline: re-simulate per change (fixed models, fitted pipeline model reused: no refit at all).
     from omnimodel.funnel import funnel_for
-    from omnimodel.funnel.model import PipelineModel
+    from omnimodel.funnel.fits import fit_pipeline
     from omnimodel.funnel.snapshot import pipeline_snapshot
 
     hierarchy = series.workspace_revenue(ws, plan.CELL, freq="M").until(f"{goals.year - 1}-12")
     snapshot = pipeline_snapshot(ws, funnel_for(ws), f"{goals.year - 1}-12-31")
-    model = PipelineModel(sampler_config={"draws": max(250, args.draws // 2), "tune": 500}).fit(
-        snapshot, random_seed=1
+    model = fit_pipeline(
+        snapshot, sampler_config={"draws": max(250, args.draws // 2), "tune": 500}, random_seed=1
     )
     resim, resim_cpu = [], []
     for i in range(3):

@@ -1,49 +1,87 @@
 """Fitted models on disk: ArviZ InferenceData as NetCDF, with the model's type, its state as JSON, the package
 version and a format number in the posterior's attributes. No pickle, so a saved file runs no code when read.
+
+:func:`cached` keeps any such computation (a pipeline fit, a lifetime-value fit, a channel plan) on disk, once
+per data, settings and code: computed by the first caller, loaded by every later one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.version import __version__
 
 #: raised when what is saved changes shape, so a file from an older layout is refused with a clear fix
-FORMAT = 2
-
-
-def code_hash(names: tuple[str, ...]) -> str:
-    """sha256 of the package code a cached fit was computed by: ``names`` are files (``config.py``) and folders
-    (``funnel``) of the package. A cache keyed by it is never reused by changed code.
-
-    Examples
-    --------
-    >>> len(code_hash(("saved.py",)))
-    64
-    """
-    import hashlib
-
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    files = [
-        p for name in names for p in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
-    ]
-    for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+FORMAT = 3
 
 
 def cache_key(key_data: dict[str, Any]) -> str:
     """A short file name for a cached fit: sha256 of everything it was computed from (data fingerprint,
-    settings, :func:`code_hash`), written as sorted JSON."""
+    settings, :func:`omnimodel.sources.code_hash`), written as sorted JSON."""
     import hashlib
 
     return hashlib.sha256(json.dumps(key_data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Cached(Generic[T]):
+    """A cached computation's value, and whether it was loaded from an earlier one."""
+
+    value: T
+    reused: bool
+
+
+def cached(
+    kind: str,
+    key_data: dict[str, Any],
+    compute: Callable[[], T],
+    save: Callable[[T, Path], Any],
+    load: Callable[[Path], T],
+    *,
+    code: str,
+    suffix: str = "",
+    cache_dir: str | os.PathLike | None = None,
+    refresh: bool = False,
+) -> Cached[T]:
+    """``compute()`` once per ``key_data`` (the data's fingerprint and every setting) and code, kept under
+    ``.cache/<kind>/`` in the project (or ``cache_dir``) and loaded by every later caller.
+
+    ``code`` names the module that computes it: the key holds the hash of it and every module it runs
+    (:func:`omnimodel.sources.code_hash`), so changed code never reuses a stale value. A file lock makes a
+    caller in parallel wait for the first instead of computing the same again. ``save(value, path)`` must
+    write atomically (a half-written file never replaces a good one); ``refresh`` computes again and replaces
+    what was kept.
+
+    Examples
+    --------
+    >>> fit = cached("pipeline", {"snapshot": key}, fit, save, load, code="omnimodel.funnel.fits")  # doctest: +SKIP
+    >>> fit.reused  # doctest: +SKIP
+    False
+    """
+    from filelock import FileLock
+
+    from omnimodel.environment import project_root
+    from omnimodel.sources import code_hash
+
+    key = cache_key({**key_data, "code": code_hash(code)})
+    folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{key}{suffix}"
+    with FileLock(str(folder / f"{key}.lock")):
+        if target.exists() and not refresh:
+            return Cached(load(target), True)
+        value = compute()
+        save(value, target)
+    return Cached(value, False)
 
 
 def _attr(kind: str) -> str:

@@ -2,7 +2,8 @@
 
 Layers, bottom up: data -> analyses (profile, funnel, strategy, forecasting; they never import each other) ->
 targets -> whatif -> reporting -> cli. The base modules (exceptions, config, diagnostics, charts, ...) serve
-every layer and import none of them. Imports only for type hints (``if TYPE_CHECKING:``) do not count.
+every layer and import none of them. Imports only for type hints (``if TYPE_CHECKING:``) do not count for the
+layers; no module imports one that imports it back, type-only imports included.
 """
 
 import ast
@@ -10,6 +11,8 @@ import importlib
 from pathlib import Path
 
 import pytest
+
+from omnimodel.sources import import_graph, imported_names
 
 PACKAGE = Path(__file__).resolve().parents[1] / "omnimodel"
 LAYERS = {"data": 1, "profile": 2, "funnel": 2, "strategy": 2, "forecasting": 2, "targets": 3, "whatif": 4}
@@ -19,45 +22,8 @@ LONG_ALLOWED = {"data/schema.py", "data/demo.py"}  # the declarative schema and 
 MAX_LINES = 450
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _runtime_imports(tree: ast.AST, this: str, is_package: bool) -> set[str]:
-    """omnimodel modules imported anywhere in the module (functions included), not under TYPE_CHECKING."""
-    found: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.startswith("omnimodel"))
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative import
-                base = this.split(".")[: len(this.split(".")) - node.level + (1 if is_package else 0)]
-                module = ".".join([*base, node.module] if node.module else base)
-            else:
-                module = node.module or ""
-            if module.startswith("omnimodel"):
-                found.add(module)
-                found.update(f"{module}.{a.name}" for a in node.names)  # `from pkg import submodule`
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found
-
-
-def _graph() -> dict[str, set[str]]:
-    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph = {}
-    for name, path in modules.items():
-        imports = _runtime_imports(ast.parse(path.read_text()), name, path.name == "__init__.py")
-        graph[name] = {m for m in imports if m in modules and m != name}
-    return graph
+def _graph(type_only: bool = False) -> dict[str, set[str]]:
+    return import_graph(type_only)
 
 
 def _layer(module: str) -> tuple[str, int]:
@@ -106,8 +72,8 @@ def test_imports_run_one_way_through_the_layers():
 
 
 def test_no_import_cycles():
-    cycles = _cycles(_graph())
-    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+    cycles = _cycles(_graph(type_only=True))
+    assert not cycles, "import cycles (type-only imports included):\n" + "\n".join(cycles)
 
 
 def test_the_checks_can_fail():
@@ -118,7 +84,7 @@ def test_the_checks_can_fail():
     tree = ast.parse(
         "from omnimodel.funnel.forecast import x\nif TYPE_CHECKING:\n    from omnimodel.cli import y\n"
     )
-    assert _runtime_imports(tree, "omnimodel.funnel.model", False) == {
+    assert imported_names(tree, "omnimodel.funnel.model", False) == {
         "omnimodel.funnel.forecast",
         "omnimodel.funnel.forecast.x",
     }

@@ -45,3 +45,34 @@ def test_a_file_that_is_no_model_at_all(tmp_path):
     (tmp_path / "junk.nc").write_text("not netcdf")
     with pytest.raises(OmnimodelError, match="cannot read"):
         load_fit(tmp_path / "junk.nc", "clv_model")
+
+
+def test_a_cached_computation_runs_once_per_key_and_code(tmp_path, monkeypatch):
+    import json
+
+    from omnimodel import saved, sources
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"value": len(calls)}
+
+    def save(value, path):
+        path.write_text(json.dumps(value))
+
+    def load(path):
+        return json.loads(path.read_text())
+
+    def run(key, **kw):
+        return saved.cached(
+            "kind", {"data": key}, compute, save, load, code="omnimodel.saved", cache_dir=tmp_path, **kw
+        )
+
+    first, again = run("a"), run("a")
+    assert (first.reused, again.reused) == (False, True) and again.value == first.value == {"value": 1}
+    assert run("b").value == {"value": 2}  # other data: computed
+    assert run("a", refresh=True).value == {"value": 3}  # refresh: computed again and kept
+    assert run("a").value == {"value": 3}
+    monkeypatch.setattr(sources, "code_hash", lambda *entries: "changed code")
+    assert run("a").value == {"value": 4}  # changed code never reuses a value

@@ -56,7 +56,7 @@ def forecast_command(args) -> int:
         "target_warning": goal.warning,
         "p_hit_target": fc.p_hit(goal.value),
         "new_deals_share": fc.new_deals_share,
-        "period_noise_sd": model.period_noise_sd_,
+        "period_noise_sd": model.period_noise_.sd,
         "booked_so_far": fc.booked,
         # each level against its own target (its history), not the company's
         "by": {

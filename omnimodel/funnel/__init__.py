@@ -17,8 +17,8 @@ _PUBLIC = {
     "forecast_bookings": "forecast",
     "same_period_last_year": "forecast",
     "BacktestResult": "backtest",
-    "save_model": "persistence",
-    "load_model": "persistence",
+    "fit_pipeline": "fits",
+    "PeriodNoise": "model",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)
 __all__ = sorted(_PUBLIC)

@@ -1,16 +1,14 @@
-"""New deals and the closing calendar: how many deals arrive, of which mix, and when in the quarter teams win.
+"""New deals, a part of the pipeline model: how many deals arrive and of which mix.
 
-New deals: Poisson arrivals per day, conjugate Gamma(1 + created, days) posterior over the last year, times a
+Poisson arrivals per day, conjugate Gamma(1 + created, days) posterior over the last year, times a
 month-to-month swing (a Gamma factor with mean 1 and the coefficient of variation the year's complete months show
 beyond Poisson chance), with the mix and value of new deals resampled from the deals created in that year.
-
-Closing calendar: the relative intensity of wins by month of the quarter (B2B teams win at quarter end), learned
-only from complete quarters of wins and shrunk towards a flat calendar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -62,37 +60,32 @@ def arrival_rates(posterior: dict[str, Any], rng: np.random.Generator, n: int) -
     return rate * rng.gamma(1.0 / cv**2, cv**2, size=n) if cv > 0 else rate
 
 
-def fit_closing_calendar(snapshot: PipelineSnapshot, config: dict[str, Any]) -> np.ndarray:
-    """Relative intensity of wins by month of the quarter (B2B teams win at quarter end), shrunk to 1.
+@dataclass
+class Arrivals:
+    """New deals: the arrival rate's posterior (Gamma ``shape``, ``days``, ``month_cv``) and the templates new
+    deals are drawn from (attributes and amount of the deals created in the window)."""
 
-    ``config`` holds ``closing_calendar`` (quarter or none), ``arrival_window_days``,
-    ``calendar_min_quarters`` and ``calendar_prior_closes`` (see the pipeline model's configuration).
-    """
-    flat = np.ones(3)
-    if config["closing_calendar"] != "quarter":
-        return flat
-    start = snapshot.as_of - pd.Timedelta(days=config["arrival_window_days"])
-    # Wins only: the bookings are wins, and teams time wins (quarter-end pushes) unlike losses.
-    closed = snapshot.deals.loc[
-        (snapshot.deals["outcome"] == "won") & (snapshot.deals["closed_date"] > start), "closed_date"
-    ]
-    if len(closed) < 30:
-        return flat
-    # A rhythm within the quarter shows only over repeated quarters; over fewer, a ramp-up of the sales
-    # team (Olist's first months) would pass for one.
-    first = max(start, closed.min())
-    whole = pd.period_range(first, snapshot.as_of, freq="Q")
-    complete = [
-        q
-        for q in whole
-        if q.start_time >= first.normalize() and q.end_time <= snapshot.as_of + pd.Timedelta(days=1)
-    ]
-    if len(complete) < config["calendar_min_quarters"]:
-        return flat
-    days = pd.date_range(first, snapshot.as_of, freq="D")
-    exposure = np.bincount((days.month - 1) % 3, minlength=3).astype(float)
-    observed = np.bincount((closed.dt.month.to_numpy() - 1) % 3, minlength=3).astype(float)
-    expected = exposure / exposure.sum() * observed.sum()
-    prior = config["calendar_prior_closes"]
-    factor = (observed + prior) / (expected + prior)
-    return factor / (factor * exposure).sum() * exposure.sum()
+    rate: dict[str, float]
+    templates: pd.DataFrame
+
+    @classmethod
+    def fit(cls, snapshot: PipelineSnapshot, window_days: int, factors: Sequence[str]) -> Arrivals:
+        """From the deals created in the ``window_days`` before the snapshot's date."""
+        return cls(*fit_arrivals(snapshot, window_days, factors))
+
+    def rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draws of new deals per day (see :func:`arrival_rates`)."""
+        return arrival_rates(self.rate, rng, n)
+
+    def mean_rate(self) -> float:
+        """New deals per day on average (the month-to-month swing has mean 1)."""
+        return self.rate["shape"] / self.rate["days"]
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted arrivals as JSON-able data."""
+        return {"rate": self.rate, "templates": self.templates.to_dict(orient="list")}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Arrivals:
+        """The arrivals :meth:`to_state` saved."""
+        return cls(state["rate"], pd.DataFrame(state["templates"]))

@@ -8,35 +8,34 @@ inverse-chi-squared posterior from a weak prior (``period_noise_prior``: a sd an
 hindcasts, so a model with two hindcasts is not taken to know its error; forecasts draw a variance per draw from
 it and scale the draw by a log-normal factor. The hindcasts keep today's advance posterior (a refit per month
 would cost a sampler run each), so the data part is still a lower bound.
+
+The noise is the pipeline model's last part (:class:`PeriodNoise`). It is measured by forecasting, so the fitting
+workflow (:func:`omnimodel.funnel.fits.fit_pipeline`) measures it after the model is fitted: the model itself
+never forecasts, and until measured it carries the prior.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from omnimodel.funnel.forecast import forecast_bookings
+from omnimodel.funnel.model import PeriodNoise, PipelineModel
 from omnimodel.funnel.snapshot import PipelineSnapshot
-
-if TYPE_CHECKING:
-    from omnimodel.funnel.model import PipelineModel
 
 HINDCAST_COLUMNS = ["month", "actual", "forecast_mean", "log_error", "log_var"]
 
 
-def fit_period_noise(
-    model: PipelineModel, snapshot: PipelineSnapshot, random_seed: int
-) -> tuple[float, float, pd.DataFrame]:
+def fit_period_noise(model: PipelineModel, snapshot: PipelineSnapshot, random_seed: int) -> PeriodNoise:
     """The period noise's posterior (log-scale sd and its weight in months) and the hindcasts behind it."""
     prior_sd, prior_months = model.model_config["period_noise_prior"]
     sd, df = float(prior_sd), float(prior_months)
     d = snapshot.deals
     won = d[d["outcome"] == "won"]
     if won.empty:
-        return sd, df, pd.DataFrame(columns=HINDCAST_COLUMNS)
+        return PeriodNoise(sd, df, pd.DataFrame(columns=HINDCAST_COLUMNS))
     last_full = (snapshot.as_of + pd.Timedelta(days=1)).to_period("M") - 1
     first = max(won["closed_date"].min().to_period("M") + 1, d["created_date"].min().to_period("M") + 2)
     months = list(pd.period_range(first, last_full, freq="M"))[-model.model_config["hindcast_months"] :]
@@ -69,12 +68,4 @@ def fit_period_noise(
         excess = max(0.0, float((hindcasts["log_error"] ** 2 - hindcasts["log_var"]).sum()))
         df = prior_months + len(hindcasts)
         sd = float(np.sqrt((prior_months * prior_sd**2 + excess) / df))
-    return sd, df, hindcasts
-
-
-def period_shocks(sd: float, df: float, rng: np.random.Generator, n: int) -> np.ndarray:
-    """One multiplicative factor per draw (mean 1) for the period-level chance the deals do not carry."""
-    if sd <= 0 or df <= 0:
-        return np.ones(n)
-    var = df * sd**2 / rng.chisquare(df, n)  # the variance is uncertain too: a draw of it per draw
-    return np.exp(rng.normal(0.0, 1.0, n) * np.sqrt(var) - var / 2)
+    return PeriodNoise(sd, df, hindcasts)

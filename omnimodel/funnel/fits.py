@@ -8,6 +8,9 @@ day) does not change when newer data arrive. :func:`fitted_model` keys a fit by 
 the code it runs, saves it as NetCDF under ``.cache/pipeline/`` (no pickle) and loads it for every later
 caller; a file lock makes a caller in parallel wait instead of fitting the same model again. Nothing stale can
 be reused: any change to the data known at the date, a setting or the code gives another key.
+
+A fit is the fitting workflow :func:`fit_pipeline`: the model's parts, then the period noise measured from
+hindcasts of recent months (:mod:`~omnimodel.funnel.calibration`), which forecast with the fitted model.
 """
 
 from __future__ import annotations
@@ -19,12 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from omnimodel.funnel.calibration import fit_period_noise
 from omnimodel.funnel.model import PipelineModel
 from omnimodel.funnel.snapshot import FACTORS, PipelineSnapshot
-from omnimodel.saved import cache_key, code_hash
-
-#: the code a fit is computed by: a change there fits anew
-FIT_CODE = ("funnel", "laplace.py", "diagnostics.py", "saved.py", "config.py")
+from omnimodel.saved import cached
 
 
 def snapshot_key(snapshot: PipelineSnapshot) -> str:
@@ -44,6 +45,31 @@ def snapshot_key(snapshot: PipelineSnapshot) -> str:
     return digest.hexdigest()
 
 
+def fit_pipeline(
+    snapshot: PipelineSnapshot,
+    *,
+    measure: str = "amount",
+    sampler_config: dict | None = None,
+    model_config: dict | None = None,
+    factors: tuple[str, ...] = FACTORS,
+    random_seed: int = 0,
+) -> PipelineModel:
+    """The partially pooled pipeline model fitted on ``snapshot``, with its period noise measured from
+    hindcasts (no cache: :func:`fitted_model` keeps fits).
+
+    Examples
+    --------
+    >>> model = fit_pipeline(snapshot, sampler_config={"draws": 500, "tune": 500}, random_seed=42)  # doctest: +SKIP
+    >>> model.period_noise_.sd  # doctest: +SKIP
+    """
+    model = PipelineModel(
+        model_config=model_config, sampler_config=sampler_config, factors=factors, measure=measure
+    )
+    model.fit(snapshot, random_seed=random_seed)
+    model.period_noise_ = fit_period_noise(model, snapshot, random_seed)
+    return model
+
+
 def fitted_model(
     snapshot: PipelineSnapshot,
     *,
@@ -55,8 +81,8 @@ def fitted_model(
     refit: bool = False,
     cache_dir: str | Path | None = None,
 ) -> PipelineModel:
-    """The partially pooled pipeline model fitted on ``snapshot``, from the cache when the same fit was made
-    before (``reused_`` says which; ``refit`` fits again and replaces it).
+    """:func:`fit_pipeline`, from the cache when the same fit was made before (``reused_`` says which;
+    ``refit`` fits again and replaces it).
 
     ``cache_dir`` defaults to ``.cache/pipeline`` in the project folder.
 
@@ -66,36 +92,37 @@ def fitted_model(
     >>> model.reused_  # doctest: +SKIP
     False
     """
-    from filelock import FileLock
-
-    from omnimodel.environment import project_root
-    from omnimodel.funnel.persistence import load_model, save_model
-
-    model = PipelineModel(
+    settings = PipelineModel(
         model_config=model_config, sampler_config=sampler_config, factors=factors, measure=measure
     )
     key_data = {
         "snapshot": snapshot_key(snapshot),
         "measure": measure,
         "factors": list(factors),
-        "model_config": model.model_config,
-        "sampler_config": model.sampler_config,
+        "model_config": settings.model_config,
+        "sampler_config": settings.sampler_config,
         "seed": random_seed,
-        "code": code_hash(FIT_CODE),
     }
-    key = cache_key(key_data)
-    folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "pipeline"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{key}.nc"
-    with FileLock(str(folder / f"{key}.lock")):
-        if target.exists() and not refit:
-            loaded = load_model(target)
-            loaded.reused_ = True
-            return loaded
-        model.fit(snapshot, random_seed=random_seed)
-        save_model(model, target)  # written atomically: a fit that fails half-way leaves nothing behind
-    model.reused_ = False
-    return model
+    fit = cached(
+        "pipeline",
+        key_data,
+        lambda: fit_pipeline(
+            snapshot,
+            measure=measure,
+            sampler_config=sampler_config,
+            model_config=model_config,
+            factors=factors,
+            random_seed=random_seed,
+        ),
+        PipelineModel.save,  # written atomically: a fit that fails half-way leaves nothing behind
+        PipelineModel.load,
+        code=__name__,
+        suffix=".nc",
+        cache_dir=cache_dir,
+        refresh=refit,
+    )
+    fit.value.reused_ = fit.reused
+    return fit.value
 
 
 def note(model: PipelineModel) -> str:
@@ -106,3 +133,11 @@ def note(model: PipelineModel) -> str:
         else "fitted in this run"
     )
     return f"Pipeline model {how}. {model.fit_note_}".strip()
+
+
+def model_version() -> str:
+    """The fit code's version for the forecast ledger: omnimodel's version and the hash of the code a fit runs."""
+    from omnimodel.sources import code_hash
+    from omnimodel.version import __version__
+
+    return f"{__version__}+{code_hash(__name__)[:12]}"

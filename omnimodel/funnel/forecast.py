@@ -21,7 +21,7 @@ import pandas as pd
 from omnimodel.data.periods import parse_period
 from omnimodel.funnel.snapshot import TEAM, PipelineSnapshot
 
-if TYPE_CHECKING:  # the model imports this module (its hindcasts forecast), so only for type hints here
+if TYPE_CHECKING:
     from omnimodel.funnel.model import PipelineModel
 
 #: the groups a forecast is split by unless told otherwise (plus owner, manager and team where known)
@@ -161,7 +161,7 @@ def forecast_bookings(
     }
 
     new_total: np.ndarray = np.zeros(n_draws)
-    templates = _keep(model.new_deal_templates_, where)
+    templates = _keep(model.arrivals_.templates, where)
     if include_new_deals and len(templates) and end > 0:
         # Arrivals are Poisson with independent marks (template, creation time, win, close date), so the ones
         # that book are Poisson per draw and cell of factor levels, thinned by P(win) x P(close inside): only
@@ -170,13 +170,13 @@ def forecast_bookings(
         cell_sizes = np.bincount(cell_of, minlength=len(cells))
         members = np.argsort(cell_of, kind="stable")  # templates grouped by cell, starting at cell_start
         cell_start = np.concatenate([[0], np.cumsum(cell_sizes)[:-1]])
-        inside = model.new_deal_close_probability(snapshot.as_of, start, end)
-        lam = model.arrival_rates(rng, n_draws) * end
+        inside = model.timing_.new_deal_close_probability(snapshot.as_of, start, end)
+        lam = model.arrivals_.rates(rng, n_draws) * end
         booked = rng.poisson(
             # a cell's share of all new deals: a slice (``where``) gets its share of the arrivals, not all
             lam[:, None]
-            * (cell_sizes / len(model.new_deal_templates_))
-            * _win_for_cells(model, cells)[of]
+            * (cell_sizes / len(model.arrivals_.templates))
+            * model.advance_.win_from_start(cells)[of]
             * inside
         )
         draw_of = np.repeat(np.repeat(np.arange(n_draws), len(cells)), booked.ravel())
@@ -196,7 +196,7 @@ def forecast_bookings(
         total = total + new_total
 
     # Period-level chance the deals do not carry (big-deal timing, execution): one factor per draw.
-    shock = model.period_shocks(rng, n_draws) if period_noise else np.ones(n_draws)
+    shock = model.period_noise_.shocks(rng, n_draws) if period_noise else np.ones(n_draws)
     total = total * shock
     by_group = {g: frame.mul(shock, axis=0) for g, frame in by_group.items()}
     new_total = new_total * shock
@@ -252,7 +252,7 @@ def booking_chances(
     ``end`` days after ``as_of`` | won). Given the parameters the two are independent, so a deal books with
     their product: the latter exact over the stage timing and the closing calendar."""
     win = model.win_probability(deals)
-    inside = model.close_probability(
+    inside = model.timing_.close_probability(
         as_of, deals["reached"].to_numpy(), deals["days_in_stage"].to_numpy(float), start, max(end, start)
     )
     return win, inside
@@ -264,16 +264,15 @@ def expected_new_deals(
     """The expected value booked in the window by deals not created yet: what :func:`forecast_bookings`
     draws, in closed form (mean arrival rate x days x each cell's share, mean P(win) and mean value x
     P(close inside)); the period shock has mean 1."""
-    templates = _keep(model.new_deal_templates_, {k: v for k, v in (where or {}).items() if v is not None})
+    templates = _keep(model.arrivals_.templates, {k: v for k, v in (where or {}).items() if v is not None})
     if not len(templates) or end <= 0:
         return 0.0
     cell_of, cells = _cells(model, templates)
     value = np.bincount(cell_of, weights=model.deal_value(templates), minlength=len(cells))
-    post = model.arrival_posterior_
-    rate = post["shape"] / post["days"]  # the month-to-month swing has mean 1
-    inside = model.new_deal_close_probability(as_of, start, end)
-    win = _win_for_cells(model, cells).mean(axis=0)
-    return float(rate * end * inside * (win * value).sum() / len(model.new_deal_templates_))
+    rate = model.arrivals_.mean_rate()
+    inside = model.timing_.new_deal_close_probability(as_of, start, end)
+    win = model.advance_.win_from_start(cells).mean(axis=0)
+    return float(rate * end * inside * (win * value).sum() / len(model.arrivals_.templates))
 
 
 def _labels(values: pd.Series) -> np.ndarray:
@@ -339,19 +338,9 @@ def same_period_last_year(snapshot: PipelineSnapshot, period: str, measure: str 
 
 def _cells(model: PipelineModel, templates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each template's cell (its combination of factor level codes) and the distinct cells' codes."""
-    if not model.used_factors_:
+    advance = model.advance_
+    if not advance.used_factors:
         return np.zeros(len(templates), dtype=np.int64), np.zeros((1, 0), dtype=np.int64)
-    codes = np.stack([model.level_codes(templates, f) for f in model.used_factors_], axis=1)
+    codes = np.stack([advance.level_codes(templates, f) for f in advance.used_factors], axis=1)
     cells, cell_of = np.unique(codes, axis=0, return_inverse=True)
     return cell_of.ravel(), cells
-
-
-def _win_for_cells(model: PipelineModel, cells: np.ndarray) -> np.ndarray:
-    """P(win from the first stage) per posterior draw and cell of factor level codes: (draws, cells)."""
-    post = model.idata_.posterior.stack(sample=("chain", "draw"))
-    logit = post["stage_logit"].transpose("sample", "stage").to_numpy()[:, None, :]  # (D, 1, S)
-    codes = {f: cells[:, i] for i, f in enumerate(model.used_factors_)}
-    for name, factors in model.terms():
-        effect = model.effect_draws(post, name, factors)
-        logit = logit + effect[:, model.term_index(codes, factors)][:, :, None]
-    return (1.0 / (1.0 + np.exp(-logit))).prod(axis=2)

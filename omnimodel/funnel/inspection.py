@@ -27,11 +27,12 @@ def deal_factors(model: PipelineModel, deals: pd.DataFrame) -> pd.DataFrame:
     """Per deal (rows as ``deals``) and model term (each factor, then each interaction "a_x_b"): the posterior
     mean effect of the deal's level (or combination) on the log-odds of advancing (0 for a level the model never
     saw, and for factors it left out)."""
+    advance = model.advance_
     post = model.idata_.posterior.stack(sample=("chain", "draw"))
-    codes = {f: model.level_codes(deals, f) for f in model.used_factors_}
+    codes = {f: advance.level_codes(deals, f) for f in advance.used_factors}
     out = pd.DataFrame(index=deals.index)
-    for name, factors in model.terms():
-        out[name] = model.effect_draws(post, name, factors).mean(axis=0)[model.term_index(codes, factors)]
+    for name, factors in advance.terms():
+        out[name] = advance.effect_draws(post, name, factors).mean(axis=0)[advance.term_index(codes, factors)]
     return out
 
 
@@ -74,7 +75,7 @@ def deals_at_risk(
     rows = []
     for i, d in deals.iterrows():
         reasons = []
-        timing = model.stage_timing_[int(d["reached"])]
+        timing = model.timing_.stages[int(d["reached"])]
         stale = (
             float(timing.still_advancing(np.array([d["days_in_stage"]], float))[0])
             if pd.notna(d["days_in_stage"])
@@ -135,9 +136,10 @@ def what_moves_the_chance(model: PipelineModel, interval: float = 0.9) -> pd.Dat
     post = model.idata_.posterior.stack(sample=("chain", "draw"))
     tail = (1 - interval) / 2
     rows = []
-    for name, factors in model.terms():
-        draws = model.effect_draws(post, name, factors)[:, :-1]  # without the unseen-level column
-        levels = pd.MultiIndex.from_product([model.levels_[f] for f in factors]).map(
+    advance = model.advance_
+    for name, factors in advance.terms():
+        draws = advance.effect_draws(post, name, factors)[:, :-1]  # without the unseen-level column
+        levels = pd.MultiIndex.from_product([advance.levels[f] for f in factors]).map(
             lambda v: " x ".join(map(str, v if isinstance(v, tuple) else (v,)))
         )
         low, high = np.quantile(draws, [tail, 1 - tail], axis=0)

@@ -114,15 +114,13 @@ def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None =
     """The ledger rows of a :class:`~omnimodel.funnel.forecast.BookingsForecast` made on ``snapshot`` by
     ``model``; ``workspace`` names the data (a path or URL), ``source`` what made it ("report", "cli"),
     ``where`` the slice it was limited to."""
-    from omnimodel.funnel.fits import FIT_CODE, snapshot_key
-    from omnimodel.saved import code_hash
-    from omnimodel.version import __version__
+    from omnimodel.funnel.fits import model_version, snapshot_key
 
     common = {
         "source": source,
         "workspace": workspace,
         "data_fingerprint": snapshot_key(snapshot),
-        "model_version": f"{__version__}+{code_hash(FIT_CODE)[:12]}",
+        "model_version": model_version(),
         "fit_method": model.diagnostics_.method,
         "funnel": snapshot.funnel.name,
         "measure": model.measure,

@@ -8,13 +8,16 @@ percentile of the advances: exits at a conjugate Gamma(1 + exits, 10 + days expo
 share of them advances (what follows the longest follow-up is estimated, not assumed away).
 
 The chance that a won deal closes inside a period is exact over this timing: the remaining stays are convolved
-on a daily grid, with a closing calendar (effort per day) mapping days to effort.
+on a daily grid, with a closing calendar (effort per day) mapping days to effort. The closing calendar is the
+relative intensity of wins by month of the quarter (B2B teams win at quarter end), learned only from complete
+quarters of wins and shrunk towards a flat calendar. Both together are the pipeline model's :class:`Timing`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -243,3 +246,76 @@ def new_deal_close_probability(
     top = np.clip(np.ceil(cum[end] - created - 1e-9).astype(np.int64), 0, k)
     bottom = np.clip(np.ceil(cum[start] - created - 1e-9).astype(np.int64), 0, k)
     return float(np.clip(np.mean(cdf[top] - cdf[bottom]), 0.0, 1.0))
+
+
+def fit_closing_calendar(snapshot: PipelineSnapshot, config: dict[str, Any]) -> np.ndarray:
+    """Relative intensity of wins by month of the quarter (B2B teams win at quarter end), shrunk to 1.
+
+    ``config`` holds ``closing_calendar`` (quarter or none), ``arrival_window_days``,
+    ``calendar_min_quarters`` and ``calendar_prior_closes`` (see the pipeline model's configuration).
+    """
+    flat = np.ones(3)
+    if config["closing_calendar"] != "quarter":
+        return flat
+    start = snapshot.as_of - pd.Timedelta(days=config["arrival_window_days"])
+    # Wins only: the bookings are wins, and teams time wins (quarter-end pushes) unlike losses.
+    closed = snapshot.deals.loc[
+        (snapshot.deals["outcome"] == "won") & (snapshot.deals["closed_date"] > start), "closed_date"
+    ]
+    if len(closed) < 30:
+        return flat
+    # A rhythm within the quarter shows only over repeated quarters; over fewer, a ramp-up of the sales
+    # team (Olist's first months) would pass for one.
+    first = max(start, closed.min())
+    whole = pd.period_range(first, snapshot.as_of, freq="Q")
+    complete = [
+        q
+        for q in whole
+        if q.start_time >= first.normalize() and q.end_time <= snapshot.as_of + pd.Timedelta(days=1)
+    ]
+    if len(complete) < config["calendar_min_quarters"]:
+        return flat
+    days = pd.date_range(first, snapshot.as_of, freq="D")
+    exposure = np.bincount((days.month - 1) % 3, minlength=3).astype(float)
+    observed = np.bincount((closed.dt.month.to_numpy() - 1) % 3, minlength=3).astype(float)
+    expected = exposure / exposure.sum() * observed.sum()
+    prior = config["calendar_prior_closes"]
+    factor = (observed + prior) / (expected + prior)
+    return factor / (factor * exposure).sum() * exposure.sum()
+
+
+@dataclass
+class Timing:
+    """When deals close: each stage's timing (:class:`StageTiming`) and the closing calendar, a part of the
+    pipeline model that saves and loads itself."""
+
+    stages: list[StageTiming]
+    calendar: np.ndarray  # relative closing intensity by month of the quarter
+
+    @classmethod
+    def fit(cls, snapshot: PipelineSnapshot, config: dict[str, Any]) -> Timing:
+        """Stage timing and the closing calendar from a snapshot (``config``: the pipeline model's)."""
+        n_stages = len(snapshot.funnel.stage_names)
+        stages = fit_stage_timing(snapshot, n_stages, config["duration_prior"])
+        return cls(stages, fit_closing_calendar(snapshot, config))
+
+    def close_probability(
+        self, as_of: pd.Timestamp, ranks: np.ndarray, elapsed: np.ndarray, start: int, end: int
+    ) -> np.ndarray:
+        """P(a deal that will be won closes from ``start`` to before ``end`` days after ``as_of``), per deal
+        (see :func:`close_probability`)."""
+        return close_probability(self.stages, self.calendar, as_of, ranks, elapsed, start, end)
+
+    def new_deal_close_probability(self, as_of: pd.Timestamp, start: int, end: int, steps: int = 8) -> float:
+        """P(a deal created before ``end`` days after ``as_of`` and won closes from ``start`` to before ``end``)
+        (see :func:`new_deal_close_probability`)."""
+        return new_deal_close_probability(self.stages, self.calendar, as_of, start, end, steps)
+
+    def to_state(self) -> dict[str, Any]:
+        """The fitted timing as JSON-able data."""
+        return {"stages": [t.to_json() for t in self.stages], "calendar": self.calendar.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Timing:
+        """The timing :meth:`to_state` saved."""
+        return cls([StageTiming.from_json(t) for t in state["stages"]], np.array(state["calendar"]))

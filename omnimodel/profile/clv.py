@@ -18,16 +18,16 @@ customers the easy way" (BG/NBD); Batislam, Denizel and Filiztekin (2007) (MBG/N
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from omnimodel.diagnostics import Diagnostics
-from omnimodel.exceptions import NotFittedError, OmnimodelError
+from omnimodel.exceptions import OmnimodelError
+from omnimodel.fitting import FittedModel, sampler_config
 from omnimodel.laplace import check_method, fallback_note
 from omnimodel.profile.clv_inputs import YEAR, purchase_summary  # noqa: F401 (the model's input, importable here)
 from omnimodel.profile.clv_likelihood import (  # noqa: F401 (the model's definition, importable here)
@@ -45,18 +45,10 @@ from omnimodel.profile.clv_likelihood import (  # noqa: F401 (the model's defini
     returns_loglik,
     spend_parameters,
 )
-from omnimodel.saved import config_from_json, load_fit, save_fit
+from omnimodel.saved import config_from_json
 
-#: how it is fitted: ``method`` "auto" (a Laplace approximation, NUTS where its check fails), "laplace" or
-#: "nuts"; the rest are NUTS's settings, and ``draws`` x ``chains`` is also the number of Laplace draws
-default_sampler_config = {
-    "method": "auto",
-    "draws": 1000,
-    "tune": 1000,
-    "chains": 2,
-    "cores": 1,
-    "target_accept": 0.9,
-}
+#: how it is fitted (:data:`omnimodel.fitting.SAMPLER_CONFIG`)
+default_sampler_config = sampler_config()
 #: the sampled parameters, over which convergence is judged
 PARAMETERS = (*PURCHASE, *SPEND)
 RETURN_PARAMETERS = (*RETURNS, *SERIAL)
@@ -91,8 +83,10 @@ class HoldoutCheck:
         return (self.total_predicted - self.total_actual) / self.total_actual
 
 
-class CLVModel:
+class CLVModel(FittedModel):
     """MBG/NBD + Gamma-Gamma + Beta-Binomial lifetime value in profit, one parameter set per segment.
+
+    Saved and loaded with :meth:`save` and :meth:`load` (:class:`omnimodel.fitting.FittedModel`).
 
     Examples
     --------
@@ -100,6 +94,10 @@ class CLVModel:
     >>> model = CLVModel().fit(summary)  # doctest: +SKIP
     >>> model.check_holdout(summary).relative_error  # doctest: +SKIP
     """
+
+    KIND = "clv_model"
+    WHAT = "CLV model"
+    FITS_ON = "summary"
 
     def __init__(
         self, by: str = "segment", sampler_config: dict | None = None, model_config: dict | None = None
@@ -145,15 +143,9 @@ class CLVModel:
     def _parameters(self) -> list[str]:
         return [p for p in (*PARAMETERS, *RETURN_PARAMETERS) if p in self.idata_.posterior]
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save the fitted model as NetCDF (posterior, configuration, groups and diagnostics; no pickle).
-
-        Examples
-        --------
-        >>> model.save("clv.nc"); CLVModel.load("clv.nc").groups_  # doctest: +SKIP
-        """
-        self._check_fitted()
-        state = {
+    def state(self) -> dict[str, Any]:
+        """Configuration, groups, diagnostics and fit note (saved beside the posterior)."""
+        return {
             "by": self.by,
             "model_config": self.model_config,
             "sampler_config": self.sampler_config,
@@ -161,21 +153,15 @@ class CLVModel:
             "diagnostics": self.diagnostics_.__dict__,
             "fit_note": self.fit_note_,
         }
-        return save_fit(self.idata_, path, "clv_model", state)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> CLVModel:
-        """Load a model saved by :meth:`save`; it predicts exactly as the saved one did."""
-        idata, state = load_fit(path, "clv_model")
+    def from_state(cls, idata: Any, state: dict[str, Any]) -> CLVModel:
+        """The model :meth:`state` describes, with its posterior ``idata``."""
         model = cls(state["by"], state["sampler_config"], config_from_json(state["model_config"]))
         model.idata_, model.groups_ = idata, state["groups"]
         model.diagnostics_ = Diagnostics(**state["diagnostics"])
         model.fit_note_ = state.get("fit_note", "")
         return model
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "idata_"):
-            raise NotFittedError("the CLV model is not fitted yet", fix="call fit(summary) first")
 
     def _params(self, summary: pd.DataFrame, n_draws: int | None, seed: int) -> dict[str, np.ndarray]:
         self._check_fitted()

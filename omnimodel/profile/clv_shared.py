@@ -3,7 +3,8 @@
 Notebook 01 shows one customer's value on the customer card and notebook 02 every segment's: fitted apart they
 cost two PyMC fits and could disagree. :func:`shared_clv` fits once, saves the posterior (NetCDF, no pickle)
 under ``.cache/clv/`` keyed by the data's fingerprint, every setting and a hash of the code, and loads it for
-every later caller; a file lock makes a report running in parallel wait instead of fitting again.
+every later caller; a file lock makes a report running in parallel wait instead of fitting again
+(:func:`omnimodel.saved.cached`).
 
 The model is fitted on purchases up to the calibration end and checked on the holdout; the values it reports
 are for today's customers: the fitted parameters applied to every customer's purchases up to the holdout end
@@ -19,19 +20,7 @@ import pandas as pd
 
 from omnimodel.data.workspace import Workspace
 from omnimodel.profile.clv import CLVModel, purchase_summary
-from omnimodel.saved import cache_key, code_hash
-
-CODE = (
-    "saved.py",
-    "profile/clv.py",
-    "profile/clv_fits.py",
-    "laplace.py",
-    "profile/clv_likelihood.py",
-    "profile/clv_inputs.py",
-    "profile/clv_shared.py",
-    "diagnostics.py",
-    "data/queries.py",
-)
+from omnimodel.saved import cached
 
 
 @dataclass
@@ -71,24 +60,25 @@ def shared_clv(
     >>> fit = shared_clv(ws, "2024-12-31", "2025-12-31")  # doctest: +SKIP
     >>> fit.model.customer_value(fit.current)  # doctest: +SKIP
     """
-    from filelock import FileLock
-
-    from omnimodel.environment import project_root
-
     summary = purchase_summary(ws, calibration_end, holdout_end, channel_cost=channel_cost)
     current = purchase_summary(ws, holdout_end, channel_cost=channel_cost)
     settings = {"calibration_end": str(calibration_end), "holdout_end": str(holdout_end), "draws": draws,
                 "fit_customers": fit_customers, "seed": seed, "channel_cost": channel_cost or {},
                 "method": method}  # fmt: skip
-    key_data = {"data": ws.fingerprint(), "settings": settings, "code": code_hash(CODE)}
-    key = cache_key(key_data)
-    folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "clv"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{key}.nc"
-    with FileLock(str(folder / f"{key}.lock")):
-        if target.exists():
-            return SharedCLV(CLVModel.load(target), summary, current, reused=True)
+
+    def fit() -> CLVModel:
         model = CLVModel(sampler_config={"draws": draws, "tune": draws, "method": method})
-        model.fit(summary, random_seed=seed, max_customers=fit_customers)
-        model.save(target)  # written atomically: a fit that fails half-way leaves nothing to trust
-    return SharedCLV(model, summary, current, reused=False)
+        return model.fit(summary, random_seed=seed, max_customers=fit_customers)
+
+    # written atomically: a fit that fails half-way leaves nothing to trust
+    model = cached(
+        "clv",
+        {"data": ws.fingerprint(), "settings": settings},
+        fit,
+        CLVModel.save,
+        CLVModel.load,
+        code=__name__,
+        suffix=".nc",
+        cache_dir=cache_dir,
+    )
+    return SharedCLV(model.value, summary, current, reused=model.reused)

@@ -6,7 +6,7 @@ the time and could disagree (a channel's P(hit) 79 % in one report, 58 % in the 
 computes them once per data, goals, settings and code, stores them under ``.cache/plans/`` in the project, and
 hands the same numbers to every later caller. A file lock makes a report running in parallel wait for the
 first one instead of fitting the same models again. Nothing stale can be reused: the key holds the data's
-fingerprint, the goals, every setting and a hash of the package's code.
+fingerprint, the goals, every setting and a hash of the code that computes it (:func:`omnimodel.saved.cached`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from omnimodel.data.workspace import Workspace
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.forecasting import baseline, series
 from omnimodel.forecasting.baseline import BaselineBacktest
-from omnimodel.saved import cache_key, code_hash
+from omnimodel.saved import cached
 from omnimodel.targets.plan import CELL, build_plan_inputs, check_year
 from omnimodel.targets.scenario import PlanInputs
 
@@ -52,19 +52,6 @@ class SharedPlan:
         )
 
 
-#: the code a plan is computed by: a change here computes it anew (a change to reports or charts does not)
-PLAN_CODE = (
-    "config.py",
-    "diagnostics.py",
-    "laplace.py",
-    "saved.py",
-    "data",
-    "forecasting",
-    "funnel",
-    "targets",
-)
-
-
 def _goals(goals: StrategyGoals) -> dict:
     return {k: v for k, v in dataclasses.asdict(goals).items() if k != "source"}
 
@@ -87,10 +74,6 @@ def shared_plan(
 
     ``cache_dir`` defaults to ``.cache/plans`` in the project folder.
     """
-    from filelock import FileLock
-
-    from omnimodel.environment import project_root
-
     check_year(ws, goals.year)  # before anything else: a year the data cannot plan fails at once
     settings = {
         "horizon": horizon,
@@ -101,32 +84,22 @@ def shared_plan(
         "seed": seed,
         "funnel": funnel,
     }
-    key_data = {
-        "format": FORMAT,
-        "data": ws.fingerprint(),
-        "goals": _goals(goals),
-        "settings": settings,
-        "code": code_hash(PLAN_CODE),
-    }
-    key = cache_key(key_data)
-    folder = Path(cache_dir) if cache_dir else project_root() / ".cache" / "plans"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / key
-    with FileLock(str(folder / f"{key}.lock")):
-        if (target / "meta.json").exists():
-            bt, inputs = _load(target)
-            return SharedPlan(bt, inputs, settings, reused=True)
+    key_data = {"format": FORMAT, "data": ws.fingerprint(), "goals": _goals(goals), "settings": settings}
+
+    def compute() -> tuple[BaselineBacktest, PlanInputs]:
         hierarchy = series.workspace_revenue(ws, CELL, freq="M").until(f"{goals.year - 1}-12")
         bt = baseline.backtest(
             hierarchy, h=horizon, n_select=choose_origins, n_score=score_origins, choose_by=choose_by
         )
-        inputs = build_plan_inputs(ws, goals, bt.models, n_draws=draws, seed=seed, funnel=funnel)
-        _save(target, bt, inputs, key_data)
-    return SharedPlan(bt, inputs, settings, reused=False)
+        return bt, build_plan_inputs(ws, goals, bt.models, n_draws=draws, seed=seed, funnel=funnel)
+
+    plan = cached("plans", key_data, compute, _save, _load, code=__name__, cache_dir=cache_dir)
+    return SharedPlan(*plan.value, settings, reused=plan.reused)
 
 
-def _save(target: Path, bt: BaselineBacktest, inputs: PlanInputs, key_data: dict) -> None:
+def _save(plan: tuple[BaselineBacktest, PlanInputs], target: Path) -> None:
     """Write into a temporary folder and rename it: a reader never sees half a plan."""
+    bt, inputs = plan
     tmp = Path(tempfile.mkdtemp(prefix=".plan-", dir=target.parent))
     try:
         bt.summary.to_parquet(tmp / "summary.parquet")
@@ -138,7 +111,6 @@ def _save(target: Path, bt: BaselineBacktest, inputs: PlanInputs, key_data: dict
             "phases": list(inputs.phases),
             "pipeline_mode": inputs.pipeline_mode,
             "diagnostics": inputs.diagnostics.__dict__ if inputs.diagnostics else None,
-            "key": key_data,
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
         tmp.rename(target)

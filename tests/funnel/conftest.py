@@ -22,9 +22,9 @@ def demo_snapshot(demo_default_workspace):
 
 @pytest.fixture(scope="session")
 def demo_model(demo_snapshot):
-    from omnimodel.funnel.model import PipelineModel
+    from omnimodel.funnel.fits import fit_pipeline
 
-    return PipelineModel(sampler_config={"draws": 1000, "tune": 1000}).fit(demo_snapshot, random_seed=7)
+    return fit_pipeline(demo_snapshot, sampler_config={"draws": 1000, "tune": 1000}, random_seed=7)
 
 
 @pytest.fixture(scope="session")

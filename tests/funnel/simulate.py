@@ -34,7 +34,7 @@ def remaining_days(
     """Days of closing effort until deals in stage ``ranks`` (``elapsed`` days there; ``entering``: deals just
     created) are won: (n, deals)."""
     total = np.zeros((n, len(ranks)))
-    for r, timing in enumerate(model.stage_timing_):
+    for r, timing in enumerate(model.timing_.stages):
         tail_rate = rng.gamma(timing.tail[0], 1.0 / timing.tail[1], size=(n, 1))
         if (ranks == r).any():
             total[:, ranks == r] += sample_stay(timing, rng, elapsed[ranks == r], tail_rate, entering)
@@ -49,6 +49,6 @@ def close_day(model, as_of, created: np.ndarray, effort: np.ndarray) -> np.ndarr
     effort accruing at the closing calendar's intensity."""
     horizon = 3 * 366
     day = as_of + pd.to_timedelta(np.arange(horizon), unit="D")
-    cum = np.concatenate([[0.0], np.cumsum(model.closing_calendar_[(day.month.to_numpy() - 1) % 3])])
+    cum = np.concatenate([[0.0], np.cumsum(model.timing_.calendar[(day.month.to_numpy() - 1) % 3])])
     done = np.interp(created, np.arange(horizon + 1), cum) + effort
     return np.interp(done, cum, np.arange(horizon + 1), right=np.inf)

@@ -25,7 +25,7 @@ def test_stalled_and_overdue_deals_are_exactly_the_ones_flagged(fitted):
     d = snap.open_deals.set_index("opportunity_id")
     stalled, overdue = set(), set()
     for deal, row in d.iterrows():
-        timing = model.stage_timing_[int(row["reached"])]
+        timing = model.timing_.stages[int(row["reached"])]
         chance = timing.still_advancing(np.array([row["days_in_stage"]], float))[0]
         if row["days_in_stage"] > timing.cut and chance < STALE_BELOW:
             stalled.add(deal)
@@ -75,7 +75,7 @@ def test_the_factors_shown_are_the_models_posterior_mean_effects(fitted):
     deals = snap.open_deals.reset_index(drop=True)
     effects = deal_factors(model, deals)
     post = model.idata_.posterior
-    for f in model.used_factors_:
+    for f in model.advance_.used_factors:
         mean = post[f"effect_{f}"].mean(("chain", "draw")).to_series()
         np.testing.assert_allclose(effects[f], mean.reindex(deals[f].astype(str)).fillna(0).to_numpy())
 

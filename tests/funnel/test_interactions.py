@@ -33,17 +33,17 @@ def _contrast(effect):
 
 
 def test_the_planted_interaction_is_recovered(demo_model):
-    assert demo_model.interactions_ == [("segment", "source_channel")]
+    assert demo_model.advance_.interactions == [("segment", "source_channel")]
     assert demo_model.diagnostics_.converged and not demo_model.fit_note_  # the fast fit passed its check
     post = demo_model.idata_.posterior.stack(sample=("chain", "draw"))
     effect = post[f"effect_{TERM}"].transpose("sample", "segment", "source_channel")
-    levels = [demo_model.levels_[f] for f in ("segment", "source_channel")]
+    levels = [demo_model.advance_.levels[f] for f in ("segment", "source_channel")]
     truth = np.array([[_planted(s, c) for c in levels[1]] for s in levels[0]])
     # Jointly: the planted matrix's distance from the posterior (in the 6 free coordinates of a 4 x 3
     # sum-to-zero matrix) is a chi-square(6) draw when the posterior is calibrated. Cell by cell, 12 intervals
     # miss now and then: in this seed's draws public_sector x webshop advanced more often by chance (0.15, 2.9
     # posterior sds from its planted 0; the data generated without the plant show it too).
-    basis = advance._bases(demo_model)[TERM]
+    basis = advance._bases(demo_model.advance_)[TERM]
     coords = effect.to_numpy().reshape(len(effect), -1) @ basis
     gap = coords.mean(axis=0) - truth.ravel() @ basis
     distance = gap @ np.linalg.solve(np.cov(coords.T), gap)
@@ -98,7 +98,7 @@ def test_interactions_are_a_setting(demo_snapshot):
     plain = PipelineModel(model_config={"interactions": []}, sampler_config={"draws": 200}).fit(
         demo_snapshot, random_seed=1
     )
-    assert plain.interactions_ == [] and f"effect_{TERM}" not in plain.idata_.posterior
+    assert plain.advance_.interactions == [] and f"effect_{TERM}" not in plain.idata_.posterior
 
 
 def test_what_moves_the_chance_names_the_planted_combinations(demo_model):

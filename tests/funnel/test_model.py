@@ -8,6 +8,7 @@ from scipy import stats
 
 from omnimodel.data.demo import FUNNEL, STAGES
 from omnimodel.exceptions import NotFittedError
+from omnimodel.funnel.fits import fit_pipeline
 from omnimodel.funnel.forecast import FORECAST_PATHS, forecast_bookings
 from omnimodel.funnel.model import PipelineModel
 from tests.funnel.simulate import close_day, remaining_days
@@ -48,7 +49,7 @@ def test_unpooled_posterior_matches_the_closed_form(demo_snapshot):
     model = PipelineModel(pooling="none", sampler_config={"draws": 1000, "tune": 500}).fit(
         demo_snapshot, random_seed=3
     )
-    c = model.counts_
+    c = model.advance_.counts
     draws = model.idata_.posterior["p_cell"].stack(sample=("chain", "draw")).to_numpy()
     a, b = 1 + c["advanced"].to_numpy(), 1 + (c["n"] - c["advanced"]).to_numpy()
     mean, sd = stats.beta.mean(a, b), stats.beta.std(a, b)
@@ -101,24 +102,23 @@ def test_forecast_brackets_what_happened(demo_default_workspace):
     with Workspace(demo_default_workspace) as ws:
         final = pipeline_snapshot(ws, load_funnel("demo"))
     snap = final.rewind("2025-06-30")
-    model = PipelineModel(sampler_config={"draws": 500, "tune": 500}).fit(snap, random_seed=2)
+    model = fit_pipeline(snap, sampler_config={"draws": 500, "tune": 500}, random_seed=2)
     fc = forecast_bookings(model, snap, "2025Q3", random_seed=2)
     actual = booked_in(final, "2025Q3")
     lo, hi = np.quantile(fc.total, [0.05, 0.95])
     assert lo <= actual <= hi, (lo, actual, hi)
-    assert isinstance(model.hindcasts_, pd.DataFrame) and len(model.hindcasts_) >= 2
+    hindcasts = model.period_noise_.hindcasts
+    assert isinstance(hindcasts, pd.DataFrame) and len(hindcasts) >= 2
 
 
 def test_saved_model_loads_and_forecasts_the_same(demo_model, demo_snapshot, tmp_path):
-    from omnimodel.funnel.persistence import load_model, save_model
-
-    path = save_model(demo_model, tmp_path / "pipeline.nc")
-    loaded = load_model(path)
+    path = demo_model.save(tmp_path / "pipeline.nc")
+    loaded = PipelineModel.load(path)
     a = forecast_bookings(demo_model, demo_snapshot, "2026Q1", random_seed=5)
     b = forecast_bookings(loaded, demo_snapshot, "2026Q1", random_seed=5)
     np.testing.assert_allclose(a.total, b.total)
     assert loaded.diagnostics_ == demo_model.diagnostics_
-    assert loaded.interactions_ == demo_model.interactions_ == [("segment", "source_channel")]
+    assert loaded.advance_.interactions == demo_model.advance_.interactions == [("segment", "source_channel")]
     import arviz as az
 
     attrs = az.from_netcdf(str(path)).posterior.attrs
@@ -136,7 +136,7 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
         demo_model, demo_snapshot.as_of, np.zeros(1), remaining_days(demo_model, rng, ranks, age, n)
     )
     for start, end in [(0, 31), (31, 120)]:
-        exact = demo_model.close_probability(demo_snapshot.as_of, ranks, age, start, end)
+        exact = demo_model.timing_.close_probability(demo_snapshot.as_of, ranks, age, start, end)
         simulated = ((close_in >= start) & (close_in < end)).mean(axis=0)
         se = np.sqrt(np.maximum(simulated * (1 - simulated), 1 / n) / n)
         assert np.all(np.abs(exact - simulated) < 5 * se)
@@ -148,7 +148,7 @@ def test_exact_close_probability_matches_simulated_close_dates(demo_model, demo_
         effort = remaining_days(demo_model, rng, np.zeros(m, int), np.zeros(m), 1, entering=True)[0]
         close_new = close_day(demo_model, demo_snapshot.as_of, created, effort)
         simulated = float(((close_new >= start) & (close_new < end)).mean())
-        exact = demo_model.new_deal_close_probability(demo_snapshot.as_of, start, end)
+        exact = demo_model.timing_.new_deal_close_probability(demo_snapshot.as_of, start, end)
         assert exact == pytest.approx(simulated, abs=4 * np.sqrt(simulated * (1 - simulated) / m) + 0.002)
 
 
