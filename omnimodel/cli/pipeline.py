@@ -3,317 +3,66 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from omnimodel.app.pipeline import PipelineReview
 
 #: exit code of ``pipeline forecast --strict`` when the model did not converge (the numbers are still printed)
 NOT_CONVERGED = 6
 #: the forecast ledger's default place (:data:`omnimodel.funnel.ledger.DEFAULT_PATH`; not imported: --help stays light)
 DEFAULT_LEDGER = "reports/forecast-ledger.duckdb"
-#: deals at risk listed by ``pipeline forecast`` (the value at stake first)
-AT_RISK_SHOWN = 10
 
 
-def _setup(args):
-    from omnimodel.data.workspace import Workspace
+def _review(args: argparse.Namespace, **settings: Any) -> PipelineReview:
+    """The pipeline review of the command's workspace and settings."""
+    from omnimodel.app.pipeline import PipelineReview  # noqa: F811 (at run time: --help stays light)
     from omnimodel.environment import pytensor_environment
-    from omnimodel.funnel import funnel_for
 
     os.environ["PYTENSOR_FLAGS"] = pytensor_environment()["PYTENSOR_FLAGS"]
-    ws = Workspace(args.workspace)
-    funnel = funnel_for(ws, args.funnel)
-    return ws, funnel, {"draws": args.draws, "tune": args.draws}
+    where = dict(w.split("=", 1) for w in getattr(args, "where", None) or [])
+    ledger = getattr(args, "ledger", None)
+    return PipelineReview(args.workspace, funnel=args.funnel, where=where, ledger=ledger, **settings)
 
 
-def forecast_command(args) -> int:
+def _fit(args: argparse.Namespace) -> dict[str, Any]:
+    return {"measure": args.measure, "draws": args.draws, "seed": args.seed}
+
+
+def forecast_command(args: argparse.Namespace) -> int:
     """``omnimodel pipeline forecast``: fit on the snapshot, forecast the period, print text or JSON."""
-    from omnimodel.funnel.fits import fitted_model
-    from omnimodel.funnel.forecast import forecast_bookings
-    from omnimodel.funnel.measures import choose_measure, default_target, level_targets, skew_note
-    from omnimodel.funnel.snapshot import TEAM, pipeline_snapshot
-
-    ws, funnel, sampler = _setup(args)
-    snap = pipeline_snapshot(ws, funnel, args.as_of)
-    measure, measure_note = choose_measure(snap.deals, args.measure)
-    model = fitted_model(
-        snap, measure=measure, sampler_config=sampler, random_seed=args.seed, refit=args.refit
+    review = _review(
+        args, as_of=args.as_of, period=args.period, target=args.target, refit=args.refit, **_fit(args)
     )
-    from omnimodel.data.periods import next_quarter
-
-    fc = forecast_bookings(model, snap, args.period or next_quarter(snap.as_of), random_seed=args.seed)
-    goal = default_target(snap, str(fc.period), measure, given=args.target)
-    categories = fc.deals.groupby("category")["expected_value"].agg(deals="size", expected_value="sum")
-    out = {
-        "as_of": str(snap.as_of.date()),
-        "period": str(fc.period),
-        "funnel": funnel.name,
-        "measure": measure,
-        "measure_note": measure_note,
-        **fc.quantiles(),
-        "mean_note": skew_note(fc.quantiles()),
-        "target": goal.value,
-        "target_source": goal.source,
-        "target_warning": goal.warning,
-        "p_hit_target": fc.p_hit(goal.value),
-        "new_deals_share": fc.new_deals_share,
-        "period_noise_sd": model.period_noise_.sd,
-        "booked_so_far": fc.booked,
-        # each level against its own target (its history), not the company's
-        "by": {
-            g: _records(fc.to_frame(g, targets=level_targets(snap, str(fc.period), measure, g)))
-            for g in fc.by_group
-            if g not in TEAM  # owners, managers and teams: in the roll-up, against their targets there
-        },
-        "categories": categories.reset_index().to_dict(orient="records"),
-        "rollup": _rollup(fc, snap, measure, goal.value, ws),
-        "at_risk": _records(_at_risk(model, snap, fc, ws, args.ledger).head(AT_RISK_SHOWN)),
-        "diagnostics": {**model.diagnostics_.__dict__, "converged": model.diagnostics_.converged},
-        "fit_reused": model.reused_,
-    }
-    failed = NOT_CONVERGED if args.strict and not model.diagnostics_.converged else 0
-    if args.ledger != "none":
-        from omnimodel.funnel import ledger
-
-        out["ledger_run"] = ledger.record(args.ledger, [ledger.entry(fc, snap, model, ws.name, "cli")])
-    if args.json:
-        print(json.dumps(out, indent=2, default=float))
-        return failed
-    from omnimodel.charts.style import format_chance as chance
-
-    if not model.diagnostics_.converged:  # before the numbers, so nobody reads them first
-        print(model.diagnostics_.message())
-    print(f"Bookings forecast for {out['period']} as of {out['as_of']} ({funnel.name}, {measure}):")
-    print(
-        f"  P10 {out['p10']:,.0f}   P50 {out['p50']:,.0f}   P90 {out['p90']:,.0f}   mean {out['mean']:,.0f}"
-    )
-    print(f"  {measure_note}")
-    if out["mean_note"]:
-        print(f"  {out['mean_note']}")
-    print(f"  P(bookings reach {goal.value:,.0f}) = {chance(out['p_hit_target'])}. {goal.describe()}")
-    print(f"  {out['new_deals_share']:.0%} of the expected value comes from deals not created yet")
-    for g in out["by"]:
-        print(f"  by {g}:")
-        for row in out["by"][g]:
-            hit = (
-                f"  P(reach {row['target']:,.0f}) {chance(row['p_hit'])}" if _known(row.get("p_hit")) else ""
-            )
-            print(
-                f"    {str(row[g]):<20} P10 {row['p10']:>12,.0f}  P50 {row['p50']:>12,.0f}  P90 {row['p90']:>12,.0f}"
-                + hit
-            )
-    if out["rollup"]:
-        print(f"  by team and manager (targets: {out['rollup'][0]['target_source']}):")
-    for row in out["rollup"]:
-        if row["level"] in ("team", "manager"):
-            hit = f"  P(reach {row['target']:,.0f}) {chance(row['p_hit'])}" if _known(row["p_hit"]) else ""
-            print(
-                f"  {row['level']:<8} {str(row['name']):<20} P10 {row['p10']:>12,.0f}  P50 {row['p50']:>12,.0f}  "
-                f"P90 {row['p90']:>12,.0f}{hit}"
-            )
-    print(
-        "  open deals by forecast category: "
-        + ", ".join(
-            f"{r['category']} {r['deals']} (expected {r['expected_value']:,.0f})" for r in out["categories"]
-        )
-    )
-    if out["at_risk"]:
-        print("  deals at risk (value at stake first):")
-        width = max([14, *(len(str(r["opportunity_id"])) + 2 for r in out["at_risk"])])  # long CRM ids fit
-        for row in out["at_risk"]:
-            print(
-                f"    {row['opportunity_id']!s:<{width}}{row['stage']:<14}{row['at_stake']:>12,.{0 if measure == 'amount' else 2}f}  {row['reasons']}"
-            )
-    if model.diagnostics_.converged:
-        print("  " + model.diagnostics_.message())
-    from omnimodel.funnel.fits import note
-
-    print("  " + note(model) + (" --refit fits again." if model.reused_ else ""))
-    return failed
+    result = review.result()
+    if review.ledger is not None:
+        result.data["ledger_run"] = review.record("cli")
+    print(result.to_json() if args.json else result.as_text())
+    return NOT_CONVERGED if args.strict and not result.diagnostics.converged else 0
 
 
-def _at_risk(model, snap, fc, ws, path: str):
-    """The open deals at risk, with the deals' recorded history: the workspace's opportunity history and the deal
-    states the ledger recorded at earlier runs on this workspace."""
-    from omnimodel.funnel import ledger
-    from omnimodel.funnel.history import recorded_states
-    from omnimodel.funnel.inspection import deals_at_risk
-
-    book = None if path == "none" else path
-    recorded = ledger.read(book, "deals")
-    earlier = recorded[recorded["run_id"].isin(ledger.runs(book, ws.name)["run_id"])]
-    return deals_at_risk(model, snap, fc.deals, recorded_states(ws, snap.as_of, earlier))
-
-
-def _known(x) -> bool:
-    """A number, not None or NaN (a level without a target has no chance to reach it)."""
-    return x is not None and x == x
-
-
-def _rollup(fc, snap, measure: str, goal: float, ws) -> list[dict]:
-    """The forecast by team, manager and owner against their targets (empty without deal owners)."""
-    from omnimodel.funnel import rollup
-
-    if "owner" not in fc.by_group:
-        return []
-    targets = rollup.owner_targets(snap, str(fc.period), measure, goal, rollup.quotas_of(ws))
-    return _records(
-        rollup.rollup(fc, targets).assign(target_source=targets["source"].iloc[0]).astype({"level": str})
-    )
-
-
-def _records(frame) -> list[dict]:
-    """Rows as plain records, missing values as None (valid JSON: no NaN)."""
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
-
-def changes_command(args) -> int:
+def changes_command(args: argparse.Namespace) -> int:
     """``omnimodel pipeline changes``: why the forecast of a period changed between two as-of dates."""
-    import pandas as pd
-
-    from omnimodel.data.periods import next_quarter
-    from omnimodel.exceptions import ParameterError
-    from omnimodel.funnel import ledger
-    from omnimodel.funnel.changes import as_recorded, forecast_change
-    from omnimodel.funnel.fits import fitted_model
-    from omnimodel.funnel.history import recorded_states, states_on
-    from omnimodel.funnel.measures import choose_measure
-    from omnimodel.funnel.snapshot import pipeline_snapshot
-
-    ws, funnel, sampler = _setup(args)
-    later = pipeline_snapshot(ws, funnel, args.to)
-    where = dict(w.split("=", 1) for w in args.where or [])
-    book = None if args.ledger == "none" else args.ledger
-    recorded = ledger.runs(book, ws.name, where)
-    recorded = recorded[pd.to_datetime(recorded["as_of"]) < later.as_of]
-    if args.period:
-        recorded = recorded[recorded["period"] == args.period]
-    if args.from_date:
-        from_date = pd.Timestamp(args.from_date)
-    elif len(recorded):
-        from_date = pd.Timestamp(recorded["as_of"].max())  # the last recorded forecast before
-    else:
-        from_date = later.as_of - pd.Timedelta(days=7)  # the weekly call
-    if from_date >= later.as_of:
-        raise ParameterError(
-            f"--from ({from_date.date()}) must be before --to ({later.as_of.date()})",
-            fix="give an earlier --from",
-        )
-    on_date = recorded[pd.to_datetime(recorded["as_of"]) == from_date]
-    period = args.period or (on_date["period"].iloc[-1] if len(on_date) else next_quarter(later.as_of))
-    found = ledger.last_before(book, ws.name, period, from_date + pd.Timedelta(days=1), where)
-    on_from = found[1] if found is not None and pd.Timestamp(found[0]["as_of"]) == from_date else None
-    # the deals as the CRM showed them on the earlier date: its opportunity history, the ledger's entry that day
-    seen = states_on(recorded_states(ws, from_date, on_from), from_date)
-    earlier = later.rewind(from_date)
-    measure, _ = choose_measure(later.deals, args.measure)
-    fit = {"measure": measure, "sampler_config": sampler, "random_seed": args.seed}
-    models = fitted_model(earlier, **fit), fitted_model(later, **fit)
-    change = forecast_change((models[0], as_recorded(earlier, seen)), (models[1], later), period, where=where)
-    out = {
-        "funnel": funnel.name,
-        "measure": measure,
-        "where": where,
-        "recorded_deals": len(seen),
-        **change.to_dict(),
-    }
-    if args.json:
-        print(json.dumps(out, indent=2, default=str))
-        return 0
-    print(
-        f"Why the forecast for {out['period']} changed from {out['from']} to {out['to']} ({funnel.name}, {measure}"
-        + "".join(f", {k} {v}" for k, v in where.items())
-        + "):"
-    )
-    print(f"  expected bookings {change.before:,.0f} -> {change.after:,.0f} ({change.change:+,.0f})")
-    for row in change.parts.itertuples():
-        if row.change or row.part == "model update":
-            deals = f"{row.deals:,} deals" if row.deals else ""
-            print(f"    {row.part:<24}{row.change:>+14,.0f}  {deals}")
-    if not len(seen):
-        print(
-            "  Amounts and close dates as in today's export (no opportunity history and no ledger entry for the "
-            "earlier date): amount changes and slips show once forecasts are recorded (omnimodel pipeline "
-            "forecast, omnimodel report) or with an opportunity_history table."
-        )
-    print("  deals that moved the forecast most:")
-    shown = change.deals.head(args.top)
-    width = max([14, *(len(str(i)) + 2 for i in shown["opportunity_id"])])  # long CRM ids (Olist: 32) fit
-    for row in shown.itertuples():
-        print(
-            f"    {row.opportunity_id!s:<{width}}{row.part:<24}{str(row.stage_before):>12} -> {str(row.stage_after):<12}"
-            f"{row.change:>+12,.0f}"
-        )
+    report = _review(args, as_of=args.to, period=args.period, **_fit(args)).changes(args.from_date)
+    report.top = args.top
+    print(report.to_json() if args.json else report.as_text())
     return 0
 
 
-def accuracy_command(args) -> int:
+def accuracy_command(args: argparse.Namespace) -> int:
     """``omnimodel pipeline accuracy``: the recorded forecasts of closed periods scored, by days ahead."""
-    from omnimodel.data.workspace import Workspace
-    from omnimodel.funnel import funnel_for
-    from omnimodel.funnel.accuracy import scores, trend
-    from omnimodel.funnel.snapshot import pipeline_snapshot
-
-    ws = Workspace(args.workspace)
-    where = dict(w.split("=", 1) for w in args.where or [])
-    scored = scores(args.ledger, pipeline_snapshot(ws, funnel_for(ws, args.funnel)), ws.name, where)
-    by_lead = trend(scored)
-    if args.json:
-        out = {"forecasts": scored.assign(as_of=scored["as_of"].astype(str)), "trend": by_lead}
-        print(json.dumps({k: v.to_dict(orient="records") for k, v in out.items()}, indent=2, default=str))
-        return 0
-    if scored.empty:
-        print(
-            f"No recorded forecast of a closed period for {ws.name} in {args.ledger}: forecasts are scored once "
-            "their period has closed (omnimodel pipeline forecast and omnimodel report record them)."
-        )
-        return 0
-    print(f"{len(scored)} recorded forecasts of {scored['period'].nunique()} closed periods, by days ahead:")
-    for r in by_lead.itertuples():
-        print(
-            f"  {r.days_ahead:<14} {r.recorded:>3} forecasts   median error {r.median_ape:6.1%}   "
-            f"P10-P90 held the actual {r.coverage_p10_p90:4.0%}   CRPS {r.crps:,.0f}"
-        )
+    report = _review(args).accuracy_report()
+    print(report.to_json() if args.json else report.as_text())
     return 0
 
 
-def backtest_command(args) -> int:
+def backtest_command(args: argparse.Namespace) -> int:
     """``omnimodel pipeline backtest``: rolling as-of snapshots scored against the CRM's baselines."""
-    from omnimodel.funnel.backtest import backtest
-    from omnimodel.funnel.measures import choose_measure
-    from omnimodel.funnel.snapshot import pipeline_snapshot
-
-    ws, funnel, sampler = _setup(args)
-    measure, _ = choose_measure(pipeline_snapshot(ws, funnel).deals, args.measure)
-    result = backtest(
-        ws,
-        funnel,
-        freq=args.freq,
-        n_snapshots=args.snapshots,
-        sampler_config=sampler,
-        random_seed=args.seed,
-        measure=measure,
-        echo=None if args.json else print,
+    report = _review(args, **_fit(args)).backtest_report(
+        args.freq, args.snapshots, None if args.json else print
     )
-    summary = result.summary()
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "funnel": funnel.name,
-                    "measure": measure,
-                    "summary": summary.to_dict(orient="records"),
-                    "snapshots": result.scores.to_dict(orient="records"),
-                },
-                indent=2,
-                default=str,
-            )
-        )
-        return 0
-    print(
-        f"\nBacktest of {funnel.name} ({measure}), {summary['snapshots'].iloc[0]} snapshots, freq {args.freq}:"
-    )
-    print(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    print("Lower is better for mape, crps and brier; coverage_p10_p90 should be near 0.8.")
+    print(report.to_json() if args.json else report.as_text())
     return 0
 
 
