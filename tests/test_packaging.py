@@ -1,5 +1,6 @@
 """The project's own files: dependencies in step, notebooks clean, docs generated, README quickstart."""
 
+import ast
 import json
 import re
 import tomllib
@@ -69,6 +70,55 @@ def test_notebook_parameters_are_typed_and_commented(path):
     assert "workspace" in params
     for p in params.values():
         assert p.type and p.help, f"{path.stem}: parameter {p.name} needs a type and a comment"
+
+
+#: a notebook is one call per section: the logic is in the package (omnimodel.app)
+MAX_NOTEBOOK_CODE_LINES = 60
+BRANCHES = (
+    ast.For,
+    ast.While,
+    ast.If,
+    ast.IfExp,
+    ast.Try,
+    ast.ListComp,
+    ast.DictComp,
+    ast.SetComp,
+    ast.GeneratorExp,
+)
+
+
+def notebook_code(path) -> list[str]:
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_are_one_call_per_section(path):
+    code = notebook_code(path)
+    lines = [
+        line
+        for cell in code
+        for line in cell.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert len(lines) <= MAX_NOTEBOOK_CODE_LINES, f"{path.stem}: {len(lines)} lines of code"
+    logic = [
+        type(node).__name__
+        for cell in code
+        for node in ast.walk(ast.parse(cell))
+        if isinstance(node, BRANCHES)
+    ]
+    assert not logic, f"{path.stem}: loops or branches belong in the package: {logic}"
+
+
+def test_the_notebook_check_can_fail(tmp_path):
+    planted = tmp_path / "x.ipynb"
+    planted.write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": ["for x in y:\n", "    print(x)\n"]}]})
+    )
+    assert [
+        type(n).__name__ for n in ast.walk(ast.parse(notebook_code(planted)[0])) if isinstance(n, BRANCHES)
+    ] == ["For"]
 
 
 def test_data_model_doc_is_generated_from_the_schema():

@@ -4,76 +4,51 @@ same origins."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from omnimodel.app.plan import ChannelPlan
 
 
-def _hierarchy(args):
+def _plan(args: argparse.Namespace) -> ChannelPlan:
+    """The channel plan of the command's series: a workspace's revenue, a client's CSV or a bundled set."""
+    from omnimodel.app.plan import ChannelPlan  # noqa: F811 (at run time: --help stays light)
     from omnimodel.forecasting import series
 
+    settings: dict[str, Any] = {
+        "goals": None,  # the baseline only
+        "horizon": args.horizon,
+        "choose_origins": args.choose,
+        "score_origins": args.score,
+        "choose_by": args.choose_by,
+        "progress": sys.stderr.isatty(),  # a terminal watches it; logs and pipes stay clean
+    }
     if args.workspace:
-        from omnimodel.data.workspace import Workspace
-
-        with Workspace(args.workspace) as ws:
-            return series.workspace_revenue(ws, tuple(args.levels.split(",")), args.freq, args.min_share)
+        return ChannelPlan(
+            args.workspace, levels=args.levels, freq=args.freq, min_share=args.min_share, **settings
+        )
     if args.csv:
         from omnimodel.data.readers import read_table_file
 
         frame = read_table_file(args.csv, "series")
-        return series.Hierarchy.from_frame(
+        hierarchy = series.Hierarchy.from_frame(
             frame, args.period_column, args.levels.split(","), args.value, args.freq, name=args.value
         )
+        return ChannelPlan(hierarchy=hierarchy, **settings)
     if not args.folder:
         from omnimodel.exceptions import ParameterError
 
         raise ParameterError(
             f"--series {args.series} needs --folder", fix="pass the folder holding the series files"
         )
-    return series.series_set(args.series, args.folder)
+    return ChannelPlan(series_set=args.series, series_folder=args.folder, **settings)
 
 
-def backtest_command(args) -> int:
+def backtest_command(args: argparse.Namespace) -> int:
     """``omnimodel targets backtest``: MASE of the chosen baseline models against seasonal naive."""
-    from omnimodel.forecasting.baseline import backtest
-
-    hierarchy = _hierarchy(args)
-    result = backtest(
-        hierarchy,
-        h=args.horizon,
-        n_select=args.choose,
-        n_score=args.score,
-        choose_by=args.choose_by,
-        progress=sys.stderr.isatty(),  # a terminal watches it; logs and pipes stay clean
-    )
-    out = {
-        "source": args.workspace or args.csv or args.series,
-        "periods": [str(hierarchy.bottom.index[0]), str(hierarchy.bottom.index[-1])],
-        "season_length": hierarchy.season_length,
-        "horizon": args.horizon or hierarchy.season_length,
-        "origins": {"choose": args.choose, "score": args.score},
-        "choose_by": args.choose_by,
-        "overall": result.overall,
-        "series": result.summary.to_dict(orient="records"),
-    }
-    if args.json:
-        print(json.dumps(out, indent=2, default=float))
-        return 0
-    o = out["overall"]
-    print(
-        f"Baseline backtest of {out['source']} ({out['periods'][0]} to {out['periods'][1]}, horizon "
-        f"{out['horizon']}): model chosen per {args.choose_by} on the first {args.choose} origins, scored with seasonal "
-        f"naive on the same origins of the last {args.score} (scored_origins)."
-    )
-    print(result.summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(
-        f"Mean MASE: chosen models {o['mase_model']:.3f}, seasonal naive {o['mase_seasonal_naive']:.3f}; "
-        f"{o['series_beating_seasonal_naive']} of {o['series']} series beat seasonal naive. Lower is better."
-    )
-    if o["fits_not_converged"]:
-        print(
-            f"Note: {o['fits_not_converged']:,} of the {o['fits']:,} fits stopped at the optimiser's limit of "
-            "1,000 iterations before its tolerance (column fits_not_converged); they are scored like the rest."
-        )
+    report = _plan(args).backtest_report(args.workspace or args.csv or args.series)
+    print(report.to_json() if args.json else report.as_text())
     return 0
 
 
