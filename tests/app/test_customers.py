@@ -11,8 +11,12 @@ def crm_only(tmp_path_factory, demo_small):
     from omnimodel.data.workspace import write_workspace
 
     tables, truth = demo_small
-    kept = {k: v for k, v in tables.items() if k in ("customers", "products", "opportunities", "stage_events")}
-    return write_workspace(tmp_path_factory.mktemp("crm") / "crm.duckdb", kept, {"source": "test", "adapter": "demo"})
+    kept = {
+        k: v for k, v in tables.items() if k in ("customers", "products", "opportunities", "stage_events")
+    }
+    return write_workspace(
+        tmp_path_factory.mktemp("crm") / "crm.duckdb", kept, {"source": "test", "adapter": "demo"}
+    )
 
 
 def test_without_orders_the_card_shows_and_the_rest_says_why(crm_only):
