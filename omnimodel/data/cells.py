@@ -1,8 +1,9 @@
 """One value from the data: its canonical type, and whether a spreadsheet would run it as a formula.
 
 The policy for text from data: kept as given (nothing lost), escaped in HTML (:mod:`omnimodel.reporting`), and
-neutralised in every CSV omnimodel writes (:func:`neutralise`; :func:`formula_notes` lists where it was kept), since a spreadsheet runs a cell that starts
-with ``=``, ``+``, ``@``, a tab or a carriage return, or ``-`` followed by formula signs.
+neutralised in every CSV omnimodel writes (:func:`neutralise`; the validation notes where it was kept), since a
+spreadsheet runs a cell that starts with ``=``, ``+``, ``@``, a tab or a carriage return, or ``-`` followed by
+formula signs.
 """
 
 from __future__ import annotations
@@ -55,31 +56,6 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         if risky.any():
             out[col] = text.where(~risky, "'" + text)
     return out
-
-
-def formula_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """What is kept of free text a spreadsheet would run (names, addresses, reasons): one note per column with
-    example rows; in ids and categories such text is a validation error instead."""
-    notes = []
-    for name, frame in tables.items():
-        if name not in TABLES:
-            continue
-        table = TABLES[name]
-        for col in table.columns:
-            if col.free_text and col.name in frame.columns:
-                risky = is_formula(frame[col.name].astype("string"))
-                if risky.any():
-                    key = table.key[0] if len(table.key) == 1 and table.key[0] in frame.columns else None
-                    rows = (
-                        [str(v) for v in frame[key][risky][:5]]
-                        if key
-                        else [f"#{i + 1}" for i in np.flatnonzero(risky)[:5]]
-                    )
-                    notes.append(
-                        f"{name}.{col.name}: {int(risky.sum())} value(s) start like a spreadsheet formula (e.g. "
-                        f"rows {', '.join(rows)}): kept as given; every CSV omnimodel writes shows them as text"
-                    )
-    return notes
 
 
 def coerce_column(series: pd.Series, dtype: str) -> pd.Series:

@@ -1,37 +1,47 @@
-"""The validation's checks as Ibis expressions, run by the engine on tables it reads itself.
+"""The validation's checks, written once as Ibis expressions: every route runs them.
 
-For exports larger than memory (or living beside a Spark cluster): the same schema checks as
-:mod:`omnimodel.data.validation` (empty values, types, ISO dates and time zones, dates ahead, ranges, allowed
-values, formulas, duplicate ids and keys, references, date order, channel spellings, stages), each a boolean
-column the engine computes row by row; :mod:`omnimodel.data.engine_findings` counts them in one aggregate per
-table and fetches a few example rows. Nothing is pulled into pandas but counts, examples and distinct channel
-and zone names.
+Each check is a boolean column the engine computes row by row (empty values, types, ISO dates and time zones,
+dates ahead, ranges, allowed values, formulas, duplicate ids and keys, references, date order, channel
+spellings, stages); :mod:`omnimodel.data.engine_findings` counts them in one aggregate per table and fetches a
+few example rows. The checks of one column are a table of rules (:data:`RULES`: where a rule applies, its
+message and fix, and the rows that break it); the checks of a table and across tables follow them.
 
-Where the two differ, on purpose: example rows of a table keyed by several columns are named by their key
-("O1/2") rather than by their line; a date that is not ISO is reported once (not also as unparsable); rows whose
-stage changes at the same timestamp are ordered by stage, not by their place in the file.
+Exports larger than memory (or beside a Spark cluster) are checked where the engine reads them; frames in memory
+(:mod:`omnimodel.data.validation`) are checked by DuckDB in this process, with their row numbers
+(:data:`ROW`), so their example rows are named by line where a table has several key columns, and listed in
+file order. Read by the engine from files, examples are named by key ("O1/2") and ordered by it, and rows whose
+stage changes at the same timestamp are ordered by stage. A date that is not ISO is reported once (not also as
+unparsable).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
 from omnimodel.data.cells import ISO_DATE
 from omnimodel.data.schema import TABLES, Column
-from omnimodel.data.validation import (
-    _MAY_BE_FUTURE,
-    CHANNEL_COLUMNS,
-    OLDEST_BIRTH_YEARS,
-    missing_columns_fix,
-    references,
-)
 from omnimodel.exceptions import Problem
 
 FLAG = "_omni_flag_"
+#: a frame's row number (1 for its first row), added when frames in memory are checked
+ROW = "_omni_row"
+#: dated columns that may lie ahead (plans); every other date is an event that has happened
+MAY_BE_FUTURE = {"due_date", "expected_close_date"}
+OLDEST_BIRTH_YEARS = 120
+#: columns that name a channel: one channel must be written one way across them
+CHANNEL_COLUMNS = (
+    ("channels", "channel"),
+    ("orders", "channel"),
+    ("customers", "acquisition_channel"),
+    ("complaints", "channel"),
+    ("touchpoints", "channel"),
+    ("opportunities", "source_channel"),
+)
 #: the text of a timestamp without the time-zone offset written after it (group 1), as the in-memory route reads
 _WALL_TIME = r"^(.*?\d)(Z|[+-]\d{2}:?\d{2})?$"
 _OFFSET = r"\d(Z|[+-]\d{2}:?\d{2})$"
@@ -68,8 +78,12 @@ class Checked:
     columns: list[str] = field(default_factory=list)  # the source's columns, in order
     typed_columns: dict = field(default_factory=dict)  # column -> its canonical-typed expression on base
     source: Any = None  # the table as read, before any join
+    by_line: bool = False  # a frame in memory, with its row numbers (ROW): examples in file order
     rows: int = 0  # counted by findings()
     rejected: int = 0  # rows with at least one problem, counted by findings()
+    #: free text a spreadsheet would run, kept as given and noted: column -> its rows (counted by findings())
+    notes: dict = field(default_factory=dict)
+    noted: dict = field(default_factory=dict)
     _flags: dict = field(default_factory=dict)
     _flagged: Any = None
 
@@ -86,7 +100,8 @@ class Checked:
         plans one scan however many checks there are."""
         if self._flagged is None:
             typed = {_typed_name(c): v for c, v in self.typed_columns.items()}
-            self._flagged = self.base.mutate(**typed, **self._flags)
+            notes = {_note_name(c): v for c, v in self.notes.items()}
+            self._flagged = self.base.mutate(**typed, **self._flags, **notes)
         return self._flagged
 
     @property
@@ -128,6 +143,10 @@ class Checked:
 
 def _typed_name(column: str) -> str:
     return f"_omni_typed_{column}"
+
+
+def _note_name(column: str) -> str:
+    return f"_omni_note_{column}"
 
 
 def strip(text):
@@ -181,21 +200,175 @@ def _to_type(raw, dtype: str):
     return strip(raw).re_extract(_WALL_TIME, 1).try_cast("timestamp")
 
 
+def missing_columns_fix(columns: list, missing: list[str]) -> str:
+    """How to supply missing required columns: the rename where only the case or spacing differs."""
+    lower = {str(c).lower().strip(): c for c in columns}
+    hints = [f"'{lower[m.lower()]}' -> '{m}'" for m in missing if m.lower() in lower]
+    if hints:
+        return "rename " + ", ".join(hints)
+    return (
+        "add the column(s), or name yours under `columns:` in a mapping.yaml (omnimodel map --suggest proposes "
+        f"it); columns found: {', '.join(map(str, columns))[:300]}"
+    )
+
+
+def references(columns: dict[str, list]) -> list[tuple[str, Column, str, str]]:
+    """The references whose both ends are present: (table, column, referenced table, referenced column), given
+    each table's column names."""
+    out = []
+    for name, present in columns.items():
+        for col in TABLES[name].columns:
+            if col.references and col.name in present:
+                ref_table, ref_col = col.references.split(".")
+                if ref_table in columns and ref_col in columns[ref_table]:
+                    out.append((name, col, ref_table, ref_col))
+    return out
+
+
+@dataclass
+class Cell:
+    """What a column rule sees: the column's schema, its values as read (``raw``) and parsed to their type
+    (``typed``, NULL where they do not parse), which are there (``present``) and which are written as ISO dates
+    (``iso``; true for columns that are no dates)."""
+
+    column: Column
+    checked: Checked
+    raw: Any
+    typed: Any
+    present: Any
+    iso: Any
+    today: pd.Timestamp
+
+    @property
+    def text(self) -> bool:
+        """The column is read as text."""
+        return bool(self.raw.type().is_string())
+
+    @property
+    def dated(self) -> bool:
+        """The column holds dates or timestamps."""
+        return self.column.dtype in ("date", "timestamp")
+
+    @property
+    def ok(self) -> Any:
+        """The values that parsed."""
+        return self.typed.notnull()
+
+    @property
+    def finite(self) -> Any:
+        """The numbers that parsed and are finite."""
+        return self.ok & ~_infinite(self.typed)
+
+    @cached_property
+    def zones(self) -> tuple[Any, list[str]]:
+        """Each row's time-zone offset ("no offset" where none is written), and the offsets the present values
+        are written in, the most common first (one small query)."""
+        import ibis
+
+        t = self.checked.base
+        zone = strip(t[self.column.name]).re_extract(_OFFSET, 1).replace("Z", "+00:00")
+        zone = ibis.ifelse(zone.isnull() | (zone == ""), "no offset", zone)
+        counts = t.filter(self.present).group_by(zone=zone).aggregate(n=ibis._.count()).execute()
+        return zone, list(counts.sort_values(["n", "zone"], ascending=[False, True])["zone"])
+
+    def off_zone(self) -> Any:
+        """Rows whose offset is not the one most rows have, where any offset is written (else None)."""
+        zone, written = self.zones
+        return self.present & (zone != written[0]) if set(written) - {"no offset"} else None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check of a column: where it ``applies``, its ``message`` and ``fix``, and the ``rows`` that break it
+    (a boolean expression; None: nothing to check). Each takes the column's :class:`Cell`."""
+
+    applies: Callable[[Cell], bool]
+    message: Callable[[Cell], str]
+    fix: Callable[[Cell], str]
+    rows: Callable[[Cell], Any]
+
+
+def _said(text: str) -> Callable[[Cell], str]:
+    return lambda c: text
+
+
+_ISO_FIX = "export ISO dates, or give the column's format under `dates:` in a mapping.yaml (omnimodel map --suggest proposes it)"
+_RANGE_FIX = "check the units (cents instead of units?) or split the row"
+_MAP_VALUES = "map your values under `values:` in a mapping.yaml (omnimodel map --suggest)"
+#: the checks of one column, in the order problems are listed; a rule added here runs on every route
+RULES: list[Rule] = [
+    Rule(lambda c: not c.column.nullable, _said("empty values in a column that must be filled"),
+         _said("fill the value or remove the rows from the source"), lambda c: ~c.present),
+    Rule(lambda c: c.text, _said("NUL characters inside values"),
+         _said("export again; the file is damaged or binary where text is expected"), lambda c: c.raw.re_search(r"\x00")),
+    Rule(lambda c: c.text, _said("characters that are not valid text (the file's encoding is another)"),
+         _said("save the file as UTF-8, or give the file's encoding (mapping `encoding:`)"),
+         lambda c: c.raw.contains("\ufffd")),
+    Rule(lambda c: c.text and c.column.dtype == "string" and not c.column.free_text,  # free text keeps it
+         _said("spreadsheet formula text (e.g. '=HYPERLINK(...)')"),
+         _said("export values, not formulas; such text would run when the data is opened in a spreadsheet"),
+         lambda c: is_formula(c.raw)),
+    Rule(lambda c: c.dated and c.text, _said("dates not written as YYYY-MM-DD"), _said(_ISO_FIX),
+         lambda c: c.present & ~c.iso),  # never guessed: 13/01/2019 is not read day-first behind the user's back
+    Rule(lambda c: c.dated and c.text, lambda c: f"timestamps in more than one time zone (offsets {', '.join(sorted(c.zones[1]))})",
+         _said("export every timestamp in one time zone, with the same offset or none"), lambda c: c.off_zone()),
+    Rule(lambda c: True, lambda c: f"values that are not a valid {c.column.dtype}",
+         lambda c: "fix the values at the source" + (" (dates as YYYY-MM-DD)" if c.dated else ""),
+         lambda c: c.present & c.iso & c.typed.isnull()),
+    Rule(lambda c: c.dated and c.column.name not in MAY_BE_FUTURE,
+         lambda c: f"dates after today ({c.today.date()}), for something that has happened",
+         _said("check the year (a typo such as 2099, or a placeholder date)"),
+         lambda c: c.ok & (c.typed > _literal(c.today + pd.Timedelta(days=1)))),
+    Rule(lambda c: c.dated and c.column.name == "birth_date", _said(f"birth dates more than {OLDEST_BIRTH_YEARS} years ago"),
+         _said("check the year, or leave the birth date empty where it is unknown (a placeholder such as 1800)"),
+         lambda c: c.ok & (c.typed < _literal(c.today - pd.DateOffset(years=OLDEST_BIRTH_YEARS)))),
+    Rule(lambda c: c.column.name == "country", _said("countries not written as ISO 3166 codes"),
+         _said("write two-letter codes (DE, FR, US), or map your names under `values:` in a mapping.yaml "
+               "(omnimodel map --suggest proposes them)"), lambda c: c.ok & ~c.typed.re_search(r"^[A-Z]{2}$")),
+    Rule(lambda c: c.column.dtype in ("int", "float"), _said("infinite values"),
+         _said("replace infinities at the source"), lambda c: c.ok & _infinite(c.typed)),
+    Rule(lambda c: c.column.dtype == "int", _said("values with a fraction where a whole number is expected"),
+         _said("round or fix the values"), lambda c: c.finite & (c.typed % 1 != 0)),
+    Rule(lambda c: c.column.dtype in ("int", "float") and c.column.min is not None,
+         lambda c: f"values below the minimum {c.column.min:g}", _said("check the sign and units"),
+         lambda c: c.ok & (c.typed < c.column.min)),
+    Rule(lambda c: c.column.dtype in ("int", "float") and c.column.max is not None,
+         lambda c: f"values above the maximum {c.column.max:g}",
+         lambda c: "write shares as fractions (0.2 for 20 %)" if c.column.max == 1 else _RANGE_FIX,
+         lambda c: c.ok & (c.typed > c.column.max)),
+    Rule(lambda c: bool(c.column.allowed), lambda c: f"values outside {', '.join(c.column.allowed)}", _said(_MAP_VALUES),
+         lambda c: c.ok & ~strip(c.typed).isin(c.column.allowed)),
+    Rule(lambda c: c.column.unique, _said("duplicate ids"), _said("remove or merge the duplicate rows"),
+         lambda c: c.ok & (c.checked.base.count().over(group_by=c.typed) > 1)),
+]  # fmt: skip
+
+
+def _literal(when: pd.Timestamp) -> Any:
+    import ibis
+
+    return ibis.literal(when.to_pydatetime())
+
+
 def check_tables(
     tables: dict, stages: Sequence[str] | None = None, terminal: Sequence[str] = ("won", "lost")
 ) -> tuple[list[Problem], dict[str, Checked]]:
     """Flag every table's rows: (problems outside any table, checked tables). Nothing runs yet but the small
-    queries some checks need first (the time zones written, the channel names)."""
+    queries some checks need first (the time zones written, the channel names). A table with a :data:`ROW`
+    column is a frame in memory: its examples are named and ordered by line."""
     outside = [
         Problem(n, None, "not a canonical table", fix=f"use one of {', '.join(TABLES)}")
         for n in tables
         if n not in TABLES
     ]
-    checked = {n: Checked(n, t, columns=list(t.columns), source=t) for n, t in tables.items() if n in TABLES}
-    references = _reference_joins(checked)  # first: the checks are one projection over the joined table
+    checked = {
+        n: Checked(n, t, columns=[c for c in t.columns if c != ROW], source=t, by_line=ROW in t.columns)
+        for n, t in tables.items()
+        if n in TABLES
+    }
+    joins = _reference_joins(checked)  # first: the checks are one projection over the joined table
     for c in checked.values():
         _table_checks(c)
-    for c, column, hit, refers in references:
+    for c, column, hit, refers in joins:
         add_reference_check(c, column, hit, refers)
     _channel_checks(checked)
     if stages:
@@ -205,14 +378,17 @@ def check_tables(
 
 def _table_checks(checked: Checked) -> None:
     table, raw = TABLES[checked.name], checked.base
-    missing = [c for c in table.required_columns if c not in raw.columns]
+    missing = [c for c in table.required_columns if c not in checked.columns]
     if missing:
-        fix = missing_columns_fix(list(raw.columns), missing)
+        fix = missing_columns_fix(checked.columns, missing)
         checked.checks.append(Check(", ".join(missing), "required column(s) missing", fix))
+    today = pd.Timestamp.now().normalize()
     for col in table.columns:
-        if col.name in raw.columns:
-            _column_checks(checked, col)
-    key = [k for k in table.key if k in raw.columns]
+        if col.name in checked.columns:
+            _column_checks(checked, col, today)
+            if col.free_text and raw[col.name].type().is_string():  # kept as given, and noted
+                checked.notes[col.name] = is_formula(raw[col.name]).fill_null(False)
+    key = [k for k in table.key if k in checked.columns]
     if len(table.key) > 1 and len(key) == len(table.key):
         t = checked.base
         checked.add(
@@ -222,125 +398,23 @@ def _table_checks(checked: Checked) -> None:
             t.count().over(group_by=[t[k] for k in key]) > 1,
         )
     for a, b in table.date_order:
-        if a in raw.columns and b in raw.columns:
+        if a in checked.columns and b in checked.columns:
             before = _to_type(raw[b], "timestamp") < _to_type(raw[a], "timestamp")
             checked.add(b, f"{b} before {a}", f"check both dates; {b} cannot precede {a}", before)
 
 
-def _column_checks(checked: Checked, col: Column) -> None:
+def _column_checks(checked: Checked, col: Column, today: pd.Timestamp) -> None:
+    """Every rule of :data:`RULES` that applies to the column."""
     import ibis
 
-    t = checked.base
-    raw = t[col.name]
-    text = raw.type().is_string()
-    present = _present(raw)
-    add = checked.add
-    if not col.nullable:
-        add(col.name, "empty values in a column that must be filled", "fill the value or remove the rows from the source", ~present)  # fmt: skip
-    if text:
-        add(col.name, "NUL characters inside values", "export again; the file is damaged or binary where text is expected", raw.re_search(r"\x00"))  # fmt: skip
-        add(col.name, "characters that are not valid text (the file's encoding is another)", "save the file as UTF-8, or give the file's encoding (mapping `encoding:`)", raw.contains("\ufffd"))  # fmt: skip
-    if col.dtype == "string" and not col.free_text and text:
-        add(
-            col.name,
-            "spreadsheet formula text (e.g. '=HYPERLINK(...)')",
-            "export values, not formulas; such text would run when the data is opened in a spreadsheet",
-            is_formula(raw),
-        )
+    raw = checked.base[col.name]
     typed = checked.typed_columns[col.name] = _to_type(raw, col.dtype)
-    dated = col.dtype in ("date", "timestamp")
-    iso = strip(raw).re_search(f"^{ISO_DATE}$") if dated and text else ibis.literal(True)
-    if dated and text:
-        add(
-            col.name,
-            "dates not written as YYYY-MM-DD",
-            "export ISO dates, or give the column's format under `dates:` in a mapping.yaml (omnimodel map "
-            "--suggest proposes it)",
-            present & ~iso,
-        )
-        _zone_check(checked, col.name, present)
-    add(
-        col.name,
-        f"values that are not a valid {col.dtype}",
-        "fix the values at the source" + (" (dates as YYYY-MM-DD)" if dated else ""),
-        present & iso & typed.isnull(),
-    )
-    ok = typed.notnull()
-    if dated:
-        today = pd.Timestamp.now().normalize()
-        if col.name not in _MAY_BE_FUTURE:
-            add(
-                col.name,
-                f"dates after today ({today.date()}), for something that has happened",
-                "check the year (a typo such as 2099, or a placeholder date)",
-                ok & (typed > ibis.literal((today + pd.Timedelta(days=1)).to_pydatetime())),
-            )
-        if col.name == "birth_date":
-            oldest = today - pd.DateOffset(years=OLDEST_BIRTH_YEARS)
-            add(
-                col.name,
-                f"birth dates more than {OLDEST_BIRTH_YEARS} years ago",
-                "check the year, or leave the birth date empty where it is unknown (a placeholder such as 1800)",
-                ok & (typed < ibis.literal(oldest.to_pydatetime())),
-            )
-    if col.name == "country":
-        add(
-            col.name,
-            "countries not written as ISO 3166 codes",
-            "write two-letter codes (DE, FR, US), or map your names under `values:` in a mapping.yaml "
-            "(omnimodel map --suggest proposes them)",
-            ok & ~typed.re_search(r"^[A-Z]{2}$"),
-        )
-    if col.dtype in ("int", "float"):
-        add(col.name, "infinite values", "replace infinities at the source", ok & _infinite(typed))
-        finite = ok & ~_infinite(typed)
-        if col.dtype == "int":
-            add(
-                col.name,
-                "values with a fraction where a whole number is expected",
-                "round or fix the values",
-                finite & (typed % 1 != 0),
-            )
-        if col.min is not None:
-            add(col.name, f"values below the minimum {col.min:g}", "check the sign and units", ok & (typed < col.min))  # fmt: skip
-        if col.max is not None:
-            add(
-                col.name,
-                f"values above the maximum {col.max:g}",
-                "write shares as fractions (0.2 for 20 %)"
-                if col.max == 1
-                else "check the units (cents instead of units?) or split the row",
-                ok & (typed > col.max),
-            )
-    if col.allowed:
-        add(
-            col.name,
-            f"values outside {', '.join(col.allowed)}",
-            "map your values under `values:` in a mapping.yaml (omnimodel map --suggest)",
-            ok & ~strip(typed).isin(col.allowed),
-        )
-    if col.unique:
-        add(col.name, "duplicate ids", "remove or merge the duplicate rows", typed.notnull() & (t.count().over(group_by=typed) > 1))  # fmt: skip
-
-
-def _zone_check(checked: Checked, column: str, present) -> None:
-    """Timestamps in more than one time zone: every row whose offset is not the one most rows have."""
-    import ibis
-
-    t = checked.base
-    zone = strip(t[column]).re_extract(_OFFSET, 1).replace("Z", "+00:00")
-    zone = ibis.ifelse(zone.isnull() | (zone == ""), "no offset", zone)
-    counts = t.filter(present).group_by(zone=zone).aggregate(n=ibis._.count()).execute()
-    written = counts[counts["zone"] != "no offset"]
-    if written.empty:
-        return
-    main = counts.sort_values(["n", "zone"], ascending=[False, True])["zone"].iloc[0]
-    checked.add(
-        column,
-        f"timestamps in more than one time zone (offsets {', '.join(sorted(counts['zone']))})",
-        "export every timestamp in one time zone, with the same offset or none",
-        present & (zone != main),
-    )
+    dated_text = col.dtype in ("date", "timestamp") and raw.type().is_string()
+    iso = strip(raw).re_search(f"^{ISO_DATE}$") if dated_text else ibis.literal(True)
+    cell = Cell(col, checked, raw, typed, _present(raw), iso, today)
+    for rule in RULES:
+        if rule.applies(cell) and (rows := rule.rows(cell)) is not None:
+            checked.add(col.name, rule.message(cell), rule.fix(cell), rows)
 
 
 def _reference_joins(checked: dict[str, Checked]) -> list[tuple]:
@@ -372,10 +446,12 @@ def _channel_checks(checked: dict[str, Checked]) -> None:
     """One channel written in more than one way across the tables (``Webshop`` beside ``webshop``)."""
     seen: dict[str, set[str]] = {}
     where = [(n, col) for n, col in CHANNEL_COLUMNS if n in checked and col in checked[n].columns]
-    for name, column in where:
-        t = checked[name].base
-        for v in t.select(v=t[column].cast("string")).distinct().execute()["v"].dropna():
-            seen.setdefault(" ".join(str(v).split()).casefold(), set()).add(str(v))
+    if not where:
+        return
+    names = [checked[n].source.select(v=checked[n].source[col].cast("string")).distinct() for n, col in where]
+    every = names[0].union(*names[1:]) if len(names) > 1 else names[0]  # one query for every table's names
+    for v in every.execute()["v"].dropna():
+        seen.setdefault(" ".join(str(v).split()).casefold(), set()).add(str(v))
     clashes = {k: sorted(v) for k, v in seen.items() if len(v) > 1}
     if not clashes:
         return
@@ -414,9 +490,8 @@ def _stage_checks(checked: dict[str, Checked], stages: list[str], terminal: list
             rank = ibis.cases(*[(t["stage"] == s, i) for i, s in enumerate(stages)], else_=ibis.null("int64"))
             when = c.typed_columns["entered_at"]
             ranked = rank.notnull() & when.notnull() & t["opportunity_id"].notnull()
-            window = ibis.window(
-                group_by=[ranked, t["opportunity_id"]], order_by=[when, rank], rows=(None, 0)
-            )
+            ties = t[ROW] if c.by_line else rank  # a frame's ties in file order, a file's by stage
+            window = ibis.window(group_by=[ranked, t["opportunity_id"]], order_by=[when, ties], rows=(None, 0))
             c.add(
                 "stage",
                 "stage regressions (an opportunity went back to an earlier stage)",

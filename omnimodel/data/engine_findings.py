@@ -3,18 +3,37 @@ check's rows, a few small queries fetch example rows, and free text a spreadshee
 
 from __future__ import annotations
 
-from omnimodel.data.engine_checks import Check, Checked, is_formula
+from typing import Any
+
+import pandas as pd
+
+from omnimodel.data.engine_checks import ROW, Check, Checked, _note_name
 from omnimodel.data.schema import TABLES
-from omnimodel.data.validation import MAX_EXAMPLES
 from omnimodel.exceptions import OmnimodelError, Problem
+
+#: example rows named per problem
+MAX_EXAMPLES = 5
+
+
+def _examples(checked: Checked, rows: Any, named_by: tuple[str, ...] = ()) -> tuple:
+    """The first example rows of ``rows`` (a filtered table): named by ``named_by``, else by the table's key.
+    A frame in memory names them by key where the table has one key column, else by line (#3), in file order;
+    a file read by the engine by its key, in the key's order."""
+    keys = TABLES[checked.name].key
+    if checked.by_line:
+        single = len(keys) == 1 and keys[0] in checked.columns
+        key = list(named_by) or ([keys[0]] if single else [ROW])
+        found = rows.order_by(ROW).select(*key).limit(MAX_EXAMPLES).execute()
+    else:
+        key = list(named_by) or [k for k in keys if k in checked.columns] or checked.columns[:1]
+        found = rows.select(*key).order_by(key).limit(MAX_EXAMPLES).execute()
+    if key == [ROW]:
+        return tuple(f"#{v}" for v in found[ROW])
+    return tuple("/".join(str(v) for v in row) for row in found.itertuples(index=False))
 
 
 def _example_ids(checked: Checked, check: Check) -> tuple:
-    table = TABLES[checked.name]
-    key = list(check.example) or [k for k in table.key if k in checked.columns] or checked.columns[:1]
-    t = checked.flagged.filter(checked.flagged[check.flag])
-    rows = t.select(*key).order_by(key).limit(MAX_EXAMPLES).execute()
-    return tuple("/".join(str(v) for v in row) for row in rows.itertuples(index=False))
+    return _examples(checked, checked.flagged.filter(checked.flagged[check.flag]), check.example)
 
 
 def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -> list[Problem]:
@@ -25,6 +44,7 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
         t = c.flagged
         try:
             sums = {f: t[f].cast("int64").sum() for f in c.flags}
+            sums |= {f"_omni_noted_{i}": t[_note_name(col)].cast("int64").sum() for i, col in enumerate(c.notes)}
             if c.flags:
                 sums["_omni_bad"] = c.bad().cast("int64").sum()
             counts = t.aggregate(_omni_rows=t.count(), **sums).execute()
@@ -35,8 +55,9 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
                 fix="quote fields that contain the separator or line breaks, check the file's encoding, and "
                 "that the engine can read the file where it runs (or load with --in-memory)",
             ) from exc
-        counts = counts.fillna(0).iloc[0]
-        c.rows, c.rejected = int(counts["_omni_rows"]), int(counts.get("_omni_bad", 0))
+        counts = {k: 0 if pd.isna(v) else int(v) for k, v in counts.iloc[0].items()}  # a sum of no rows is NULL
+        c.rows, c.rejected = counts["_omni_rows"], counts.get("_omni_bad", 0)
+        c.noted = {col: counts[f"_omni_noted_{i}"] for i, col in enumerate(c.notes)}
         if c.rows == 0:
             problems.append(
                 Problem(
@@ -50,7 +71,7 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
         for check in c.checks:
             if check.flag is None:
                 problems.append(Problem(name, check.column, check.message, fix=check.fix))
-            elif n := int(counts[check.flag]):
+            elif n := counts[check.flag]:
                 problems.append(
                     Problem(name, check.column, check.message, _example_ids(c, check), n, check.fix)
                 )
@@ -67,21 +88,15 @@ def first_line(exc: Exception) -> str:
 
 
 def formula_notes(checked: dict[str, Checked]) -> list[str]:
-    """The engine's :func:`omnimodel.data.cells.formula_notes`: free text a spreadsheet would run, kept."""
+    """Free text a spreadsheet would run (names, addresses, reasons), kept as given: one note per column with
+    example rows (counted by :func:`findings`; in ids and categories such text is a problem instead)."""
     notes = []
     for name, c in checked.items():
-        for col in TABLES[name].columns:
-            if not (col.free_text and col.name in c.columns and c.base[col.name].type().is_string()):
-                continue
-            t = c.base
-            risky = is_formula(t[col.name]).fill_null(False)
-            n = int(t.aggregate(n=risky.cast("int64").sum()).execute()["n"].fillna(0).iloc[0])
+        for col, n in c.noted.items():
             if n:
-                key = [k for k in TABLES[name].key if k in c.columns] or c.columns[:1]
-                rows = t.filter(risky).select(*key).order_by(key).limit(5).execute()
-                ids = ", ".join("/".join(str(v) for v in r) for r in rows.itertuples(index=False))
+                ids = ", ".join(_examples(c, c.flagged.filter(c.flagged[_note_name(col)])))
                 notes.append(
-                    f"{name}.{col.name}: {n} value(s) start like a spreadsheet formula (e.g. rows {ids}): "
+                    f"{name}.{col}: {n} value(s) start like a spreadsheet formula (e.g. rows {ids}): "
                     "kept as given; every CSV omnimodel writes shows them as text"
                 )
     return notes

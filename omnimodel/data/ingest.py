@@ -99,8 +99,8 @@ def validate_source(
         quirks = loaded.quirks + notes
         return IngestReport(str(source), adapter, rows, quirks, problems, route="in the engine (duckdb)")
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
-    problems = origin_note(validation.validate(data.tables, stages=data.stages), data.origins)
-    quirks = data.quirks + validation.formula_notes(data.tables)
+    problems, notes = validation.inspect(data.tables, stages=data.stages)
+    problems, quirks = origin_note(problems, data.origins), data.quirks + notes
     return IngestReport(str(source), adapter, {k: len(v) for k, v in data.tables.items()}, quirks, problems)
 
 
@@ -144,7 +144,8 @@ def ingest(
     if in_engine:
         return _ingest_in_engine(Path(source), adapter, location, quarantine, data_through, encoding, mapping, currency)  # fmt: skip
     data = adapters.load(source, adapter, encoding=encoding, mapping=mapping)
-    data.quirks += validation.formula_notes(data.tables)
+    problems, notes = validation.inspect(data.tables, stages=data.stages)
+    data.quirks += notes
     tables = data.tables
     report = IngestReport(str(source), adapter, {k: len(v) for k, v in tables.items()}, data.quirks)
     if quarantine:
@@ -163,7 +164,7 @@ def ingest(
             report.rejected_rows, report.rejected_file = len(rejected), str(side)
         tables = clean
         report.rows = {k: len(v) for k, v in tables.items()}
-    elif problems := validation.validate(tables, stages=data.stages):
+    elif problems:
         raise ValidationError(origin_note(problems, data.origins))
     meta = {
         "source": str(source),

@@ -40,6 +40,28 @@ def comparable(problems) -> list[tuple]:
 ALIKE = [c for c in CASES if c[0] not in ENGINE_WORDS]
 
 
+def test_a_rule_added_once_runs_on_both_routes(tmp_path, monkeypatch):
+    """The checks of a column are one table of rules: a rule added there is checked in memory and in the engine."""
+    from omnimodel.data import engine_checks
+
+    shouting = engine_checks.Rule(
+        applies=lambda c: c.column.name == "name" and c.text,
+        message=lambda c: "names written in capitals",
+        fix=lambda c: "write names as people read them",
+        rows=lambda c: c.present & (c.raw == c.raw.upper()),
+    )
+    monkeypatch.setattr(engine_checks, "RULES", [*engine_checks.RULES, shouting])
+    files = dict(GOOD)
+    replace("products.csv", "P2,Bag,", "P2,BAG,")(files)
+    _write(tmp_path / "src", files)
+    expected = [("products", "name", "names written in capitals", 1, ("P2",))]
+    assert _found(tmp_path / "src", in_engine=False) == expected
+    assert _found(tmp_path / "src", in_engine=True) == expected
+
+
+# slow: both routes run the same checks; what this holds is that files read by the engine and frames read in
+# memory give the checks the same values (the combined test below holds it at once, in the fast suite)
+@pytest.mark.slow
 @pytest.mark.parametrize("case,change,expected", ALIKE, ids=[c[0] for c in ALIKE])
 def test_the_engine_finds_what_memory_finds(tmp_path, case, change, expected):
     """Each malformed input: the same problems, rows counted alike and the same example rows."""
@@ -174,6 +196,7 @@ def test_a_value_that_misses_its_mapped_date_format_stops_the_engine_too(tmp_pat
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
 @pytest.mark.parametrize("adapter", ["maven_crm", "online_retail", "olist_funnel"])
+@pytest.mark.slow
 def test_real_data_exported_to_canonical_files_loads_alike_through_the_engine(tmp_path, adapter):
     """Data we did not shape (the Maven CRM, Olist funnel and UCI Online Retail sets, read by their adapters and written
     out as canonical CSV files): the engine finds what memory finds and writes the same tables."""
