@@ -41,8 +41,8 @@ def timed(fn, *args, **kwargs):
 
 def mle(model, summary, seed: int) -> list:
     """Maximum likelihood of every block of the model, on its unconstrained parameters (log, log-odds)."""
-    from omnimodel.profile import clv_fits
-    from omnimodel.profile.clv_likelihood import priors
+    from omnimodel.profile.clv import fits as clv_fits
+    from omnimodel.profile.clv.likelihood import priors
 
     sample = summary.sample(4000, random_state=seed) if len(summary) > 4000 else summary
     model.groups_ = sorted(sample[model.by].unique())
@@ -78,9 +78,9 @@ def main() -> None:
 
     from omnimodel import Workspace
     from omnimodel.data import demo
-    from omnimodel.data.ingest import ingest
+    from omnimodel.ingest.load import ingest
     from omnimodel.profile.clv import CLVModel, purchase_summary
-    from omnimodel.profile.clv_predictive import coverage, holdout_intervals
+    from omnimodel.profile.clv.predictive import coverage, holdout_intervals
 
     demo_path = ROOT / "data" / "demo.duckdb"
     if not demo_path.exists():

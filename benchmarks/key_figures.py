@@ -20,12 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def key_figures(workspace: str) -> dict:
     from omnimodel import Workspace
-    from omnimodel.config import load_funnel, load_strategy_goals
     from omnimodel.forecasting import baseline, series
     from omnimodel.funnel import forecast_bookings, pipeline_snapshot
+    from omnimodel.funnel.definition import load_funnel
     from omnimodel.funnel.fits import fit_pipeline
     from omnimodel.profile.clv import CLVModel, purchase_summary
     from omnimodel.targets import plan
+    from omnimodel.targets.goals import load_strategy_goals
 
     ws = Workspace(workspace)
     out: dict = {}

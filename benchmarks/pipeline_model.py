@@ -30,8 +30,8 @@ import pandas as pd  # noqa: E402
 
 
 def build_snapshot():
-    from omnimodel.config import load_funnel
     from omnimodel.data import demo
+    from omnimodel.funnel.definition import load_funnel
     from omnimodel.funnel.snapshot import _build
 
     spec = demo.SIZES["large"]

@@ -31,7 +31,7 @@ from tests.spark_cluster import (  # noqa: E402
 
 
 def _steps():
-    from omnimodel.config import load_funnel
+    from omnimodel.funnel.definition import load_funnel
     from omnimodel.funnel.snapshot import pipeline_snapshot
     from omnimodel.profile.features import customer_profile
 

@@ -36,11 +36,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from omnimodel import Workspace
-    from omnimodel.config import load_strategy_goals
     from omnimodel.data import demo
     from omnimodel.forecasting import baseline, series
     from omnimodel.funnel.forecast import forecast_bookings
     from omnimodel.targets import plan
+    from omnimodel.targets.goals import load_strategy_goals
     from omnimodel.targets.scenario import Scenario, evaluate
     from omnimodel.whatif.widgets import WhatIfPanel
 

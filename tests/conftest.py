@@ -32,7 +32,7 @@ def demo_workspace(tmp_path_factory, demo_small):
 @pytest.fixture(scope="session")
 def online_retail_workspace(tmp_path_factory):
     """UCI Online Retail (real) ingested into a workspace file."""
-    from omnimodel.data.ingest import ingest
+    from omnimodel.ingest.load import ingest
 
     path = tmp_path_factory.mktemp("retail") / "online_retail.duckdb"
     ingest(SHARED_DATA / "online_retail", "online_retail", path)

@@ -14,7 +14,7 @@ def _failing(monkeypatch, exc):
     def boom(args):
         raise exc
 
-    monkeypatch.setattr(cli, "_cmd_demo", boom)  # the parser picks the command up when main builds it
+    monkeypatch.setattr(cli.data, "_cmd_demo", boom)  # the parser picks the command up when main builds it
 
 
 @pytest.mark.parametrize(

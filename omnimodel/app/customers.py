@@ -17,8 +17,8 @@ import pandas as pd
 from omnimodel.data.workspace import Workspace
 
 if TYPE_CHECKING:
-    from omnimodel.profile.clv import HoldoutCheck
-    from omnimodel.profile.clv_shared import SharedCLV
+    from omnimodel.profile.clv.model import HoldoutCheck
+    from omnimodel.profile.clv.shared import SharedCLV
     from omnimodel.profile.features import CustomerProfile
     from omnimodel.reporting.summary import Summary
 
@@ -118,8 +118,8 @@ class CustomerReview:
     @cached_property
     def clv(self) -> SharedCLV | None:
         """The lifetime-value model, fitted once for both reports; None without orders."""
-        from omnimodel.profile.clv_inputs import goals_channel_cost
-        from omnimodel.profile.clv_shared import shared_clv
+        from omnimodel.profile.clv.shared import shared_clv
+        from omnimodel.targets.goals import channel_cost
 
         if not self.has_orders:
             return None
@@ -129,7 +129,7 @@ class CustomerReview:
             draws=self.clv_draws,
             fit_customers=self.clv_fit_customers,
             seed=self.seed,
-            channel_cost=goals_channel_cost(self.goals),
+            channel_cost=channel_cost(self.goals),
             method=self.clv_method,
         )
 

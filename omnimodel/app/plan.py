@@ -18,10 +18,10 @@ import pandas as pd
 from omnimodel.data.workspace import Workspace
 
 if TYPE_CHECKING:
-    from omnimodel.config import StrategyGoals
     from omnimodel.forecasting.baseline import BaselineBacktest, HierarchyForecast
     from omnimodel.forecasting.series import Hierarchy
     from omnimodel.reporting.summary import Summary
+    from omnimodel.targets.goals import StrategyGoals
     from omnimodel.targets.scenario import Outcome, PlanInputs, Scenario
     from omnimodel.targets.shared import SharedPlan
     from omnimodel.targets.split import TargetSplit
@@ -82,10 +82,10 @@ class ChannelPlan:
     ):
         import dataclasses
 
-        from omnimodel.config import load_strategy_goals
         from omnimodel.data import periods
         from omnimodel.environment import resolve_path
         from omnimodel.targets import plan
+        from omnimodel.targets.goals import load_strategy_goals
 
         ws = None
         if workspace is not None and series_set is None and hierarchy is None:

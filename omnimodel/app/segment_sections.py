@@ -75,7 +75,7 @@ def holdout(review: CustomerReview) -> Shown:
 
 def value_by_segment(review: CustomerReview) -> Shown:
     """What the value counts, and today's customers' expected profit over the next 12 months by segment."""
-    from omnimodel.profile import clv_tables
+    from omnimodel.profile.clv import tables as clv_tables
 
     assert review.clv is not None and review.values is not None
     title = "Expected profit from today's customers, next 12 months"
@@ -86,7 +86,7 @@ def value_by_segment(review: CustomerReview) -> Shown:
 def value_spread(review: CustomerReview) -> Shown:
     """The median and the middle 80 % of customers per segment, leaving out columns without spread (they say
     nothing) with a line each."""
-    from omnimodel.profile import clv_tables
+    from omnimodel.profile.clv import tables as clv_tables
 
     assert review.values is not None
     shown, flat = clv_tables.informative(
@@ -104,7 +104,7 @@ def value_distribution(review: CustomerReview) -> Shown:
 
 def loss_makers(review: CustomerReview) -> Shown:
     """The customers expected to cost money, and how much."""
-    from omnimodel.profile import clv_tables
+    from omnimodel.profile.clv import tables as clv_tables
 
     assert review.values is not None
     losers = clv_tables.loss_makers(review.values)

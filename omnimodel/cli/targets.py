@@ -29,7 +29,7 @@ def _plan(args: argparse.Namespace) -> ChannelPlan:
             args.workspace, levels=args.levels, freq=args.freq, min_share=args.min_share, **settings
         )
     if args.csv:
-        from omnimodel.data.readers import read_table_file
+        from omnimodel.ingest.readers import read_table_file
 
         frame = read_table_file(args.csv, "series")
         hierarchy = series.Hierarchy.from_frame(

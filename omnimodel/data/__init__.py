@@ -1,4 +1,5 @@
-"""Canonical tables: schema, validation, readers, adapters, the workspace and the demo company."""
+"""Canonical tables: the schema, the workspace (DuckDB or any Ibis backend), the queries the analyses share,
+periods and the demo company. Loading a client's exports is :mod:`omnimodel.ingest`."""
 
 from omnimodel.lazy import exports
 
@@ -6,9 +7,6 @@ _PUBLIC = {
     "Workspace": "workspace",
     "write_workspace": "workspace",
     "copy_workspace": "workspace",
-    "validate_source": "ingest",
-    "ingest": "ingest",
-    "IngestReport": "ingest",
     "TABLES": "schema",
     "CHANNELS": "schema",
     "data_model_markdown": "schema",
@@ -27,7 +25,6 @@ _PUBLIC = {
     "QUERY_SET": "queries",
     "load_indicators": "indicators",
     "to_iso2": "countries",
-    "read_table_file": "readers",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)
 __all__ = sorted(_PUBLIC)

@@ -257,7 +257,7 @@ def write_workspace(
 
 def _fill(con, tables: dict[str, pd.DataFrame], meta: dict | None) -> None:
     """Create the tables, typed, and the meta table in a DuckDB connection."""
-    from omnimodel.data.validation import coerce
+    from omnimodel.data.cells import coerce
 
     for name, frame in tables.items():
         typed = coerce(name, frame) if name in TABLES else frame

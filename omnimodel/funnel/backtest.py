@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from omnimodel.config import FunnelDefinition
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import OmnimodelError
+from omnimodel.funnel.definition import FunnelDefinition
 from omnimodel.funnel.fits import fitted_model
 from omnimodel.funnel.forecast import forecast_bookings
 from omnimodel.funnel.snapshot import PipelineSnapshot, pipeline_snapshot

@@ -14,9 +14,9 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from omnimodel.config import FUNNEL_DEFINITIONS, FunnelDefinition, load_funnel, parse_funnel
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.funnel.definition import FUNNEL_DEFINITIONS, FunnelDefinition, load_funnel, parse_funnel
 from omnimodel.notice import ReportStopped
 
 FACTORS = ("segment", "region", "source_channel", "product")

@@ -22,12 +22,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from omnimodel.config import ReportRun, ReportSuite
 from omnimodel.data.workspace import Workspace
 from omnimodel.environment import project_kernel, project_root, pytensor_environment, sigterm_exits
 from omnimodel.exceptions import ConfigError, ParameterError, WorkspaceError
 from omnimodel.reporting.index import index_html
 from omnimodel.reporting.parameters import check_parameters, notebook_parameters
+from omnimodel.reporting.suite import ReportRun, ReportSuite
 
 VERSIONED_PACKAGES = (
     "omnimodel",
@@ -227,7 +227,7 @@ def run_reports(
     Parameters
     ----------
     suite : ReportSuite
-        From :func:`omnimodel.config.load_report_suite`.
+        From :func:`omnimodel.reporting.suite.load_report_suite`.
     only : list of str, optional
         Report or notebook names to run (default: all).
     params : dict, optional
@@ -239,7 +239,7 @@ def run_reports(
 
     Examples
     --------
-    >>> from omnimodel.config import load_report_suite
+    >>> from omnimodel.reporting.suite import load_report_suite
     >>> result = run_reports(load_report_suite("reports.yaml"), only=["03_pipeline_forecast"])  # doctest: +SKIP
     >>> result.index  # doctest: +SKIP
     PosixPath('.../reports/20261128T101500Z/index.html')

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ConfigError
 from omnimodel.forecasting import baseline, series
 from omnimodel.targets.economics import cell_economics
+from omnimodel.targets.goals import StrategyGoals
 from omnimodel.targets.scenario import PlanInputs, Scenario, evaluate
 
 CELL = ("channel", "region")

@@ -123,7 +123,7 @@ class Scenario:
 
     @classmethod
     def from_goals(cls, goals, **levers) -> Scenario:
-        """The scenario of a :class:`~omnimodel.config.StrategyGoals`, with optional levers set."""
+        """The scenario of a :class:`~omnimodel.targets.goals.StrategyGoals`, with optional levers set."""
         return cls(
             growth=dict(goals.growth),
             channel_shift=dict(goals.channel_shift),

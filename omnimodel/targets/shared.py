@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.forecasting import baseline, series
 from omnimodel.forecasting.baseline import BaselineBacktest
 from omnimodel.saved import cached
+from omnimodel.targets.goals import StrategyGoals
 from omnimodel.targets.plan import CELL, build_plan_inputs, check_year
 from omnimodel.targets.scenario import PlanInputs
 

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from omnimodel.config import StrategyGoals
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import OmnimodelWarning
 from omnimodel.targets.economics import cell_economics
+from omnimodel.targets.goals import StrategyGoals
 from omnimodel.targets.scenario import PlanInputs, Scenario, revenue_targets
 
 SPLIT = ("category", "segment")

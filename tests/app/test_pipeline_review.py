@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_the_cli_and_notebook_03_give_the_same_figures(tmp_path, demo_workspace, capsys):
     from omnimodel.cli import main
-    from omnimodel.config import load_report_suite
     from omnimodel.reporting.runner import run_reports
+    from omnimodel.reporting.suite import load_report_suite
 
     config = {
         "workspace": str(demo_workspace),

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from omnimodel.cli import main
-from omnimodel.data import validation
-from omnimodel.data.adapters import load
-from omnimodel.data.adapters.crm_export import DEFAULT_MAPPING
-from omnimodel.data.ingest import ingest
+from omnimodel.ingest import validation
+from omnimodel.ingest.adapters import load
+from omnimodel.ingest.adapters.crm_export import DEFAULT_MAPPING
+from omnimodel.ingest.load import ingest
 
 from ..conftest import SHARED_DATA
 

@@ -15,8 +15,8 @@ from tests.data.test_malformed import CASES, ENGINE_WORDS, GOOD, _write, replace
 
 def _found(src, in_engine: bool):
     """The problems validation finds, comparable across the routes (or the error that stopped it)."""
-    from omnimodel.data.ingest import validate_source
     from omnimodel.exceptions import OmnimodelError
+    from omnimodel.ingest.load import validate_source
 
     try:
         report = validate_source(src, "canonical", in_engine=in_engine)
@@ -42,15 +42,15 @@ ALIKE = [c for c in CASES if c[0] not in ENGINE_WORDS]
 
 def test_a_rule_added_once_runs_on_both_routes(tmp_path, monkeypatch):
     """The checks of a column are one table of rules: a rule added there is checked in memory and in the engine."""
-    from omnimodel.data import engine_checks
+    from omnimodel.ingest import rules
 
-    shouting = engine_checks.Rule(
+    shouting = rules.Rule(
         applies=lambda c: c.column.name == "name" and c.text,
         message=lambda c: "names written in capitals",
         fix=lambda c: "write names as people read them",
         rows=lambda c: c.present & (c.raw == c.raw.upper()),
     )
-    monkeypatch.setattr(engine_checks, "RULES", [*engine_checks.RULES, shouting])
+    monkeypatch.setattr(rules, "RULES", [*rules.RULES, shouting])
     files = dict(GOOD)
     replace("products.csv", "P2,Bag,", "P2,BAG,")(files)
     _write(tmp_path / "src", files)
@@ -201,7 +201,7 @@ def test_real_data_exported_to_canonical_files_loads_alike_through_the_engine(tm
     """Data we did not shape (the Maven CRM, Olist funnel and UCI Online Retail sets, read by their adapters and written
     out as canonical CSV files): the engine finds what memory finds and writes the same tables."""
     from omnimodel import Workspace
-    from omnimodel.data.ingest import ingest
+    from omnimodel.ingest.load import ingest
 
     first = tmp_path / "first.duckdb"
     ingest(SHARED_DATA / adapter, adapter, first)

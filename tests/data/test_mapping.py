@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from omnimodel.cli import main
-from omnimodel.data.mapping import load_mapping
 from omnimodel.data.queries import channel_kinds
-from omnimodel.data.suggest import suggest_mapping
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.ingest.mapping import load_mapping
+from omnimodel.ingest.suggest import suggest_mapping
 
 from .client_export import CHANNELS, write_client_export
 
@@ -134,7 +134,7 @@ def test_a_wrong_mapping_says_which_line_to_change(folder, edit, message):
     edit(raw)
     (folder / "mapping.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
     with pytest.raises(OmnimodelError) as info:
-        from omnimodel.data.adapters import load
+        from omnimodel.ingest.adapters import load
 
         load(folder, "canonical")
     assert message in str(info.value)
@@ -155,7 +155,7 @@ def test_encoding_option(tmp_path, demo_small, capsys):
     assert main(["validate", str(folder), "--adapter", "canonical", "--encoding", "cp1252"]) == 0
     # Only the canonical adapter reads encodings and mappings; the others say so.
     with pytest.raises(ConfigError, match="takes no --encoding"):
-        from omnimodel.data.adapters import load
+        from omnimodel.ingest.adapters import load
 
         load(folder, "online_retail", encoding="cp1252")
 

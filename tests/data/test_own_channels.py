@@ -3,9 +3,9 @@
 import pandas as pd
 
 from omnimodel import Workspace
-from omnimodel.data import validation
-from omnimodel.data.ingest import ingest
 from omnimodel.funnel import funnel_for
+from omnimodel.ingest import validation
+from omnimodel.ingest.load import ingest
 from omnimodel.notice import Skipped
 from omnimodel.profile import channels
 from omnimodel.strategy import assortment

@@ -33,7 +33,7 @@ def test_a_failed_write_leaves_the_existing_workspace_untouched(tmp_path, monkey
     products = pd.DataFrame({"product_id": ["a"], "category": ["x"]})
     path = write_workspace(tmp_path / "w.duckdb", {"products": products})
     before = path.read_bytes()
-    from omnimodel.data import validation
+    from omnimodel.ingest import validation
 
     real = validation.coerce
 

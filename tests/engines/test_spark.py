@@ -83,7 +83,7 @@ def _baskets(ws):
 
 
 def _clv_summary(ws):
-    from omnimodel.profile.clv_inputs import purchase_summary
+    from omnimodel.profile.clv.inputs import purchase_summary
 
     return pd.DataFrame(purchase_summary(ws, "2025-06-30", "2025-12-30"))
 
@@ -258,8 +258,8 @@ def test_malformed_exports_give_the_same_problems_and_quarantine_on_spark(spark_
     """Many problems at once (types, dates, zones, ranges, ids, keys, references, stages, spellings,
     formulas): Spark's queries find what the in-memory validation finds, count for count, with the same
     example rows; quarantine sets the same rows aside and loads the rest."""
-    from omnimodel.data.ingest import ingest, validate_source
     from omnimodel.exceptions import ValidationError
+    from omnimodel.ingest.load import ingest, validate_source
     from tests.data.test_engine_checks import comparable, dirty_exports
 
     src = dirty_exports(tmp_path / "src")
@@ -292,7 +292,7 @@ def test_a_mapped_export_reads_alike_on_spark(spark_url, demo_small, tmp_path):
     """The German retailer's exports through their mapping (Latin-1 text, semicolons, keys of two columns,
     day-first dates, decimal commas, country names): Spark's tables equal the in-memory route's. In cp1252,
     which Spark does not read, the same exports go the in-memory way by themselves."""
-    from omnimodel.data.ingest import ingest
+    from omnimodel.ingest.load import ingest
     from tests.data.test_engine_checks import csv_only_client_export
 
     src = csv_only_client_export(demo_small[0], tmp_path / "exports")

@@ -13,8 +13,8 @@ def demo_default_workspace(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_snapshot(demo_default_workspace):
     from omnimodel import Workspace
-    from omnimodel.config import load_funnel
     from omnimodel.funnel import pipeline_snapshot
+    from omnimodel.funnel.definition import load_funnel
 
     with Workspace(demo_default_workspace) as ws:
         return pipeline_snapshot(ws, load_funnel("demo"))

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from omnimodel import Workspace
-from omnimodel.config import load_funnel
-from omnimodel.data.ingest import ingest
 from omnimodel.funnel.backtest import backtest, crps_from_draws, default_snapshots
+from omnimodel.funnel.definition import load_funnel
 from omnimodel.funnel.snapshot import pipeline_snapshot
+from omnimodel.ingest.load import ingest
 
 from ..conftest import SHARED_DATA
 

@@ -95,8 +95,8 @@ def test_forecast_is_coherent_and_seeded(demo_model, demo_snapshot):
 def test_forecast_brackets_what_happened(demo_default_workspace):
     """From mid-2025, the demo's Q3 2025 bookings fall inside the forecast's P5-P95."""
     from omnimodel import Workspace
-    from omnimodel.config import load_funnel
     from omnimodel.funnel import pipeline_snapshot
+    from omnimodel.funnel.definition import load_funnel
     from omnimodel.funnel.forecast import booked_in
 
     with Workspace(demo_default_workspace) as ws:

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from omnimodel import Workspace
-from omnimodel.config import parse_funnel
 from omnimodel.exceptions import ConfigError
 from omnimodel.funnel import funnel_for, phases, pipeline_snapshot
+from omnimodel.funnel.definition import parse_funnel
 
 
 @pytest.fixture(scope="module")

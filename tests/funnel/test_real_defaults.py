@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 
 from omnimodel.cli import main
-from omnimodel.data.ingest import ingest
 from omnimodel.data.workspace import Workspace
 from omnimodel.funnel import funnel_for, metrics, phases
 from omnimodel.funnel.forecast import booked_in
 from omnimodel.funnel.measures import choose_measure, default_target, skew_note
 from omnimodel.funnel.snapshot import pipeline_snapshot
+from omnimodel.ingest.load import ingest
 from omnimodel.notice import Skipped
 from omnimodel.profile.channels import transitions_to_show
-from omnimodel.profile.clv_tables import informative
+from omnimodel.profile.clv.tables import informative
 from tests.conftest import SHARED_DATA
 
 pytestmark = [

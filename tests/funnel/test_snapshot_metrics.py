@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from omnimodel import Workspace
-from omnimodel.config import load_funnel
 from omnimodel.exceptions import ConfigError
 from omnimodel.funnel import metrics, pipeline_snapshot
+from omnimodel.funnel.definition import load_funnel
 
 
 def test_snapshot_uses_no_information_from_after_its_date(demo_workspace):

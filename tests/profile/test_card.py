@@ -92,9 +92,9 @@ def test_a_crm_accounts_card_lists_its_deals_and_report_01_stops_after_it(tmp_pa
     only), and report 01 shows the card, then says in one line what the rest needs."""
     import yaml
 
-    from omnimodel.config import load_report_suite
-    from omnimodel.data.ingest import ingest
+    from omnimodel.ingest.load import ingest
     from omnimodel.reporting.runner import run_reports
+    from omnimodel.reporting.suite import load_report_suite
 
     path = tmp_path / "maven.duckdb"
     ingest(SHARED_DATA / "maven_crm", "maven_crm", path)

@@ -73,7 +73,7 @@ def test_planted_purchase_and_dropout_rates_are_recovered(flat_demo):
     # what one customer will do: the predictive draws average to the closed-form expected purchases, and the
     # per-customer ranges are calibrated (randomised PIT inside its central 80 % for 75-85 % of customers),
     # where the range of the *mean* holds almost no customer's actual count
-    from omnimodel.profile.clv_predictive import predictive_purchases
+    from omnimodel.profile.clv.predictive import predictive_purchases
 
     years = float(summary["holdout_years"].iloc[0])
     draws = predictive_purchases(model, summary, years, n_draws=400, seed=3)

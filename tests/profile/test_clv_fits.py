@@ -8,7 +8,7 @@ from scipy import special
 
 from omnimodel import Workspace, diagnostics
 from omnimodel.profile.clv import PARAMETERS, RETURN_PARAMETERS, CLVModel, purchase_summary
-from omnimodel.profile.clv_likelihood import gamma_gamma_loglik, mbgnbd_loglik
+from omnimodel.profile.clv.likelihood import gamma_gamma_loglik, mbgnbd_loglik
 
 
 def test_the_likelihoods_stay_exact_far_in_the_tails():

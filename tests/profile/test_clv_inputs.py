@@ -18,7 +18,7 @@ def test_without_segments_everybody_is_one_group(tmp_path, demo_small):
 def test_a_segments_values_read_as_median_and_middle_80_percent():
     import pandas as pd
 
-    from omnimodel.profile.clv_tables import spread_by_group
+    from omnimodel.profile.clv.tables import spread_by_group
 
     values = pd.DataFrame({"segment": ["a"] * 11 + ["b"] * 3, "value": [*range(0, 110, 10), 5.0, 5.0, 5.0]})
     out = spread_by_group(values, ["value"]).set_index("segment")

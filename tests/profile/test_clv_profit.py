@@ -10,7 +10,7 @@ from scipy import special, stats
 
 from omnimodel import Workspace
 from omnimodel.profile.clv import CLVModel, beta_binomial_loglik, purchase_summary
-from omnimodel.profile.clv_tables import loss_makers, value_basis
+from omnimodel.profile.clv.tables import loss_makers, value_basis
 
 CAL, END = "2024-12-31", "2025-12-31"
 COST = {

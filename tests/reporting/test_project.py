@@ -4,9 +4,11 @@ import pytest
 import yaml
 
 from omnimodel.cli import main
-from omnimodel.config import load_funnel, load_report_suite, load_strategy_goals
 from omnimodel.exceptions import ConfigError
+from omnimodel.funnel.definition import load_funnel
 from omnimodel.reporting.project import NOTEBOOKS, init_project
+from omnimodel.reporting.suite import load_report_suite
+from omnimodel.targets.goals import load_strategy_goals
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_notebook
 
-from omnimodel.config import load_report_suite
 from omnimodel.data.workspace import write_workspace
 from omnimodel.exceptions import ConfigError, ParameterError
 from omnimodel.reporting.runner import run_reports
+from omnimodel.reporting.suite import load_report_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = "<script>alert(1)</script>"
@@ -557,8 +557,8 @@ def test_moving_a_slider_in_the_what_if_report_gives_evaluates_chance(full_run, 
     from playwright.sync_api import sync_playwright
 
     from omnimodel import Workspace
-    from omnimodel.config import load_strategy_goals
     from omnimodel.data import periods
+    from omnimodel.targets.goals import load_strategy_goals
     from omnimodel.targets.scenario import Scenario, evaluate
     from omnimodel.targets.shared import shared_plan
 

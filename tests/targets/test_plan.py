@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from omnimodel import ConfigError, Workspace
-from omnimodel.config import load_strategy_goals
 from omnimodel.data import demo
 from omnimodel.targets import plan
 from omnimodel.targets.economics import cell_economics
+from omnimodel.targets.goals import load_strategy_goals
 from omnimodel.targets.split import _split_channel, split_targets
 
 pytestmark = pytest.mark.slow
@@ -166,7 +166,7 @@ def test_a_typo_in_the_goals_fails_before_any_fitting(demo_workspace):
 
 
 def test_goals_as_a_table_and_the_largest_split_changes(planned):
-    from omnimodel.config import GOAL_MAPS
+    from omnimodel.targets.goals import GOAL_MAPS
 
     goals, inputs, split = planned
     table = goals.to_frame()

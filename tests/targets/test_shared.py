@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from omnimodel import Workspace
-from omnimodel.config import load_strategy_goals
 from omnimodel.targets import shared_plan
+from omnimodel.targets.goals import load_strategy_goals
 from omnimodel.targets.plan import plan_targets
 
 pytestmark = pytest.mark.slow

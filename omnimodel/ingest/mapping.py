@@ -5,7 +5,7 @@ Exports rarely come with the canonical names. A ``mapping.yaml`` in the export f
 separator, column renames, explicit date formats (never guessed), decimal commas, value maps (channel or stage
 names, country names to ISO codes) and keys made of several columns (an order number that repeats across
 customers). ``omnimodel map --suggest FOLDER`` writes a first version to edit
-(:mod:`omnimodel.data.suggest`).
+(:mod:`omnimodel.ingest.suggest`).
 
 .. code-block:: yaml
 
@@ -32,9 +32,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnimodel.data.readers import read_table_file
+from omnimodel.config import read_yaml
 from omnimodel.data.schema import CHANNEL_KINDS, TABLES
 from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.ingest.readers import read_table_file
 
 _TABLE_KEYS = {"file", "sheet", "encoding", "separator", "columns", "keys", "dates", "values", "decimal"}
 
@@ -164,10 +165,8 @@ def parse_mapping(raw, path: Path) -> Mapping:
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file."""
-    from omnimodel.config import _read_yaml
-
     path = Path(path)
-    return parse_mapping(_read_yaml(path, "mapping file", fix="give the path of a mapping.yaml"), path)
+    return parse_mapping(read_yaml(path, "mapping file", fix="give the path of a mapping.yaml"), path)
 
 
 def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.DataFrame, list[str]]:

@@ -186,14 +186,3 @@ def purchase_summary(
     out_frame = frame.sort_values("customer_id", ignore_index=True)
     out_frame.attrs["cost_to_serve"] = serve.to_dict("records")  # records: a frame in attrs breaks pandas
     return out_frame
-
-
-def goals_channel_cost(goals: str | None) -> dict[str, float] | None:
-    """The cost to serve per channel from a goals file (``channel_cost``), None when there is no such file (the
-    defaults by channel kind then apply, and the report says so)."""
-    from omnimodel.config import load_strategy_goals
-    from omnimodel.environment import resolve_path
-
-    if not goals or not resolve_path(goals).exists():
-        return None
-    return dict(load_strategy_goals(resolve_path(goals)).channel_cost) or None

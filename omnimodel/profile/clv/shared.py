@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from omnimodel.data.workspace import Workspace
-from omnimodel.profile.clv import CLVModel, purchase_summary
+from omnimodel.profile.clv.inputs import purchase_summary
+from omnimodel.profile.clv.model import CLVModel
 from omnimodel.saved import cached
 
 

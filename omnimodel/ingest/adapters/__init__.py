@@ -32,12 +32,12 @@ class LoadedData:
 
 #: adapter name -> "module:function"; modules are imported only when used
 ADAPTERS: dict[str, str] = {
-    "canonical": "omnimodel.data.adapters.canonical:load",
-    "workspace": "omnimodel.data.adapters.canonical:load_workspace",
-    "maven_crm": "omnimodel.data.adapters.maven_crm:load",
-    "olist_funnel": "omnimodel.data.adapters.olist_funnel:load",
-    "online_retail": "omnimodel.data.adapters.online_retail:load",
-    "crm_export": "omnimodel.data.adapters.crm_export:load",
+    "canonical": "omnimodel.ingest.adapters.canonical:load",
+    "workspace": "omnimodel.ingest.adapters.canonical:load_workspace",
+    "maven_crm": "omnimodel.ingest.adapters.maven_crm:load",
+    "olist_funnel": "omnimodel.ingest.adapters.olist_funnel:load",
+    "online_retail": "omnimodel.ingest.adapters.online_retail:load",
+    "crm_export": "omnimodel.ingest.adapters.crm_export:load",
 }
 
 

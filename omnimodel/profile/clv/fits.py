@@ -1,5 +1,5 @@
 """The two ways to fit the lifetime-value model, both from its one definition in
-:mod:`~omnimodel.profile.clv_likelihood`: a Laplace approximation in numpy (the default, about a second) and
+:mod:`~omnimodel.profile.clv.likelihood`: a Laplace approximation in numpy (the default, about a second) and
 PyMC's NUTS (``method="nuts"``, or where the Laplace check fails). Both return an ArviZ InferenceData with the
 same variables, so everything downstream reads either.
 """
@@ -11,7 +11,7 @@ import pandas as pd
 
 from omnimodel import laplace
 from omnimodel.diagnostics import Diagnostics, quiet_sampler
-from omnimodel.profile.clv_likelihood import (
+from omnimodel.profile.clv.likelihood import (
     PURCHASE,
     RETURNS,
     SERIAL,

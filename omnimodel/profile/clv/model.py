@@ -2,7 +2,7 @@
 Beta-Binomial for returns.
 
 The models are fitted on per-customer sufficient statistics computed in the engine (see
-:mod:`omnimodel.profile.clv_inputs`), with one parameter set per segment. Value is profit: expected purchases
+:mod:`omnimodel.profile.clv.inputs`), with one parameter set per segment. Value is profit: expected purchases
 x expected order value x (share kept x (1 - cost of goods rate) - cost to serve rate). Returned lines are
 refunded in full and their goods come back; cost to serve is paid on every order, kept or not. So a customer
 who sends most things back is worth less than nothing, and the model says so. It is a two-part model: the
@@ -29,21 +29,14 @@ from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.fitting import FittedModel, sampler_config
 from omnimodel.laplace import check_method, fallback_note
-from omnimodel.profile.clv_inputs import YEAR, purchase_summary  # noqa: F401 (the model's input, importable here)
-from omnimodel.profile.clv_likelihood import (  # noqa: F401 (the model's definition, importable here)
+from omnimodel.profile.clv.likelihood import (
     PURCHASE,
     RETURNS,
     SERIAL,
     SPEND,
     beta_binomial_loglik,
     default_model_config,
-    derived,
-    gamma_gamma_loglik,
-    mbgnbd_loglik,
     priors,
-    purchase_parameters,
-    returns_loglik,
-    spend_parameters,
 )
 from omnimodel.saved import config_from_json
 
@@ -63,7 +56,7 @@ class HoldoutCheck:
     total_actual: float
     mae_per_customer: float
     #: each customer's 80 % predictive interval of holdout purchases: share of customers inside, and share with
-    #: a randomised PIT in [0.1, 0.9] (80 % when calibrated; see omnimodel.profile.clv_predictive)
+    #: a randomised PIT in [0.1, 0.9] (80 % when calibrated; see omnimodel.profile.clv.predictive)
     predictive_coverage: float | None = None
     pit_coverage: float | None = None
 
@@ -124,13 +117,13 @@ class CLVModel(FittedModel):
         spec = priors(self.model_config, median_spend, self._has_returns(summary))
         self.fit_note_ = ""
         if method != "nuts":
-            from omnimodel.profile.clv_fits import fit_laplace
+            from omnimodel.profile.clv.fits import fit_laplace
 
             self.idata_, self.diagnostics_ = fit_laplace(self, summary, spenders, spec, random_seed)
             if self.diagnostics_.converged or method == "laplace":
                 return self
             self.fit_note_ = fallback_note(self.diagnostics_)
-        from omnimodel.profile.clv_fits import fit_nuts
+        from omnimodel.profile.clv.fits import fit_nuts
 
         self.idata_ = fit_nuts(self, summary, spenders, spec, random_seed)
         self.diagnostics_ = Diagnostics.from_idata(self.idata_, var_names=self._parameters())
@@ -325,7 +318,7 @@ class CLVModel(FittedModel):
     def _coverage(self, summary: pd.DataFrame, n_draws: int, seed: int, wanted: bool) -> tuple:
         if not wanted:
             return (None, None)
-        from omnimodel.profile.clv_predictive import coverage, holdout_intervals
+        from omnimodel.profile.clv.predictive import coverage, holdout_intervals
 
         got = coverage(holdout_intervals(self, summary, 0.8, n_draws, seed))
         return (got["interval"], got["pit"])

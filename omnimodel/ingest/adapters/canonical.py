@@ -2,7 +2,7 @@
 
 The simplest way to bring your own data: export each table with the column names of docs/data-model.md.
 Where the exports have other file names, columns, date formats or value names, a ``mapping.yaml`` in the folder
-(or ``--mapping FILE``) translates them (:mod:`omnimodel.data.mapping`). Files that are neither a canonical
+(or ``--mapping FILE``) translates them (:mod:`omnimodel.ingest.mapping`). Files that are neither a canonical
 table nor in the mapping are reported, not silently ignored. An optional ``funnel.yaml``
 (``stages: [lead, qualified, proposal]``, open stages in order) turns on the stage checks.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from omnimodel.config import FunnelDefinition, load_funnel
-from omnimodel.data.adapters import LoadedData
-from omnimodel.data.mapping import Mapping, TableMapping, channels_frame, load_mapping, read_mapped
-from omnimodel.data.readers import read_table_file
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError
+from omnimodel.funnel.definition import FunnelDefinition, load_funnel
+from omnimodel.ingest.adapters import LoadedData
+from omnimodel.ingest.mapping import Mapping, TableMapping, channels_frame, load_mapping, read_mapped
+from omnimodel.ingest.readers import read_table_file
 
 
 def load(source: Path, encoding: str | None = None, mapping: str | Path | None = None) -> LoadedData:

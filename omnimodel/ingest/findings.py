@@ -1,4 +1,4 @@
-"""Running the engine's checks (:mod:`omnimodel.data.engine_checks`): one aggregate per table counts every
+"""Running the engine's checks (:mod:`omnimodel.ingest.checks`): one aggregate per table counts every
 check's rows, a few small queries fetch example rows, and free text a spreadsheet would run is listed."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from omnimodel.data.engine_checks import ROW, Check, Checked, _note_name
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError, Problem
+from omnimodel.ingest.checks import ROW, Check, Checked, _note_name
 
 #: example rows named per problem
 MAX_EXAMPLES = 5
@@ -44,7 +44,9 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
         t = c.flagged
         try:
             sums = {f: t[f].cast("int64").sum() for f in c.flags}
-            sums |= {f"_omni_noted_{i}": t[_note_name(col)].cast("int64").sum() for i, col in enumerate(c.notes)}
+            sums |= {
+                f"_omni_noted_{i}": t[_note_name(col)].cast("int64").sum() for i, col in enumerate(c.notes)
+            }
             if c.flags:
                 sums["_omni_bad"] = c.bad().cast("int64").sum()
             counts = t.aggregate(_omni_rows=t.count(), **sums).execute()
@@ -55,7 +57,9 @@ def findings(checked: dict[str, Checked], files: dict[str, str] | None = None) -
                 fix="quote fields that contain the separator or line breaks, check the file's encoding, and "
                 "that the engine can read the file where it runs (or load with --in-memory)",
             ) from exc
-        counts = {k: 0 if pd.isna(v) else int(v) for k, v in counts.iloc[0].items()}  # a sum of no rows is NULL
+        counts = {
+            k: 0 if pd.isna(v) else int(v) for k, v in counts.iloc[0].items()
+        }  # a sum of no rows is NULL
         c.rows, c.rejected = counts["_omni_rows"], counts.get("_omni_bad", 0)
         c.noted = {col: counts[f"_omni_noted_{i}"] for i, col in enumerate(c.notes)}
         if c.rows == 0:

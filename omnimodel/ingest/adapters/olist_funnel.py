@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnimodel.data.adapters import LoadedData
-from omnimodel.data.adapters.source import Column, check_file, money, stop, unknown
-from omnimodel.data.readers import read_table_file
 from omnimodel.exceptions import OmnimodelError
+from omnimodel.ingest.adapters import LoadedData
+from omnimodel.ingest.adapters.source import Column, check_file, money, stop, unknown
+from omnimodel.ingest.readers import read_table_file
 
 STAGES = ["mql"]
 LOST_AFTER_DAYS = 180  # most won deals close well within it (median 14 days); the share is reported

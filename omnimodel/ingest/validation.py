@@ -3,7 +3,7 @@
 :func:`validate` checks a set of canonical tables (pandas frames as they come from an adapter) against
 :mod:`omnimodel.data.schema`: required columns, types, empty values, uniqueness, ranges, allowed values,
 spreadsheet formulas, referential integrity, date order and stage order. The checks are written once, as engine
-queries (:mod:`omnimodel.data.engine_checks`): the frames are checked by an in-memory DuckDB, as files too large
+queries (:mod:`omnimodel.ingest.checks`): the frames are checked by an in-memory DuckDB, as files too large
 for memory are checked by the engine that reads them, so both routes find the same problems. It never changes
 the frames it is given; :func:`coerce` returns typed copies (:mod:`omnimodel.data.cells`), and
 :func:`quarantine` splits rejected rows off with their reason.
@@ -18,12 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from omnimodel.data import engine_checks, engine_findings
 from omnimodel.data.cells import coerce, neutralise
-from omnimodel.data.engine_checks import ROW, Checked
 from omnimodel.exceptions import Problem, ValidationError
+from omnimodel.ingest import checks, findings
+from omnimodel.ingest.checks import ROW, Checked
 
-__all__ = ["check", "coerce", "inspect", "neutralise", "quarantine", "validate"]  # coerce, neutralise: from cells
+__all__ = [
+    "check",
+    "coerce",
+    "inspect",
+    "neutralise",
+    "quarantine",
+    "validate",
+]  # coerce, neutralise: from cells
 
 
 @contextlib.contextmanager
@@ -31,7 +38,7 @@ def _checked(
     tables: dict[str, pd.DataFrame], stages: Sequence[str] | None, terminal: Sequence[str]
 ) -> Iterator[tuple[list[Problem], dict[str, Checked]]]:
     """The frames checked by an in-memory DuckDB: (problems outside any table, checked tables). Each frame is
-    scanned where it lies (with its row number, :data:`~omnimodel.data.engine_checks.ROW`), never changed."""
+    scanned where it lies (with its row number, :data:`~omnimodel.ingest.checks.ROW`), never changed."""
     import ibis
 
     con = ibis.duckdb.connect()
@@ -39,7 +46,7 @@ def _checked(
         known = {}
         for i, (name, frame) in enumerate(tables.items()):
             known[name] = con.table(_register(con, f"_omni_frame_{i}", frame))
-        yield engine_checks.check_tables(known, stages=stages, terminal=terminal)
+        yield checks.check_tables(known, stages=stages, terminal=terminal)
     finally:
         con.disconnect()
 
@@ -69,7 +76,7 @@ def inspect(
     """Every problem of a set of canonical tables (:func:`validate`), and the notes on free text a spreadsheet
     would run, kept as given (names, addresses), in one pass."""
     with _checked(tables, stages, terminal) as (outside, checked):
-        return outside + engine_findings.findings(checked), engine_findings.formula_notes(checked)
+        return outside + findings.findings(checked), findings.formula_notes(checked)
 
 
 def validate(
@@ -117,7 +124,7 @@ def quarantine(
     are not cascaded here: a second :func:`validate` of the clean tables reports them as orphans.
     """
     with _checked(tables, stages, terminal) as (outside, checked):
-        problems = outside + engine_findings.findings(checked)
+        problems = outside + findings.findings(checked)
         reasons = {
             name: c.flagged.filter(c.bad()).select(ROW, reason=c.reasons()).execute()
             for name, c in checked.items()

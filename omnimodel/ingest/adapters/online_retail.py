@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.adapters import LoadedData
-from omnimodel.data.adapters.source import MAX_AMOUNT, Column, check_file, stop, typed
 from omnimodel.data.countries import to_iso2
-from omnimodel.data.readers import read_table_file
+from omnimodel.ingest.adapters import LoadedData
+from omnimodel.ingest.adapters.source import MAX_AMOUNT, Column, check_file, stop, typed
+from omnimodel.ingest.readers import read_table_file
 
 WHOLESALE_UNITS_PER_ORDER = 150
 #: the columns read from the invoice lines (negative quantities and prices are cancellations and adjustments)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from omnimodel.config import parse_yaml
-from omnimodel.data.adapters import LoadedData
-from omnimodel.data.readers import read_table_file
 from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.ingest.adapters import LoadedData
+from omnimodel.ingest.readers import read_table_file
 
 DEFAULT_MAPPING = Path(__file__).with_name("crm_export.yaml")
 _TRUE = {"true", "1", "yes", "y", "t"}

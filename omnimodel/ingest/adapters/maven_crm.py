@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnimodel.data.adapters import LoadedData
-from omnimodel.data.adapters.source import Column, check_file, money, rows, stop, unknown
 from omnimodel.data.countries import to_iso2
-from omnimodel.data.readers import read_table_file
+from omnimodel.ingest.adapters import LoadedData
+from omnimodel.ingest.adapters.source import Column, check_file, money, rows, stop, unknown
+from omnimodel.ingest.readers import read_table_file
 
 STAGES = ["prospecting", "engaging"]
 FILES = ("sales_pipeline.csv", "accounts.csv", "products.csv", "sales_teams.csv")

@@ -19,9 +19,9 @@ import pandas as pd
 import yaml
 
 from omnimodel.data.countries import CODES, to_iso2
-from omnimodel.data.readers import read_table_file
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError
+from omnimodel.ingest.readers import read_table_file
 
 #: other names exports use for a canonical column (normalised: lower case, letters and digits only)
 SYNONYMS = {

@@ -1,8 +1,8 @@
 """Loading exports through the engine: it reads the files, checks them and writes the workspace's tables itself.
 
 For exports larger than memory, into a DuckDB file or a Spark cluster: nothing of the rows passes through
-pandas (:mod:`omnimodel.data.engine_checks` runs the validation as queries). The folder is read as
-:mod:`omnimodel.data.adapters.canonical` reads it (file names, ``mapping.yaml``, ``funnel.yaml``); CSV and
+pandas (:mod:`omnimodel.ingest.checks` runs the validation as queries). The folder is read as
+:mod:`omnimodel.ingest.adapters.canonical` reads it (file names, ``mapping.yaml``, ``funnel.yaml``); CSV and
 Parquet only (a workbook is read in memory). On Spark the server reads the files: they must be at the same path
 there (the same machine, or a disk both see).
 """
@@ -16,13 +16,14 @@ import ibis
 import pandas as pd
 from ibis.expr import datatypes as dt
 
-from omnimodel.data import engine_checks, engine_findings, engines
-from omnimodel.data.adapters import canonical
-from omnimodel.data.adapters.source import origin_note
-from omnimodel.data.mapping import TableMapping, channels_frame, named_columns
-from omnimodel.data.readers import check_csv_head
+from omnimodel.data import engines
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError, ValidationError
+from omnimodel.ingest import checks, findings, rules
+from omnimodel.ingest.adapters import canonical
+from omnimodel.ingest.adapters.source import origin_note
+from omnimodel.ingest.mapping import TableMapping, channels_frame, named_columns
+from omnimodel.ingest.readers import check_csv_head
 
 #: a DuckDB workspace is loaded through the engine when its exports are larger than this (unless told)
 IN_ENGINE_BYTES = 1 << 30
@@ -107,7 +108,7 @@ class Loaded:
         for col in list(out):
             dtype = TABLES[spec.table].column(col).dtype
             if col in spec.dates:
-                text = engine_checks.strip(out[col].cast("string"))
+                text = rules.strip(out[col].cast("string"))
                 out[col] = _parse_dates(con, text, spec.dates[col])
                 miss = text.notnull() & (text != "") & out[col].isnull()
                 self.date_checks.append((spec, col, t, text, miss))
@@ -137,7 +138,7 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
             return con.read_parquet(str(path), table_name=view)
         except Exception as exc:
             raise OmnimodelError(
-                f"cannot read {path} as Parquet: {engine_findings.first_line(exc)}",
+                f"cannot read {path} as Parquet: {findings.first_line(exc)}",
                 table=table,
                 fix="export it again or as CSV",
             ) from exc
@@ -160,7 +161,7 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
         t = con.read_csv(str(path), table_name=view, header=True, quote='"', escape='"', **options)
     except Exception as exc:  # the engine cannot open it: on a cluster, the path is not there
         raise OmnimodelError(
-            f"the engine could not open {path}: {engine_findings.first_line(exc)}",
+            f"the engine could not open {path}: {findings.first_line(exc)}",
             table=table,
             fix="the engine reads the files itself: put them at this path where it runs (the same machine, "
             "or a disk both see), or load with --in-memory",
@@ -236,9 +237,9 @@ def check(loaded: Loaded) -> tuple[list, dict, list[str]]:
 
 
 def _check_tables(tables: dict, loaded: Loaded) -> tuple[list, dict, list[str]]:
-    outside, checked = engine_checks.check_tables(tables, stages=loaded.stages)
-    problems = outside + engine_findings.findings(checked, loaded.files)
-    return origin_note(problems, loaded.origins), checked, engine_findings.formula_notes(checked)
+    outside, checked = checks.check_tables(tables, stages=loaded.stages)
+    problems = outside + findings.findings(checked, loaded.files)
+    return origin_note(problems, loaded.origins), checked, findings.formula_notes(checked)
 
 
 def quarantine(loaded: Loaded, problems: list, checked: dict) -> tuple[dict, list]:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from omnimodel.data import adapters, engines, validation
-from omnimodel.data.adapters.source import origin_note
+from omnimodel.data import engines
 from omnimodel.data.workspace import write_workspace
 from omnimodel.exceptions import ParameterError, Problem, ValidationError
+from omnimodel.ingest import adapters, validation
+from omnimodel.ingest.adapters.source import origin_note
 
 
 @dataclass
@@ -85,14 +86,14 @@ def validate_source(
 
         import ibis
 
-        from omnimodel.data import engine_ingest
+        from omnimodel.ingest import in_engine as engine
 
         _engine_adapter(adapter)
         with tempfile.TemporaryDirectory(prefix="omnimodel-validate-") as scratch:
             con = ibis.duckdb.connect(Path(scratch) / "scratch.duckdb")  # a file: DuckDB spills beside it
             try:
-                loaded = engine_ingest.Loaded(con, Path(source), encoding, mapping)
-                problems, checked, notes = engine_ingest.check(loaded)
+                loaded = engine.Loaded(con, Path(source), encoding, mapping)
+                problems, checked, notes = engine.check(loaded)
             finally:
                 con.disconnect()
         rows = {n: c.rows for n, c in checked.items()}
@@ -118,10 +119,10 @@ def ingest(
     """Build a workspace from a source. Any problem stops it (nothing written) unless ``quarantine`` is set:
     then rejected rows go with their reason to ``<workspace>.rejected.csv`` and the rest is loaded.
     ``data_through`` records the day the exports are complete to (default: the last order day seen).
-    ``encoding`` and ``mapping`` (a mapping file, :mod:`omnimodel.data.mapping`) are for the canonical adapter.
+    ``encoding`` and ``mapping`` (a mapping file, :mod:`omnimodel.ingest.mapping`) are for the canonical adapter.
     ``currency`` (an ISO 4217 code such as EUR) is what reports write beside money; default: the source's own
     where the adapter knows it, else none (numbers without a unit).
-    ``in_engine``: the engine reads, checks and writes the exports itself (:mod:`omnimodel.data.engine_ingest`),
+    ``in_engine``: the engine reads, checks and writes the exports itself (:mod:`omnimodel.ingest.in_engine`),
     for exports larger than memory; default: so for canonical exports going to Spark, or to a DuckDB file when
     larger than 1 GiB. False: read and checked in memory (pandas).
     """
@@ -138,7 +139,7 @@ def ingest(
             ) from exc
     location = engines.parse(workspace)
     if in_engine is None:
-        from omnimodel.data.engine_ingest import suits
+        from omnimodel.ingest.in_engine import suits
 
         in_engine = suits(Path(source), adapter, location, encoding, mapping)
     if in_engine:
@@ -195,19 +196,17 @@ def _engine_adapter(adapter: str) -> None:
 
 
 def _ingest_in_engine(source, adapter, location, quarantine, data_through, encoding, mapping, currency):
-    from omnimodel.data import engine_ingest
+    from omnimodel.ingest import in_engine
 
     _engine_adapter(adapter)
-    if location.kind not in engine_ingest.ENGINES:
+    if location.kind not in in_engine.ENGINES:
         raise ParameterError(
             f"{location.name}: the engine route reads files with DuckDB or Spark only",
             fix="leave out --in-engine (the exports are read in memory, then written to the engine)",
         )
     meta = {"source": str(source), "adapter": adapter, "data_through": data_through, "currency": currency}
     side = _rejected_file(location) if quarantine else None
-    done = engine_ingest.load_into(
-        source, location, meta, encoding=encoding, mapping=mapping, rejected_file=side
-    )
+    done = in_engine.load_into(source, location, meta, encoding=encoding, mapping=mapping, rejected_file=side)
     route = f"in the engine ({location.kind})"
     report = IngestReport(str(source), adapter, done["rows"], done["quirks"], route=route)
     if done["rejected_rows"]:
