@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnimodel.data import demo, validation
+from omnimodel.data import demo
+from omnimodel.ingest import validation
 from omnimodel.data.schema import CHANNELS, TABLES
 
 

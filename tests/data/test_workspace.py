@@ -33,16 +33,16 @@ def test_a_failed_write_leaves_the_existing_workspace_untouched(tmp_path, monkey
     products = pd.DataFrame({"product_id": ["a"], "category": ["x"]})
     path = write_workspace(tmp_path / "w.duckdb", {"products": products})
     before = path.read_bytes()
-    from omnimodel.ingest import validation
+    from omnimodel.data import cells
 
-    real = validation.coerce
+    real = cells.coerce
 
     def fail_on_orders(name, frame):  # the disk fills up half-way through
         if name == "orders":
             raise OSError("No space left on device")
         return real(name, frame)
 
-    monkeypatch.setattr(validation, "coerce", fail_on_orders)
+    monkeypatch.setattr(cells, "coerce", fail_on_orders)
     orders = pd.DataFrame(
         {"order_id": ["o"], "order_date": ["2025-01-01"], "channel": ["app"], "country": ["DE"]}
     )
