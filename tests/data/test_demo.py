@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from omnimodel.data import demo
-from omnimodel.ingest import validation
 from omnimodel.data.schema import CHANNELS, TABLES
+from omnimodel.ingest import validation
 
 
 def test_same_seed_same_data_other_seed_other_data(demo_small):
