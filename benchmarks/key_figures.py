@@ -63,7 +63,9 @@ def order_figures(ws) -> dict:
     out: dict = {}
     calibration_end, holdout_end = periods.default_holdout(ws)
     summary = purchase_summary(ws, calibration_end, holdout_end)
-    clv = CLVModel(sampler_config={"draws": 200, "tune": 200}).fit(summary, random_seed=42, max_customers=1500)
+    clv = CLVModel(sampler_config={"draws": 200, "tune": 200}).fit(
+        summary, random_seed=42, max_customers=1500
+    )
     out["clv_value_sum"] = float(clv.customer_value(summary, years=1.0, n_draws=100, seed=42)["value"].sum())
     out["clv_holdout_err"] = clv.check_holdout(summary).relative_error
     year = periods.target_year(ws, None)

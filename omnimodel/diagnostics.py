@@ -100,7 +100,7 @@ class Diagnostics:
             f"{self.divergences} divergences ({self.chains} chains x {self.draws} draws)"
         )
 
-    def message(self) -> str:
+    def as_text(self) -> str:
         """One sentence: converged or not, with the figures and, if not, what to do."""
         figures = self.figures
         if self.converged:
@@ -114,7 +114,7 @@ class Diagnostics:
 
     def _repr_html_(self) -> str:
         colour = "#176b2c" if self.converged else "#b00020"
-        return f'<p style="color:{colour};font-weight:600">{html.escape(self.message())}</p>'
+        return f'<p style="color:{colour};font-weight:600">{html.escape(self.as_text())}</p>'
 
 
 @contextlib.contextmanager

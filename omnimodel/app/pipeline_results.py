@@ -53,7 +53,7 @@ class PipelineForecast(Result):
 
         out, d = [], self.data
         if not self.diagnostics.converged:
-            out.append(self.diagnostics.message())
+            out.append(self.diagnostics.as_text())
         out.append(f"Bookings forecast for {d['period']} as of {d['as_of']} ({d['funnel']}, {d['measure']}):")
         out.append(
             f"  P10 {d['p10']:,.0f}   P50 {d['p50']:,.0f}   P90 {d['p90']:,.0f}   mean {d['mean']:,.0f}"
@@ -62,7 +62,7 @@ class PipelineForecast(Result):
         if d["mean_note"]:
             out.append(f"  {d['mean_note']}")
         out.append(
-            f"  P(bookings reach {self.goal.value:,.0f}) = {chance(d['p_hit_target'])}. {self.goal.describe()}"
+            f"  P(bookings reach {self.goal.value:,.0f}) = {chance(d['p_hit_target'])}. {self.goal.as_text()}"
         )
         out.append(f"  {d['new_deals_share']:.0%} of the expected value comes from deals not created yet")
         for g, rows in d["by"].items():
@@ -100,7 +100,7 @@ class PipelineForecast(Result):
                     f"{row['reasons']}"
                 )
         if self.diagnostics.converged:
-            out.append("  " + self.diagnostics.message())
+            out.append("  " + self.diagnostics.as_text())
         out.append("  " + self.fit_note + (" --refit fits again." if d["fit_reused"] else ""))
         return "\n".join(out)
 

@@ -123,7 +123,7 @@ def forecast(review: PipelineReview) -> Shown:
     by_channel = charts.interactive.group_intervals(
         fc.to_frame("source_channel"), "source_channel", "By source channel: P50 with P10-P90"
     )  # values on hover
-    return Shown(goal.describe(), skew_note(fc.quantiles()), distribution, review.result(), by_channel)
+    return Shown(goal.as_text(), skew_note(fc.quantiles()), distribution, review.result(), by_channel)
 
 
 def levels(review: PipelineReview, group: str) -> Shown:

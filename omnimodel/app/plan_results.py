@@ -24,7 +24,17 @@ def backtest_sentences(backtest: BaselineBacktest) -> list[str]:
             f"Note: {o['fits_not_converged']:,} of the {o['fits']:,} fits stopped at the optimiser's limit of "
             "1,000 iterations before its tolerance (column fits_not_converged); they are scored like the rest."
         )
+    if o["fits_failed"]:
+        out.append(failed_sentence(o["fits_failed"]))
     return out
+
+
+def failed_sentence(failed: int) -> str:
+    """The fits that could not be made, in words."""
+    return (
+        f"Note: {failed:,} fits could not be made (the model cannot describe the series at that origin; column "
+        "fits_failed): those models did not compete there."
+    )
 
 
 @dataclass

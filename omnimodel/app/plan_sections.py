@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from omnimodel import charts
+from omnimodel.app.plan_results import failed_sentence
 from omnimodel.app.show import Shown
 
 if TYPE_CHECKING:
@@ -60,8 +61,9 @@ def backtest(plan: ChannelPlan) -> Shown:
             f"{o['fits_not_converged']:,} of the {o['fits']:,} backtest fits stopped at the optimiser's limit of 1,000 "
             "iterations before its tolerance; their forecasts are scored like the rest (column fits_not_converged)."
         )
-    note = plan.shared.note() if plan.shared is not None else None
-    return Shown(note, overall, stopped, bt.summary.round(3))
+    note = plan.shared.as_text() if plan.shared is not None else None
+    failed = failed_sentence(o["fits_failed"]).removeprefix("Note: ") if o["fits_failed"] else None
+    return Shown(note, overall, stopped, failed, bt.summary.round(3))
 
 
 def forecasts(plan: ChannelPlan) -> Shown:
@@ -183,7 +185,7 @@ def whatif_plan(plan: ChannelPlan) -> Shown:
     inputs = plan.inputs
     assert plan.shared is not None and plan.goals is not None
     cells = f"{len(inputs.cells)} channel x region cells, {inputs.baseline.shape[1]} draws; pipeline: {plan.goals.pipeline}"
-    return Shown(plan.shared.note(), cells)
+    return Shown(plan.shared.as_text(), cells)
 
 
 def page_panel(plan: ChannelPlan) -> Any:

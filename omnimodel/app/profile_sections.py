@@ -52,7 +52,7 @@ def clv_diagnostics(review: CustomerReview) -> Shown:
     """Where the lifetime-value fit comes from, and its convergence card."""
     if review.clv is None:
         return Shown("No lifetime-value model: the workspace has no orders.")
-    return Shown(review.clv.note(), review.clv.model.diagnostics_)
+    return Shown(review.clv.as_text(), review.clv.model.diagnostics_)
 
 
 def require_orders(review: CustomerReview) -> None:

@@ -59,7 +59,7 @@ def segment_matrix(review: CustomerReview, n: int = 20) -> Shown:
 def clv_diagnostics(review: CustomerReview) -> Shown:
     """Where the lifetime-value fit comes from, and its convergence card."""
     assert review.clv is not None
-    return Shown(review.clv.note(), review.clv.model.diagnostics_)
+    return Shown(review.clv.as_text(), review.clv.model.diagnostics_)
 
 
 def holdout(review: CustomerReview) -> Shown:

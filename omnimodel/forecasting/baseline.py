@@ -28,6 +28,9 @@ from omnimodel.forecasting.models import CANDIDATES, SNAIVE, converged, seasonal
 from omnimodel.forecasting.series import Hierarchy
 
 _usable_season = models.usable_season
+#: how a model's fit fails on a series it cannot describe (too short, constant, numerically singular): that model
+#: does not compete at that origin, and the backtest counts it per series; any other error is a bug and is raised
+FIT_FAILURES = (ValueError, ArithmeticError)  # numpy's LinAlgError is a ValueError
 
 
 def mase_scale(train: np.ndarray, m: int) -> float:
@@ -35,11 +38,6 @@ def mase_scale(train: np.ndarray, m: int) -> float:
     m = m if len(train) > m else 1
     diffs = np.abs(train[m:] - train[:-m])
     return float(diffs.mean()) if len(diffs) and diffs.mean() > 0 else 1.0
-
-
-def point_forecast(name: str, train: np.ndarray, h: int, m: int) -> np.ndarray:
-    """The ``h``-step point forecast of candidate model ``name`` fitted on ``train``."""
-    return models.forecast(name, train, h, m)[0]
 
 
 def rolling_origin(
@@ -52,7 +50,8 @@ def rolling_origin(
     phase: str | None = None,
 ) -> pd.DataFrame:
     """MASE of each candidate at each origin; ``phase`` says whether an origin chooses or scores, ``converged``
-    whether the model's fit converged there. Given ``phase``, only that phase's origins are computed."""
+    whether the model's fit converged there, ``failed`` that it could not be fitted there (:data:`FIT_FAILURES`;
+    no MASE, and it does not compete). Given ``phase``, only that phase's origins are computed."""
     n = len(y)
     origins = list(range(n - h - n_select - n_score + 1, n - h + 1))
     if origins[0] < 4:
@@ -73,18 +72,31 @@ def rolling_origin(
                 continue
             try:
                 f, ok = models.forecast(name, train, h, m)
-            except Exception:  # a model that cannot be fitted at this origin simply does not compete
+            except FIT_FAILURES:
+                rows.append(
+                    {
+                        "origin": o,
+                        "phase": at,
+                        "model": name,
+                        "mase": np.nan,
+                        "converged": False,
+                        "failed": True,
+                    }
+                )
                 continue
             err = float(np.mean(np.abs(test - f))) / scale
             if np.isfinite(err):
-                rows.append({"origin": o, "phase": at, "model": name, "mase": err, "converged": ok})
-    return pd.DataFrame(rows, columns=["origin", "phase", "model", "mase", "converged"])
+                rows.append(
+                    {"origin": o, "phase": at, "model": name, "mase": err, "converged": ok, "failed": False}
+                )
+    return pd.DataFrame(rows, columns=["origin", "phase", "model", "mase", "converged", "failed"])
 
 
 def _comparable(choosing: pd.DataFrame) -> pd.DataFrame:
     """One series' choosing rows on equal terms: the models that can be fitted at the last choosing origin
     (what the forecast will use), on the origins where every one of them has a forecast. A seasonal model
     becomes possible part way through once the history holds two seasons; before that it cannot compete."""
+    choosing = choosing[~choosing["failed"].astype(bool)]
     last = choosing["origin"].max()
     models = set(choosing.loc[choosing["origin"] == last, "model"])
     per_origin = choosing.groupby("origin")["model"].agg(set)
@@ -95,10 +107,11 @@ def _comparable(choosing: pd.DataFrame) -> pd.DataFrame:
 @dataclass
 class BaselineBacktest:
     """Per node: the chosen model and its MASE against seasonal naive on the scoring origins, and how many of
-    the node's fits (every candidate at every origin) did not converge."""
+    the node's fits (every candidate at every origin) did not converge or could not be made."""
 
     summary: pd.DataFrame
-    detail: pd.DataFrame = field(repr=False)
+    detail: pd.DataFrame = field(repr=False)  # every fit made: node, origin, phase, model, MASE, converged
+    failed: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # the fits that could not be made
 
     @property
     def models(self) -> dict[str, str]:
@@ -115,6 +128,7 @@ class BaselineBacktest:
             "mase_seasonal_naive": float(s["mase_seasonal_naive"].mean()),
             "series_beating_seasonal_naive": int((s["mase_model"] < s["mase_seasonal_naive"]).sum()),
             "fits_not_converged": int(s["fits_not_converged"].sum()),
+            "fits_failed": int(s["fits_failed"].sum()) if "fits_failed" in s else 0,
             "fits": len(self.detail[self.detail["model"] != SNAIVE]),
         }
 
@@ -172,7 +186,9 @@ def backtest(
         node: list(dict.fromkeys([model, SNAIVE]))
         for node, model in zip(summary["node"], summary["model"], strict=True)
     }
-    detail = pd.concat([choosing_detail, run("score", "backtest: score", scored)], ignore_index=True)
+    every = pd.concat([choosing_detail, run("score", "backtest: score", scored)], ignore_index=True)
+    failed = every["failed"].astype(bool)
+    detail, not_made = every[~failed].drop(columns="failed"), every[failed].drop(columns=["failed", "mase"])
     scoring = detail[detail["phase"] == "score"].set_index(["node", "origin", "model"])["mase"]
     rows = []
     for node, model in zip(summary["node"], summary["model"], strict=True):
@@ -185,9 +201,12 @@ def backtest(
         pd.DataFrame(rows, columns=["mase_model", "mase_seasonal_naive", "scored_origins"])
     )
     summary["relative"] = summary["mase_model"] / summary["mase_seasonal_naive"]
-    failed = (~detail["converged"].astype(bool)).groupby(detail["node"]).sum()
-    summary["fits_not_converged"] = failed.reindex(summary["node"]).fillna(0).astype(int).to_numpy()
-    return BaselineBacktest(summary, detail)
+    stopped = (~detail["converged"].astype(bool)).groupby(detail["node"]).sum()
+    summary["fits_not_converged"] = stopped.reindex(summary["node"]).fillna(0).astype(int).to_numpy()
+    summary["fits_failed"] = (
+        not_made.groupby("node").size().reindex(summary["node"]).fillna(0).astype(int).to_numpy()
+    )
+    return BaselineBacktest(summary, detail.reset_index(drop=True), not_made.reset_index(drop=True))
 
 
 def choose_models(hierarchy: Hierarchy, h: int | None = None, n_select: int = 2) -> dict[str, str]:
@@ -200,13 +219,6 @@ def choose_models(hierarchy: Hierarchy, h: int | None = None, n_select: int = 2)
         d = rolling_origin(series[node].to_numpy(float), m, h or m, n_select, 0)
         chosen[node] = _comparable(d).groupby("model")["mase"].mean().idxmin()
     return chosen
-
-
-def forecast_draws(
-    y: np.ndarray, model: str, h: int, m: int, n_draws: int = 1000, seed: int = 0
-) -> np.ndarray:
-    """Sample paths (h x n_draws) of one series' future under the given model, clipped at zero."""
-    return _forecast_draws(y, model, h, m, n_draws, seed)[0]
 
 
 def _forecast_draws(

@@ -87,21 +87,17 @@ class BookingsForecast:
         money = [c for c in ("p10", "p50", "p90", "mean", "target") if c in out]
         return out.round({c: 0 for c in money})
 
-    def as_html(self) -> str:
-        """The headline sentence of the forecast as HTML."""
+    def _repr_html_(self) -> str:
         q = self.quantiles()
         booked = f", {self.booked:,.0f} of it booked already" if self.booked else ""
         return (
             f"<p>Bookings in <b>{html.escape(str(self.period))}</b> (as of {self.as_of.date()}): "
             f"P10 {q['p10']:,.0f}, <b>P50 {q['p50']:,.0f}</b>, P90 {q['p90']:,.0f}{booked}; "
             f"{self.new_deals_share:.0%} of the expected value from deals not created yet.</p>"
+            + self.to_frame()
+            .rename(columns=lambda c: c.upper() if c.startswith("p") and c[1:].isdigit() else c.capitalize())
+            .to_html(index=False, float_format=lambda v: f"{v:,.0f}")
         )
-
-    def _repr_html_(self) -> str:
-        frame = self.to_frame().rename(
-            columns=lambda c: c.upper() if c.startswith("p") and c[1:].isdigit() else c.capitalize()
-        )
-        return self.as_html() + frame.to_html(index=False, float_format=lambda v: f"{v:,.0f}")
 
 
 def forecast_bookings(

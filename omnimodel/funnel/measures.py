@@ -43,7 +43,7 @@ class AmountCheck:
         """Whether amounts can carry a value forecast: most won deals have one and no few dominate."""
         return self.coverage >= MIN_COVERAGE and self.top_share <= MAX_TOP_SHARE
 
-    def describe(self) -> str:
+    def as_text(self) -> str:
         """The finding in words."""
         if not self.with_amount:
             return "no won deal has an amount"
@@ -76,13 +76,13 @@ def choose_measure(deals: pd.DataFrame, requested: str | None = None) -> tuple[s
         if check.usable:
             return "amount", "Measure: deal value (as asked)."
         return "amount", (
-            f"Measure: deal value, as asked, although {check.describe()}: the forecast rests on those few "
+            f"Measure: deal value, as asked, although {check.as_text()}: the forecast rests on those few "
             "values (its mean can lie above its P90); measure=deals counts won deals instead."
         )
     if check.usable:
-        return "amount", f"Measure: deal value ({check.describe()})."
+        return "amount", f"Measure: deal value ({check.as_text()})."
     return "deals", (
-        f"Measure: won deals, not value: {check.describe()}, so a value forecast would rest on a few values. "
+        f"Measure: won deals, not value: {check.as_text()}, so a value forecast would rest on a few values. "
         "Set measure=amount to forecast value anyway."
     )
 
@@ -105,7 +105,7 @@ class Target:
     source: str
     warning: str | None = None
 
-    def describe(self) -> str:
+    def as_text(self) -> str:
         """The target and its provenance in one sentence."""
         text = f"Target {self.value:,.0f}: {self.source}."
         return f"{text} {self.warning}" if self.warning else text

@@ -42,7 +42,7 @@ class SharedPlan:
     settings: dict
     reused: bool
 
-    def note(self) -> str:
+    def as_text(self) -> str:
         """One line for the report: where the numbers come from."""
         how = "reused from an earlier report of the same data" if self.reused else "computed"
         s = self.settings
@@ -104,6 +104,7 @@ def _save(plan: tuple[BaselineBacktest, PlanInputs], target: Path) -> None:
     try:
         bt.summary.to_parquet(tmp / "summary.parquet")
         bt.detail.to_parquet(tmp / "detail.parquet")
+        bt.failed.to_parquet(tmp / "failed.parquet")
         inputs.cells.to_parquet(tmp / "cells.parquet")
         np.savez(tmp / "draws.npz", baseline=inputs.baseline, pipeline=inputs.pipeline)
         meta = {
@@ -122,7 +123,7 @@ def _save(plan: tuple[BaselineBacktest, PlanInputs], target: Path) -> None:
 def _load(target: Path) -> tuple[BaselineBacktest, PlanInputs]:
     meta = json.loads((target / "meta.json").read_text())
     bt = BaselineBacktest(
-        pd.read_parquet(target / "summary.parquet"), pd.read_parquet(target / "detail.parquet")
+        *(pd.read_parquet(target / f"{part}.parquet") for part in ("summary", "detail", "failed"))
     )
     with np.load(target / "draws.npz") as draws:
         inputs = PlanInputs(

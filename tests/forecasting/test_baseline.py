@@ -140,3 +140,36 @@ def test_product_groups_are_a_level_and_totals_agree(demo_workspace):
     assert {"webshop / electronics", "stores / apparel"} <= set(by_group.columns)
     np.testing.assert_allclose(by_group["total"], by_region["total"])
     np.testing.assert_allclose(by_group["webshop"], by_region["webshop"])
+
+
+def test_a_fit_that_fails_is_counted_per_series_and_a_bug_is_raised(monkeypatch):
+    from omnimodel.forecasting import models
+
+    months = pd.period_range("2021-01", "2024-12", freq="M").astype(str)
+    rng = np.random.default_rng(1)
+    rows = [
+        {"period": p, "channel": c, "value": 100 + 10 * (i % 12) + rng.normal(0, 3)}
+        for i, p in enumerate(months)
+        for c in ("shop", "web")
+    ]
+    h = series.Hierarchy.from_frame(pd.DataFrame(rows), "period", ["channel"], "value", "M", name="revenue")
+    real = models.forecast
+
+    def theta_fails(name, train, horizon, m):
+        if name.startswith("Theta"):
+            raise np.linalg.LinAlgError("singular matrix")
+        return real(name, train, horizon, m)
+
+    monkeypatch.setattr(models, "forecast", theta_fails)
+    result = baseline.backtest(h, n_select=2, n_score=2)
+    thetas = result.failed[result.failed["model"].str.startswith("Theta")]
+    assert len(thetas) == len(result.failed) > 0 and not result.detail["model"].str.startswith("Theta").any()
+    assert not result.summary["model"].str.startswith("Theta").any()  # a model that failed did not compete
+    assert result.summary["fits_failed"].sum() == len(thetas) == result.overall["fits_failed"]
+
+    def bug(name, train, horizon, m):
+        raise TypeError("a bug, not a series the model cannot describe")
+
+    monkeypatch.setattr(models, "forecast", bug)
+    with pytest.raises(TypeError, match="a bug"):
+        baseline.backtest(h, n_select=2, n_score=2)

@@ -59,7 +59,7 @@ def test_the_fast_fit_agrees_with_nuts(demo_snapshot, demo_model):
     nuts = PipelineModel(sampler_config={"method": "nuts", "draws": 500, "tune": 500}).fit(
         demo_snapshot, random_seed=11
     )
-    assert nuts.diagnostics_.converged, nuts.diagnostics_.message()
+    assert nuts.diagnostics_.converged, nuts.diagnostics_.as_text()
     a = demo_model.idata_.posterior.stack(sample=("chain", "draw"))
     b = nuts.idata_.posterior.stack(sample=("chain", "draw"))
     for var in (f"effect_{TERM}", f"sigma_{TERM}", "effect_segment", "stage_logit"):

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 def test_fit_converges_and_says_so(demo_model):
     d = demo_model.diagnostics_
-    assert d.converged, d.message()
-    assert "Converged" in d.message()
+    assert d.converged, d.as_text()
+    assert "Converged" in d.as_text()
 
 
 def test_planted_stage_logits_and_effects_are_recovered(demo_model):

@@ -95,7 +95,7 @@ def test_maven_default_target_is_not_its_ramp_up_quarter(real):
         default_target(snap, "2018-05", "amount").source
         == "bookings in 2017-05, the same period a year earlier"
     )
-    assert default_target(snap, "2018Q1", "amount", given=1e6).describe() == "Target 1,000,000: given."
+    assert default_target(snap, "2018Q1", "amount", given=1e6).as_text() == "Target 1,000,000: given."
 
 
 def test_olist_forecast_from_the_cli_has_its_mean_inside_p10_p90(real, capsys, tmp_path):

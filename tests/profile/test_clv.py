@@ -54,7 +54,7 @@ def test_planted_purchase_and_dropout_rates_are_recovered(flat_demo):
     summary = summary.sample(4000, random_state=1)
     # 2 x 1000 draws: the convergence check asks for ESS >= 400, which 2 x 500 draws meet only just.
     model = CLVModel(sampler_config={"draws": 1000, "tune": 500}).fit(summary, random_seed=1)
-    assert model.diagnostics_.converged, model.diagnostics_.message()
+    assert model.diagnostics_.converged, model.diagnostics_.as_text()
     post = model.idata_.posterior.stack(sample=("chain", "draw"))
     misses = []
     for seg, planted in truth["purchase"].items():

@@ -48,12 +48,12 @@ def test_the_fast_fit_agrees_with_nuts_and_falls_back_to_it(demo_workspace, monk
         summary = purchase_summary(ws, "2024-12-31", "2025-12-31")
     settings = {"draws": 500, "tune": 500}
     fast = CLVModel(sampler_config=settings).fit(summary, random_seed=3, max_customers=1500)
-    assert fast.diagnostics_.method == "laplace" and fast.diagnostics_.converged, fast.diagnostics_.message()
+    assert fast.diagnostics_.method == "laplace" and fast.diagnostics_.converged, fast.diagnostics_.as_text()
     assert fast.fit_note_ == ""
     monkeypatch.setattr(diagnostics, "MAX_PARETO_K", -np.inf)  # every check fails
     slow = CLVModel(sampler_config=settings).fit(summary, random_seed=3, max_customers=1500)
     assert slow.diagnostics_.method == "nuts" and "sampled with NUTS" in slow.fit_note_
-    assert slow.diagnostics_.converged, slow.diagnostics_.message()
+    assert slow.diagnostics_.converged, slow.diagnostics_.as_text()
     a = fast.idata_.posterior.stack(sample=("chain", "draw"))
     b = slow.idata_.posterior.stack(sample=("chain", "draw"))
     misses = []

@@ -90,7 +90,7 @@ def test_planted_serial_returners_get_a_negative_value(demo_workspace, demo_smal
     with Workspace(demo_workspace) as ws:
         summary = purchase_summary(ws, CAL, END, channel_cost=COST)
     model = CLVModel(sampler_config={"draws": 500, "tune": 500}).fit(summary, random_seed=4)
-    assert model.diagnostics_.converged, model.diagnostics_.message()
+    assert model.diagnostics_.converged, model.diagnostics_.as_text()
     values = model.customer_value(summary, years=1.0, n_draws=300).set_index("customer_id")
     planted = set(truth["serial_returners"]["customers"])
     s = summary.set_index("customer_id")

@@ -39,7 +39,7 @@ def test_a_second_report_reuses_the_plan_and_gets_the_same_numbers(demo_workspac
     pd.testing.assert_frame_equal(
         plan_targets(first.inputs, goals).table, plan_targets(again.inputs, goals).table
     )
-    assert "reused" in again.note() and "computed" in first.note()
+    assert "reused" in again.as_text() and "computed" in first.as_text()
     # Other settings are another plan, never the stored one.
     other = _plan(demo_workspace, tmp_path, seed=4)
     assert not other.reused

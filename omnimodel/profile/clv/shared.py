@@ -33,7 +33,7 @@ class SharedCLV:
     current: pd.DataFrame
     reused: bool
 
-    def note(self) -> str:
+    def as_text(self) -> str:
         """One line for the report: where the fit comes from."""
         how = "reused from an earlier report of the same data" if self.reused else "fitted"
         return f"Lifetime-value model {how}; reports 01 and 02 show the same values. {self.model.fit_note_}".strip()
