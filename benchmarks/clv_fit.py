@@ -49,7 +49,9 @@ def mle(model, summary, seed: int) -> list:
     spenders = sample[(sample["x"] > 0) & (sample["repeat_value"] > 0)]
     spec = priors(model.model_config, max(float(spenders["repeat_value"].median()), 1.0), True)
     out = []
-    for block in clv_fits._blocks(model, sample, spenders, spec):
+    for block in clv_fits._blocks(
+        clv_fits.Fitting(model.groups_, model.by, model.sampler_config), sample, spenders, spec
+    ):
 
         def nll(u, block=block):
             values, col = {}, 0
@@ -80,7 +82,7 @@ def main() -> None:
     from omnimodel.data import demo
     from omnimodel.ingest.load import ingest
     from omnimodel.profile.clv import CLVModel, purchase_summary
-    from omnimodel.profile.clv.predictive import coverage, holdout_intervals
+    from omnimodel.profile.clv.predictive import coverage
 
     demo_path = ROOT / "data" / "demo.duckdb"
     if not demo_path.exists():
@@ -104,7 +106,7 @@ def main() -> None:
         model, w, c = timed(CLVModel(sampler_config={"draws": 500}).fit, summary, 42, 4000)
         print(f"| {label} | default ({model.diagnostics_.method}) | {w:.2f} | {c:.2f} | {c / c0:.1f} | "
               f"{model.diagnostics_.converged} |")  # fmt: skip
-        got = coverage(holdout_intervals(model, summary, 0.8, 400, 0))
+        got = coverage(model.holdout_intervals(summary, 0.8, 400, 0))
         if args.nuts:
             nuts_model = CLVModel(sampler_config={"draws": 500, "tune": 500, "method": "nuts"})
             nuts, w, c = timed(nuts_model.fit, summary, 42, 4000)

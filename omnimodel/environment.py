@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -78,7 +79,7 @@ def project_kernel() -> str:
 
 
 @contextlib.contextmanager
-def sigterm_exits():
+def sigterm_exits() -> Iterator[None]:
     """Within the block, SIGTERM ends the process like Ctrl-C does: through its clean-up (``finally`` blocks,
     stopped workers, removed temporary files), with exit code 143. Outside the main thread it does nothing."""
     import signal

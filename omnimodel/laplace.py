@@ -26,12 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, special
 
 from omnimodel.diagnostics import MAX_PARETO_K, MIN_IMPORTANCE_ESS
 from omnimodel.exceptions import OmnimodelError
+
+if TYPE_CHECKING:
+    from omnimodel.diagnostics import Diagnostics
 
 #: how a model that has this fit can be fitted: "auto" (this fit, NUTS where its check fails), or either alone
 METHODS = ("auto", "laplace", "nuts")
@@ -44,7 +48,7 @@ def check_method(method: str) -> str:
     return method
 
 
-def fallback_note(card) -> str:
+def fallback_note(card: Diagnostics) -> str:
     """The sentence a model keeps (``fit_note_``) when this fit's check failed and NUTS sampled instead."""
     return f"The fast fit's check failed ({card.figures}); sampled with NUTS instead."
 

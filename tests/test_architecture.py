@@ -166,3 +166,43 @@ def test_every_error_raised_is_an_omnimodel_error():
                 if name in builtin:
                     found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} raises {name}")
     assert not found, "raise an OmnimodelError subclass instead:\n" + "\n".join(found)
+
+
+def _untyped(tree: ast.Module) -> list[str]:
+    """Public functions and methods (and ``__init__``) with a parameter or a return not annotated."""
+    found = []
+    items = [(None, n) for n in tree.body] + [
+        (c.name, n)
+        for c in tree.body
+        if isinstance(c, ast.ClassDef) and not c.name.startswith("_")
+        for n in c.body
+    ]
+    for owner, fn in items:
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if fn.name.startswith("_") and fn.name != "__init__":
+            continue
+        a = fn.args
+        params = [*a.posonlyargs, *a.args, *a.kwonlyargs, *(p for p in (a.vararg, a.kwarg) if p)]
+        missing = [p.arg for p in params if p.annotation is None and p.arg not in ("self", "cls")]
+        if fn.returns is None and fn.name != "__init__":
+            missing.append("return")
+        if missing:
+            found.append(f"{owner + '.' if owner else ''}{fn.name}: {', '.join(missing)}")
+    return found
+
+
+def test_every_public_function_is_typed():
+    found = [
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in _untyped(ast.parse(path.read_text()))
+    ]
+    assert not found, "annotate the parameters and return of:\n" + "\n".join(found)
+
+
+def test_the_typing_check_can_fail():
+    tree = ast.parse(
+        "def shown(x, y: int):\n    pass\nclass A:\n    def go(self) -> None: ...\n    def _own(self, z): ..."
+    )
+    assert _untyped(tree) == ["shown: x, return"]

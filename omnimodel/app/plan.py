@@ -186,6 +186,7 @@ class ChannelPlan:
         """The scenario the goals set."""
         from omnimodel.targets.scenario import Scenario
 
+        assert self.goals is not None, "a scenario starts from strategy goals"
         return Scenario.from_goals(self.goals)
 
     @cached_property

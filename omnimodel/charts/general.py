@@ -5,7 +5,7 @@ Each function takes a tidy frame and returns a matplotlib Figure, so notebooks s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -22,8 +22,14 @@ from omnimodel.charts.style import (
     thousands,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None):
+
+def lines_by_group(
+    frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None
+) -> Figure:
     """One line per group over time (e.g. monthly revenue per channel)."""
     fig, ax = plt.subplots(figsize=(9, 4))
     wide = frame.pivot_table(index=x, columns=group, values=y, aggfunc="sum").sort_index()
@@ -46,7 +52,7 @@ def bars(
     title: str,
     xlabel: str | None = None,
     stack: str | None = None,
-):
+) -> Figure:
     """Horizontal bars, largest at the top; ``stack`` splits each bar by a second column."""
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.35 * frame[label].nunique() + 1)))
     if stack:
@@ -68,7 +74,9 @@ def bars(
     return fig
 
 
-def heatmap(matrix: pd.DataFrame, title: str, fmt: str = "{:.0%}", xlabel: str = "", ylabel: str = ""):
+def heatmap(
+    matrix: pd.DataFrame, title: str, fmt: str = "{:.0%}", xlabel: str = "", ylabel: str = ""
+) -> Figure:
     """A labelled heat map (e.g. the channel transition matrix: rows = from, columns = to)."""
     fig, ax = plt.subplots(figsize=(1.1 * len(matrix.columns) + 2.5, 0.7 * len(matrix) + 1.8))
     values = matrix.to_numpy(dtype=float)
@@ -88,7 +96,9 @@ def heatmap(matrix: pd.DataFrame, title: str, fmt: str = "{:.0%}", xlabel: str =
     return fig
 
 
-def ranking(frame: pd.DataFrame, label: str, value: str, low: str, high: str, title: str, xlabel: str = ""):
+def ranking(
+    frame: pd.DataFrame, label: str, value: str, low: str, high: str, title: str, xlabel: str = ""
+) -> Figure:
     """Ranked dots with their interval (e.g. country scores with 90 % intervals), best at the top."""
     f = frame.sort_values(value)
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.32 * len(f) + 1)))
@@ -104,7 +114,9 @@ def ranking(frame: pd.DataFrame, label: str, value: str, low: str, high: str, ti
     return fig
 
 
-def distribution(frame: pd.DataFrame, value: str, group: str, title: str, xlabel: str = "", log: bool = True):
+def distribution(
+    frame: pd.DataFrame, value: str, group: str, title: str, xlabel: str = "", log: bool = True
+) -> Figure:
     """Overlaid histograms of ``value`` per group (e.g. customer lifetime value per segment). On a log scale
     values at or below zero cannot be drawn: how many there are is said under the chart, never dropped
     silently (a profit can be a loss)."""
@@ -133,7 +145,7 @@ def distribution(frame: pd.DataFrame, value: str, group: str, title: str, xlabel
 
 def fan(
     history: pd.Series, quantiles: pd.DataFrame, title: str, ylabel: str = "", target: float | None = None
-):
+) -> Figure:
     """History as a line and the forecast as a P10-P90 band with its median (columns p10, p50, p90)."""
     fig, ax = plt.subplots(figsize=(9, 3.6))
     hx = history.index.to_timestamp() if hasattr(history.index, "to_timestamp") else history.index
@@ -160,7 +172,7 @@ def _signed(v: float) -> str:
     return ("+" if v > 0 else "−") + format_money(abs(v))
 
 
-def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
+def bridge(steps: pd.DataFrame, title: str, ylabel: str = "") -> Figure:
     """A waterfall from a start value through signed steps to an end value (columns step, value; the first
     and last rows are totals, e.g. last year and target)."""
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -191,7 +203,9 @@ def bridge(steps: pd.DataFrame, title: str, ylabel: str = ""):
     return fig
 
 
-def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str = "revenue", ax=None):
+def targets_vs_forecast(
+    table: pd.DataFrame, label: str, title: str, xlabel: str = "revenue", ax: Axes | None = None
+) -> Figure:
     """Per row: the forecast P10-P90 as a bar with its median, the target as a red tick, and P(hit) as text
     (columns forecast_p10, forecast_p50, forecast_p90, target, p_hit)."""
     fig = None
@@ -222,4 +236,4 @@ def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3)
     if fig is not None:
         fig.tight_layout()
-    return fig if fig is not None else ax.figure
+    return fig if fig is not None else cast("Figure", ax.figure)  # drawn into a figure of the caller's

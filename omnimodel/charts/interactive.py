@@ -12,11 +12,14 @@ import base64
 import hashlib
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from omnimodel.charts.style import BLUE, LIGHT_BLUE, RED, colour_for
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: an output of this type is omnimodel's own interactive HTML; its JSON never carries a closing tag from data
 MIME = "application/vnd.omnimodel.interactive+html"
@@ -45,7 +48,7 @@ def embed(spec: dict[str, Any], expose: str | None = None) -> str:
 class Interactive:
     """A chart as a PNG for notebooks and decks and as hover-able Vega-Lite in the report."""
 
-    def __init__(self, chart, figure=None, title: str = "chart"):
+    def __init__(self, chart: Any, figure: Figure | None = None, title: str = "chart"):
         self.chart, self.title = chart, title
         self.png: bytes | None = None
         if figure is not None:
@@ -70,7 +73,9 @@ def _colours(names) -> Any:
     return alt.Scale(domain=names, range=[colour_for(n) for n in names])
 
 
-def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None):
+def lines_by_group(
+    frame: pd.DataFrame, x: str, y: str, group: str, title: str, ylabel: str | None = None
+) -> Interactive:
     """One line per group over time, each point's value on hover; the PNG is :func:`charts.lines_by_group`."""
     import altair as alt
 
@@ -89,7 +94,7 @@ def lines_by_group(frame: pd.DataFrame, x: str, y: str, group: str, title: str, 
     return Interactive(line, png(frame, x, y, group, title, ylabel), title)
 
 
-def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str = "revenue"):
+def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str = "revenue") -> Interactive:
     """The forecast's P10-P90 and median against the target per row, the figures and P(hit) on hover; the PNG
     is :func:`charts.targets_vs_forecast`."""
     import altair as alt
@@ -116,7 +121,7 @@ def targets_vs_forecast(table: pd.DataFrame, label: str, title: str, xlabel: str
     return Interactive(chart, png(table, label, title, xlabel), title)
 
 
-def group_intervals(frame: pd.DataFrame, label: str, title: str):
+def group_intervals(frame: pd.DataFrame, label: str, title: str) -> Interactive:
     """P50 bar per group with its P10-P90 range, the figures on hover; the PNG is :func:`charts.group_intervals`."""
     import altair as alt
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,8 +12,11 @@ import pandas as pd
 from omnimodel.charts.style import BLUE, GREEN, GREY, RED, format_chance, percent, thousands
 from omnimodel.charts.style import tidy as _tidy
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def funnel_chart(conv: pd.DataFrame, title: str = "Deals entering each phase"):
+
+def funnel_chart(conv: pd.DataFrame, title: str = "Deals entering each phase") -> Figure:
     """Horizontal funnel: deals that entered each phase, with the phase conversion written beside."""
     fig, ax = plt.subplots(figsize=(8, 0.6 * len(conv) + 1.2))
     y = np.arange(len(conv))[::-1]
@@ -31,7 +35,7 @@ def funnel_chart(conv: pd.DataFrame, title: str = "Deals entering each phase"):
 
 def conversion_intervals(
     stage_conv: pd.DataFrame, title: str = "Advance probability by phase (90 % interval)"
-):
+) -> Figure:
     """Model estimate with its 90 % interval per phase, and the raw observed rate as a dot."""
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(stage_conv) + 1.5))
     y = np.arange(len(stage_conv))[::-1]
@@ -55,7 +59,7 @@ def conversion_intervals(
     return fig
 
 
-def forecast_distribution(total: np.ndarray, title: str, target: float | None = None):
+def forecast_distribution(total: np.ndarray, title: str, target: float | None = None) -> Figure:
     """Distribution of forecast bookings with P10, P50, P90 (and the target, when given)."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.hist(total, bins=50, color=BLUE, alpha=0.8)
@@ -79,7 +83,7 @@ def forecast_distribution(total: np.ndarray, title: str, target: float | None = 
     return fig
 
 
-def group_intervals(frame: pd.DataFrame, label: str, title: str):
+def group_intervals(frame: pd.DataFrame, label: str, title: str) -> Figure:
     """P50 bar per group with its P10-P90 range."""
     f = frame.sort_values("p50")
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(f) + 1.3))
@@ -94,7 +98,9 @@ def group_intervals(frame: pd.DataFrame, label: str, title: str):
     return fig
 
 
-def reliability_diagram(rel: pd.DataFrame, title: str = "Calibration of win probabilities (backtest)"):
+def reliability_diagram(
+    rel: pd.DataFrame, title: str = "Calibration of win probabilities (backtest)"
+) -> Figure:
     """Predicted against observed win rate per probability bin, one line per method."""
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], color=GREY, linestyle="--", linewidth=1, label="perfect")
@@ -110,7 +116,7 @@ def reliability_diagram(rel: pd.DataFrame, title: str = "Calibration of win prob
     return fig
 
 
-def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it moved"):
+def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it moved") -> Figure:
     """Start, new, won, lost, end as a waterfall; advanced and slipped shown as separate grey bars."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
     level, tops = 0.0, []
@@ -136,7 +142,9 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it mo
     return fig
 
 
-def forecast_change_chart(parts: pd.DataFrame, before: float, after: float, start: str, end: str, title: str):
+def forecast_change_chart(
+    parts: pd.DataFrame, before: float, after: float, start: str, end: str, title: str
+) -> Figure:
     """Why a forecast changed, as a waterfall: the earlier expected bookings (labelled ``start``), each part
     (``part``, ``change``, ``deals``) that moved them, the later ones (``end``); parts that round to 0 left out."""
     parts = parts[parts["change"].round(0) != 0]
@@ -157,7 +165,7 @@ def forecast_change_chart(parts: pd.DataFrame, before: float, after: float, star
     return fig
 
 
-def forecast_convergence(scored: pd.DataFrame, title: str = "How early the forecast was right"):
+def forecast_convergence(scored: pd.DataFrame, title: str = "How early the forecast was right") -> Figure:
     """Each closed period's recorded forecasts against days before its end: the P50 and the P10-P90 range as a
     share of what the period booked (0 % = right on), one colour per period (``period``, ``days_ahead``,
     ``p10``, ``p50``, ``p90``, ``actual``)."""

@@ -66,7 +66,7 @@ def backtest_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_pipeline_parser(sub) -> None:
+def add_pipeline_parser(sub: Any) -> None:
     """Register ``omnimodel pipeline forecast|changes|backtest`` on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "pipeline",

@@ -52,7 +52,7 @@ def backtest_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_targets_parser(sub) -> None:
+def add_targets_parser(sub: Any) -> None:
     """Register ``omnimodel targets backtest`` on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "targets",

@@ -22,6 +22,7 @@ Everything is vectorised numpy: the ``large`` size (over 10 million order lines)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -815,7 +816,7 @@ def _opportunities(rng, spec: DemoSize, cust, horizon: float):
     return opps, ev
 
 
-def build(path, size: str = "small", seed: int = 42):
+def build(path: str | Path | dict, size: str = "small", seed: int = 42) -> Path | str:
     """Generate the demo company and write it as a workspace, with its truth inside and beside it.
 
     Examples

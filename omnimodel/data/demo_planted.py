@@ -32,7 +32,12 @@ FIRST_CALL_MEAN_DAYS = 2.0
 
 
 def serial_returners(
-    seed: int, customers: pd.DataFrame, orders: pd.DataFrame, lines: pd.DataFrame, returns: pd.DataFrame, end
+    seed: int,
+    customers: pd.DataFrame,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    returns: pd.DataFrame,
+    end: pd.Timestamp,
 ) -> tuple[pd.DataFrame, dict]:
     """``returns`` with the serial returners' returns added, and the truth: who they are and their share."""
     rng = np.random.default_rng([seed, 21])
@@ -65,7 +70,7 @@ def serial_returners(
 
 
 def activities(
-    seed: int, opportunities: pd.DataFrame, events: pd.DataFrame, end
+    seed: int, opportunities: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp
 ) -> tuple[pd.DataFrame, dict]:
     """Sales activities on the deals, dated within the phase they belong to, up to ``end``."""
     rng = np.random.default_rng([seed, 22])
@@ -145,7 +150,7 @@ def sales_team(opportunities: pd.DataFrame) -> pd.DataFrame:
 QUOTA_GROWTH = 0.10
 
 
-def quotas(opportunities: pd.DataFrame, end) -> pd.DataFrame:
+def quotas(opportunities: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     """Each rep's quarterly quota from the second year of data up to a year after ``end``: the rep's bookings in
     the same quarter a year earlier plus :data:`QUOTA_GROWTH`, rounded to thousands."""
     won = opportunities[opportunities["outcome"] == "won"]
@@ -167,7 +172,7 @@ CALL_FACTORS = {"Rep 03": 1.4, "Rep 07": 0.7}  # an optimist and a sandbagger
 CALL_NOISE = 0.15  # sd of log(commit / booked x factor), call to call
 
 
-def forecast_calls(seed: int, opportunities: pd.DataFrame, end) -> tuple[pd.DataFrame, dict]:
+def forecast_calls(seed: int, opportunities: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
     """Every rep's monthly commit call, made a week into each month they booked in, and for the three months
     after ``end`` (made a week before it): what they then booked (the same month a year earlier for the coming
     ones) times their planted
@@ -203,7 +208,9 @@ def forecast_calls(seed: int, opportunities: pd.DataFrame, end) -> tuple[pd.Data
 PUSHED_SHARE, CUT_SHARE = 0.08, 0.05
 
 
-def opportunity_history(seed: int, opportunities: pd.DataFrame, end) -> tuple[pd.DataFrame, dict]:
+def opportunity_history(
+    seed: int, opportunities: pd.DataFrame, end: pd.Timestamp
+) -> tuple[pd.DataFrame, dict]:
     """The deals' history of expected close dates and amounts, as a CRM's opportunity history exports it: every
     deal's values when created; for a planted share of the deals still open at ``end`` the close-date pushes
     and amount cuts that led to today's values (recorded on dates between creation and ``end``). The

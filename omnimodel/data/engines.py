@@ -116,7 +116,7 @@ def _from_block(block: dict) -> Location:
     return Location("ibis", url=url, database=database, settings=settings, backend=backend or None)
 
 
-def connect(location: Location, read_only: bool = True):
+def connect(location: Location, read_only: bool = True) -> Any:
     """An Ibis connection to the location (a DuckDB file opens read-only unless writing)."""
     import ibis
 
@@ -146,7 +146,7 @@ def connect(location: Location, read_only: bool = True):
         ) from exc
 
 
-def spark_session(url: str):
+def spark_session(url: str) -> Any:
     """A Spark Connect session to ``url`` (``sc://host:port``): a thin gRPC client, the work runs there."""
     import socket
 

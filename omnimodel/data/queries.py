@@ -7,6 +7,8 @@ engine-parity test and the benchmark run on every backend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ibis
 import pandas as pd
 
@@ -31,7 +33,7 @@ def customer_columns(ws: Workspace, *columns: str) -> ibis.Table:
     return customers.select(customer_id=customers.customer_id, **values)
 
 
-def attach_columns(ws: Workspace, t: ibis.Table, columns) -> ibis.Table:
+def attach_columns(ws: Workspace, t: ibis.Table, columns: Sequence[str]) -> ibis.Table:
     """Order lines ``t`` (with ``customer_id`` and ``product_id``) joined with the ``columns`` they lack, from
     customers (an optional one the data lacks, segment or region, as :data:`NOT_IN_DATA`) or products."""
     customers, products = ws.table("customers"), ws.table("products")

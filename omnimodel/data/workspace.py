@@ -17,13 +17,18 @@ import hashlib
 import json
 import os
 import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from omnimodel.data import engines
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import WorkspaceError
+
+if TYPE_CHECKING:
+    import ibis
 
 META_TABLE = "_omnimodel_meta"
 SQL_TYPES = {
@@ -93,7 +98,7 @@ class Workspace:
             )
 
     @classmethod
-    def from_backend(cls, con, database: str | None = None) -> Workspace:
+    def from_backend(cls, con: Any, database: str | None = None) -> Workspace:
         """Wrap any Ibis backend connection (PySpark, Postgres, Snowflake, ...) that holds canonical tables."""
         ws = cls.__new__(cls)
         ws.location = engines.Location("ibis", backend=type(con).__module__.split(".")[-1], database=database)
@@ -122,7 +127,7 @@ class Workspace:
             return False
         return column is None or column in self.table(table).columns
 
-    def table(self, name: str):
+    def table(self, name: str) -> ibis.Table:
         """An Ibis table expression; a clear error when the table is not in the workspace."""
         if name not in self.tables():
             raise WorkspaceError(
@@ -132,7 +137,7 @@ class Workspace:
             )
         return self.con.table(name, database=self.database) if self.database else self.con.table(name)
 
-    def require_value(self, parameter: str, value, *places: str) -> None:
+    def require_value(self, parameter: str, value: str | None, *places: str) -> None:
         """Stop with a clear error when a filter parameter (a segment, region or channel) names a value that
         none of ``places`` ("table.column") holds: a filter that matches nothing would give an empty report
         marked OK. None (no filter) always passes."""
@@ -295,7 +300,7 @@ def _write_file(path: Path, tables: dict[str, pd.DataFrame], meta: dict | None) 
     return atomic_file(path, fill)
 
 
-def atomic_file(path: Path, fill) -> Path:
+def atomic_file(path: Path, fill: Callable[[Path], Any]) -> Path:
     """Write a DuckDB file whole or not at all: ``fill(tmp)`` writes a temporary file beside ``path``, which
     replaces ``path`` only when ``fill`` returns; on any error it is removed and ``path`` is untouched."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -332,7 +337,7 @@ def _write_engine(location: engines.Location, tables: dict[str, pd.DataFrame], m
     return location.name
 
 
-def swap_in(con, database: str | None, tables: dict, meta: dict | None) -> None:
+def swap_in(con: Any, database: str | None, tables: dict, meta: dict | None) -> None:
     """Write tables (Arrow tables or Ibis expressions the engine computes) and the meta table to an engine.
     Each goes under a temporary name first; only when all are written do they replace the workspace's tables,
     so a failed write leaves the earlier workspace as it was (they are swapped one by one at the end, not in one
@@ -371,7 +376,7 @@ def _remove_stale_temporaries(path: Path) -> None:
             pass  # another user's live process
 
 
-def copy_workspace(ws: Workspace, con, tables: list[str] | None = None) -> Workspace:
+def copy_workspace(ws: Workspace, con: Any, tables: list[str] | None = None) -> Workspace:
     """Copy canonical tables into another Ibis backend (e.g. a Spark session) and return it as a Workspace.
 
     Meant for moving a workspace that fits in memory; larger data is ingested on the target engine directly.

@@ -16,6 +16,7 @@ paths, clipped at zero and then reconciled so that they add up.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -255,7 +256,7 @@ class HierarchyForecast:
                 keep |= (n["depth"] == 1) & (n[levels[0]] == top if top is not None else n["depth"] == 1)
         return n.loc[keep, "node"].tolist()
 
-    def quantiles(self, q=(0.1, 0.5, 0.9)) -> pd.DataFrame:
+    def quantiles(self, q: Sequence[float] = (0.1, 0.5, 0.9)) -> pd.DataFrame:
         """Long frame: node, period, and one column per quantile."""
         qs = np.quantile(self.draws, q, axis=2)
         rows = []
@@ -270,7 +271,7 @@ class HierarchyForecast:
                 )
         return pd.DataFrame(rows)
 
-    def period_total(self, start=None, end=None) -> np.ndarray:
+    def period_total(self, start: str | None = None, end: str | None = None) -> np.ndarray:
         """Draws (nodes x draws) of the sum over the periods from ``start`` to ``end`` (inclusive)."""
         keep = np.ones(len(self.periods), dtype=bool)
         if start is not None:

@@ -72,13 +72,13 @@ def _model(name: str, n_train: int, m: int):
     return AutoETS(season_length=season, **settings)
 
 
-def converged(fitted) -> bool:
+def converged(fitted: Any) -> bool:
     """Whether a fitted model's optimiser met its tolerance before its iteration cap."""
     result = fitted.model_.get("fit")
     return getattr(result, "nit", 0) <= ITERATION_CAP
 
 
-def fit(name: str, train: np.ndarray, m: int):
+def fit(name: str, train: np.ndarray, m: int) -> Any:
     """The fitted statsforecast model ``name`` (its ``model_`` holds the parameters and states)."""
     with warnings.catch_warnings():
         # Numerical warnings of the compiled code on flat stretches; the fit's quality is judged by the backtest.
@@ -106,7 +106,7 @@ def statsmodels_settings(name: str, m: int) -> dict[str, Any]:
     return kw
 
 
-def statsmodels_fit(name: str, y: np.ndarray, m: int):
+def statsmodels_fit(name: str, y: np.ndarray, m: int) -> Any:
     """The ETS candidate ``name`` fitted by statsmodels (whose ``simulate`` the forecast draws use)."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel

@@ -125,7 +125,7 @@ class Hierarchy:
         last = self.bottom.index[-1]
         return int((pd.Period(end, last.freq) - last).n)
 
-    def until(self, end) -> Hierarchy:
+    def until(self, end: str | pd.Period) -> Hierarchy:
         """The same hierarchy with periods up to ``end`` (inclusive) only: e.g. history before a target year."""
         keep = self.bottom.index <= pd.Period(end, self.bottom.index.freq)
         return Hierarchy(self.bottom[keep], self.keys, self.name)

@@ -11,6 +11,7 @@ period's end each forecast was made, the trend says how early the forecast was r
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,9 @@ def crps(actual: float, quantiles: np.ndarray) -> float:
     )
 
 
-def scores(path, snapshot: PipelineSnapshot, workspace: str, where: dict | None = None) -> pd.DataFrame:
+def scores(
+    path: str | Path | None, snapshot: PipelineSnapshot, workspace: str, where: dict | None = None
+) -> pd.DataFrame:
     """One row per recorded forecast (of the whole pipeline, or the slice ``where``) of a period closed by the
     snapshot's date: period, as-of date, days ahead, P10/P50/P90, actual, error, APE, inside P10-P90, PIT,
     CRPS."""

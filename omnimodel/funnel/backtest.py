@@ -17,7 +17,9 @@ without an expected close date are expected to close after the median days-to-cl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,7 +136,7 @@ def backtest(
     random_seed: int = 0,
     model_config: dict | None = None,
     measure: str = "amount",
-    echo=None,
+    echo: Callable[[str], Any] | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest; by default on :func:`default_snapshots`.
 

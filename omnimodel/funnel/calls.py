@@ -11,6 +11,8 @@ bias's uncertainty and the call-to-call noise. CRM forecast screens record overr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -18,10 +20,13 @@ from omnimodel.data.periods import parse_period
 from omnimodel.funnel.forecast import booked_in
 from omnimodel.funnel.snapshot import PipelineSnapshot
 
+if TYPE_CHECKING:
+    from omnimodel.data.workspace import Workspace
+
 Z90 = 1.6449  # the normal's 95 % quantile: a central 90 % interval
 
 
-def forecast_calls(ws) -> pd.DataFrame | None:
+def forecast_calls(ws: Workspace) -> pd.DataFrame | None:
     """The workspace's optional ``forecast_calls`` table, or None."""
     return ws.table("forecast_calls").execute() if ws.has("forecast_calls") else None
 
@@ -108,7 +113,9 @@ def _reading(low: float, high: float, bias: float) -> str:
     return "calls as booked"
 
 
-def calibrated_calls(calls: pd.DataFrame, cal: pd.DataFrame, period: str, as_of) -> pd.DataFrame:
+def calibrated_calls(
+    calls: pd.DataFrame, cal: pd.DataFrame, period: str, as_of: pd.Timestamp
+) -> pd.DataFrame:
     """Each owner's calls for ``period`` (or for the months or quarters inside it) made by ``as_of``, the last one
     per called period, summed, and the same calibrated by the owner's record: owner, commit, best_case,
     calibrated (each call x its owner's factor) and a P10-P90 range (the calls' ranges added: as if their errors

@@ -12,7 +12,7 @@ from omnimodel.config import read_yaml
 from omnimodel.exceptions import ConfigError
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
 
 FUNNEL_DEFINITIONS = Path(__file__).parent / "definitions"
 
@@ -77,7 +77,7 @@ class FunnelDefinition:
         ]
         return {"name": self.name, "stages": stages, "won": self.won, "lost": self.lost}
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The definition as a table: phase, entry and exit criteria, activities, measurement points."""
         import pandas as pd
 

@@ -23,6 +23,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omnimodel.funnel.forecast import BookingsForecast
+    from omnimodel.funnel.model import PipelineModel
+    from omnimodel.funnel.snapshot import PipelineSnapshot
 
 import numpy as np
 import pandas as pd
@@ -110,7 +116,14 @@ def slice_name(where: dict | None) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted((where or {}).items()) if v is not None)
 
 
-def entry(fc, snapshot, model, workspace: str, source: str, where: dict | None = None) -> Entry:
+def entry(
+    fc: BookingsForecast,
+    snapshot: PipelineSnapshot,
+    model: PipelineModel,
+    workspace: str,
+    source: str,
+    where: dict | None = None,
+) -> Entry:
     """The ledger rows of a :class:`~omnimodel.funnel.forecast.BookingsForecast` made on ``snapshot`` by
     ``model``; ``workspace`` names the data (a path or URL), ``source`` what made it ("report", "cli"),
     ``where`` the slice it was limited to."""
@@ -223,7 +236,9 @@ def runs(path: str | Path | None, workspace: str | None = None, where: dict | No
     ].reset_index(drop=True)
 
 
-def last_before(path: str | Path | None, workspace: str, period: str, as_of, where: dict | None = None):
+def last_before(
+    path: str | Path | None, workspace: str, period: str, as_of: str | pd.Timestamp, where: dict | None = None
+) -> tuple[pd.Series, pd.DataFrame] | None:
     """The last recorded forecast of ``period`` (same workspace and slice) made as of a date before ``as_of``,
     with the deals it saw: (run row, deals frame), or None when there is none."""
     r = runs(path, workspace, where)

@@ -13,11 +13,15 @@ its target comes from and replaces one that is not comparable by the median of t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from omnimodel.data.periods import parse_period
+
+if TYPE_CHECKING:
+    from omnimodel.funnel.snapshot import PipelineSnapshot
 
 MIN_COVERAGE = 0.8  # share of won deals with an amount for a value forecast
 MAX_TOP_SHARE = 0.5  # most of the won value the largest 1 % of won deals (at least 3) may hold
@@ -112,7 +116,11 @@ class Target:
 
 
 def default_target(
-    snapshot, period: str, measure: str = "amount", given: float | None = None, where: dict | None = None
+    snapshot: PipelineSnapshot,
+    period: str,
+    measure: str = "amount",
+    given: float | None = None,
+    where: dict | None = None,
 ) -> Target:
     """The target a forecast of ``period`` is held against: ``given`` if any, else the bookings of the same
     period a year earlier, unless that period is not comparable (before the data starts, or a ramp-up with less
@@ -162,7 +170,9 @@ def default_target(
     )
 
 
-def level_targets(snapshot, period: str, measure: str, by: str, where: dict | None = None) -> pd.Series:
+def level_targets(
+    snapshot: PipelineSnapshot, period: str, measure: str, by: str, where: dict | None = None
+) -> pd.Series:
     """Each level of ``by`` (a deal column, e.g. region) held against its own history: :func:`default_target`
     of that level's slice (within ``where``), as a Series level -> target."""
     where = {k: v for k, v in (where or {}).items() if v is not None}

@@ -16,12 +16,17 @@ effect: a rep may book a demo because the deal already looks good.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from omnimodel.exceptions import ConfigError
 from omnimodel.funnel.snapshot import PipelineSnapshot
+
+if TYPE_CHECKING:
+    from omnimodel.data.workspace import Workspace
+    from omnimodel.notice import Skipped
 
 #: metric -> (what it measures, unit, kind): flows over the last 12 months, stocks at the as-of date
 METRICS = {
@@ -271,7 +276,7 @@ def measured_phases(
 
 def phases_table(
     snapshot: PipelineSnapshot, activities: pd.DataFrame | None = None, currency: str | None = None
-):
+) -> pd.DataFrame | Skipped:
     """:func:`measured_phases` for people (no metric keys or raw values), or one line when the funnel
     definition lists no measurement points (a definition drafted by ``omnimodel init`` starts without)."""
     from omnimodel.notice import Skipped
@@ -373,7 +378,7 @@ def activity_association(
                            ignore_index=True)  # fmt: skip
 
 
-def load_activities(ws, as_of: pd.Timestamp | None = None) -> pd.DataFrame | None:
+def load_activities(ws: Workspace, as_of: pd.Timestamp | None = None) -> pd.DataFrame | None:
     """The workspace's ``activities`` up to ``as_of`` (dates as timestamps), None when it has none."""
     if not ws.has("activities"):
         return None

@@ -13,6 +13,9 @@ them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -20,12 +23,15 @@ from omnimodel.data.periods import parse_period
 from omnimodel.funnel.forecast import BookingsForecast
 from omnimodel.funnel.snapshot import TEAM, PipelineSnapshot
 
+if TYPE_CHECKING:
+    from omnimodel.data.workspace import Workspace
+
 #: the levels of the roll-up, widest first
 LEVELS = ("team", "manager", "owner")
 SHARE_PERIODS = 4
 
 
-def quotas_of(ws) -> pd.DataFrame | None:
+def quotas_of(ws: Workspace) -> pd.DataFrame | None:
     """The workspace's optional ``quotas`` table (owner, period, quota), or None."""
     return ws.table("quotas").execute() if ws.has("quotas") else None
 
@@ -107,7 +113,7 @@ def _first(frame: pd.DataFrame, column: str):
 
 
 def pseudonymise(
-    frame: pd.DataFrame, everyone: pd.DataFrame | None = None, columns=("owner", "manager")
+    frame: pd.DataFrame, everyone: pd.DataFrame | None = None, columns: Sequence[str] = ("owner", "manager")
 ) -> pd.DataFrame:
     """``frame`` with people's names replaced by "Owner 01", "Manager 02" ... in the named columns and in ``name``
     where ``level`` says it is one. Numbered by sorted name among ``everyone``'s (e.g. the snapshot's deals),

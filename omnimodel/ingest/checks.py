@@ -73,7 +73,9 @@ class Checked:
     _flags: dict = field(default_factory=dict)
     _flagged: Any = None
 
-    def add(self, column, message, fix, condition, example: tuple[str, ...] = ()) -> None:
+    def add(
+        self, column: str | None, message: str, fix: str, condition: Any, example: tuple[str, ...] = ()
+    ) -> None:
         """A row check: ``condition`` (a boolean expression on ``base``) is true on the rows it rejects."""
         flag = f"{FLAG}{len(self.checks)}"
         self._flags[flag] = condition.fill_null(False)
@@ -81,7 +83,7 @@ class Checked:
         self.checks.append(Check(column, message, fix, flag, example))
 
     @property
-    def flagged(self):
+    def flagged(self) -> Any:
         """``base`` with every typed column (as ``_omni_typed_<col>``) and flag: one projection, so the engine
         plans one scan however many checks there are."""
         if self._flagged is None:
@@ -95,14 +97,14 @@ class Checked:
         """The flag columns, one per row check."""
         return [c.flag for c in self.checks if c.flag]
 
-    def bad(self):
+    def bad(self) -> Any:
         """True on rows with at least one problem."""
         import ibis
 
         t = self.flagged
         return ibis.or_(*[t[f] for f in self.flags]) if self.flags else ibis.literal(False)
 
-    def reasons(self):
+    def reasons(self) -> Any:
         """Each row's problems in words ("column: message; ...")."""
         import ibis
 
@@ -112,7 +114,7 @@ class Checked:
                 text = text + ibis.ifelse(t[c.flag], f"{c.column}: {c.message}; ", "")
         return text.re_replace(r"; $", "")
 
-    def typed(self):
+    def typed(self) -> Any:
         """The table in canonical types (known columns cast, others kept), without flags: computed from the
         source alone, so writing it does not redo the checks' joins and windows."""
         table, t = TABLES[self.name], self.source

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -43,7 +44,13 @@ def engine_encoding(engine: str, encoding: str) -> str | None:
     return ENCODINGS[engine].get(encoding.lower().replace("_", "-"))
 
 
-def suits(source: Path, adapter: str, location: engines.Location, encoding=None, mapping=None) -> bool:
+def suits(
+    source: Path,
+    adapter: str,
+    location: engines.Location,
+    encoding: str | None = None,
+    mapping: str | Path | None = None,
+) -> bool:
     """Whether ``omnimodel ingest`` loads through the engine by itself: canonical exports going to Spark, or to
     a DuckDB file when they are larger than :data:`IN_ENGINE_BYTES`; not when a table is a workbook or in a
     text encoding the engine does not read (those are read in memory)."""
@@ -63,7 +70,7 @@ def suits(source: Path, adapter: str, location: engines.Location, encoding=None,
 class Loaded:
     """The exports as tables the engine reads (not yet read), with what the folder says about them."""
 
-    def __init__(self, con, source: Path, encoding: str | None, mapping):
+    def __init__(self, con: Any, source: Path, encoding: str | None, mapping: str | Path | None):
         #: (mapping, column, file's table, the text, rows whose text misses the format) per mapped date column
         self.date_checks: list[tuple] = []
         plan = canonical.plan_for(source, mapping)
@@ -292,7 +299,7 @@ def load_into(
     location: engines.Location,
     meta: dict,
     encoding: str | None = None,
-    mapping=None,
+    mapping: str | Path | None = None,
     rejected_file: Path | None = None,
 ) -> dict:
     """Read, check and write the exports in the engine; the workspace changes only when all is written.

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -83,7 +84,7 @@ def _str_map(raw, path: Path, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def parse_mapping(raw, path: Path) -> Mapping:
+def parse_mapping(raw: Any, path: Path) -> Mapping:
     """Check a parsed mapping file; every mistake is a :class:`ConfigError` naming the line to change."""
     if not isinstance(raw, dict) or not isinstance(raw.get("tables"), dict):
         raise _fail(

@@ -105,7 +105,7 @@ def validate(
     return inspect(tables, stages, terminal)[0]
 
 
-def check(tables: dict[str, pd.DataFrame], **kwargs) -> None:
+def check(tables: dict[str, pd.DataFrame], **kwargs: Any) -> None:
     """Raise :class:`~omnimodel.exceptions.ValidationError` listing every problem, or return quietly."""
     problems = validate(tables, **kwargs)
     if problems:

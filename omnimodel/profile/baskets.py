@@ -10,12 +10,17 @@ is a recommendation only when the whole interval lies above 1.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 import numpy as np
 import pandas as pd
 
 from omnimodel.data.queries import customer_columns
 from omnimodel.data.workspace import Workspace
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def _baskets(ws: Workspace, level: str, by: str | None) -> ibis.Table:
@@ -96,7 +101,9 @@ def association_rules(
 Z90 = 1.6449  # two-sided 90 % normal quantile
 
 
-def lift_interval(both, antecedent, consequent, baskets, z: float = Z90) -> tuple[np.ndarray, np.ndarray]:
+def lift_interval(
+    both: ArrayLike, antecedent: ArrayLike, consequent: ArrayLike, baskets: ArrayLike, z: float = Z90
+) -> tuple[np.ndarray, np.ndarray]:
     """90 % interval of the lift of A -> B from the counts: baskets with both, with A, with B, all baskets.
 
     The risk ratio r = P(B | A) / P(B | not A) gets Katz's log interval. With p_A the share of baskets holding A,

@@ -276,7 +276,10 @@ def customer_lists(
 
 
 def internal_scores(
-    customer_id: str, profile: pd.DataFrame | None = None, values: pd.DataFrame | None = None, currency=None
+    customer_id: str,
+    profile: pd.DataFrame | None = None,
+    values: pd.DataFrame | None = None,
+    currency: str | None = None,
 ) -> dict[str, str]:
     """The company-only scores of one customer, in words: from the profile (segment, hopping affinity, price
     tier, recency) and the lifetime-value model's ``values`` (value with its 90 % range, P(alive), chance of

@@ -6,6 +6,8 @@ results (a channel x channel matrix, one row per customer).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -14,6 +16,9 @@ from omnimodel.data.queries import customer_columns
 from omnimodel.data.schema import CHANNELS
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from omnimodel.notice import Skipped
 
 SOURCES = {"orders": ("orders", "order_date"), "touchpoints": ("touchpoints", "touched_at")}
 
@@ -50,7 +55,7 @@ def transition_counts(ws: Workspace, source: str = "orders", by: str | None = No
 
 
 def channel_transition_matrix(
-    ws: Workspace, source: str = "orders", by: str | None = None, value=None
+    ws: Workspace, source: str = "orders", by: str | None = None, value: Any = None
 ) -> pd.DataFrame:
     """Row-normalised matrix: P(next channel = column | this channel = row).
 
@@ -74,7 +79,7 @@ def channel_transition_matrix(
     return m.div(m.sum(axis=1).replace(0, np.nan), axis=0)
 
 
-def transitions_to_show(ws: Workspace, source: str = "orders"):
+def transitions_to_show(ws: Workspace, source: str = "orders") -> pd.DataFrame | Skipped:
     """The channel transition matrix, or a :class:`~omnimodel.notice.Skipped` line when it cannot tell
     anything: fewer than two channels (every move stays in the one channel) or no repeat activity."""
     from omnimodel.notice import Skipped

@@ -15,12 +15,15 @@ import time
 import traceback
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omnimodel import exceptions
 from omnimodel.environment import KERNEL, sigterm_exits
 from omnimodel.exceptions import explain, explain_named
 from omnimodel.notice import ReportStopped
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 #: omnimodel's own errors: their text already says what is wrong and how to fix it
 _OWN_ERRORS = {
@@ -139,7 +142,7 @@ def _said(ename: str, evalue: str, name: str) -> str:
     )
 
 
-def report_note(nb) -> str | None:
+def report_note(nb: NotebookNode) -> str | None:
     """Turn an executed notebook that stopped with :class:`ReportStopped` into a clean report: papermill's
     error banners and the sections after the stop go, the stopping cell shows the message as one line.
     Returns the message (None if the notebook did not stop that way)."""

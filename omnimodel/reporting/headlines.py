@@ -6,13 +6,25 @@ built from the data (what is largest, what is at risk, what moves most), never f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from omnimodel.reporting.summary import Card, Summary, compact, pct
 
+if TYPE_CHECKING:
+    from omnimodel.data.workspace import Workspace
+    from omnimodel.diagnostics import Diagnostics
+    from omnimodel.forecasting.baseline import BaselineBacktest, HierarchyForecast
+    from omnimodel.forecasting.series import Hierarchy
+    from omnimodel.funnel.changes import ForecastChange
+    from omnimodel.funnel.forecast import BookingsForecast
+    from omnimodel.funnel.measures import Target
+    from omnimodel.targets.scenario import Outcome
 
-def _fit_first(findings: list[str], diagnostics) -> list[str]:
+
+def _fit_first(findings: list[str], diagnostics: Diagnostics | None) -> list[str]:
     """A Bayesian fit that has not converged is the first thing the reader learns (the appendix has the card)."""
     if diagnostics is not None and not diagnostics.converged:
         said = f"The model fit behind these numbers has not converged: {diagnostics.figures}. Treat them with caution."
@@ -20,7 +32,7 @@ def _fit_first(findings: list[str], diagnostics) -> list[str]:
     return findings
 
 
-def change_sentence(change, unit: str | None) -> str:
+def change_sentence(change: ForecastChange, unit: str | None) -> str:
     """Why the forecast moved since the last recorded one, in one sentence: the change and its three biggest
     parts (:class:`omnimodel.funnel.changes.ForecastChange`)."""
     parts = change.parts.reindex(change.parts["change"].abs().sort_values(ascending=False).index).head(3)
@@ -35,7 +47,13 @@ def change_sentence(change, unit: str | None) -> str:
 
 
 def pipeline_summary(
-    fc, goal, measure: str, currency: str | None, n_actions: int = 3, diagnostics=None, change=None
+    fc: BookingsForecast,
+    goal: Target,
+    measure: str,
+    currency: str | None,
+    n_actions: int = 3,
+    diagnostics: Diagnostics | None = None,
+    change: ForecastChange | None = None,
 ) -> Summary:
     """The pipeline forecast's answer: bookings with their range, the chance to reach the target, what the
     forecast rests on, and the deals to push (best-case deals with the most expected value). With ``change``
@@ -92,7 +110,11 @@ def _gap(gap: float, currency: str | None) -> str:
 
 
 def targets_summary(
-    outcome, year: int, currency: str | None, n_actions: int = 3, diagnostics=None
+    outcome: Outcome,
+    year: int,
+    currency: str | None,
+    n_actions: int = 3,
+    diagnostics: Diagnostics | None = None,
 ) -> Summary:
     """The targets report's answer: the revenue target against the bottom-up forecast, the odds of revenue
     and profit, and the channels furthest from their target (the lowest chance first)."""
@@ -173,7 +195,7 @@ def _best_rules(rules: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def profile_summary(
-    ws,
+    ws: Workspace,
     profile: pd.DataFrame,
     rules: pd.DataFrame | None,
     segment_rules: pd.DataFrame | None,
@@ -259,9 +281,9 @@ def segments_summary(
     total_draws: np.ndarray,
     relative_error: float,
     ranking: pd.DataFrame | None,
-    candidates,
+    candidates: pd.DataFrame | None,
     currency: str | None,
-    diagnostics=None,
+    diagnostics: Diagnostics | None = None,
 ) -> Summary:
     """Segments, CLV and countries: the value of today's customers with its range, whether the CLV model held
     on the holdout, the segment and country that matter most; how to address the leading segments."""
@@ -329,7 +351,11 @@ def segments_summary(
 
 
 def whatif_summary(
-    total, comparison: pd.DataFrame, year: int, currency: str | None, diagnostics=None
+    total: pd.Series,
+    comparison: pd.DataFrame,
+    year: int,
+    currency: str | None,
+    diagnostics: Diagnostics | None = None,
 ) -> Summary:
     """The what-if report's answer: the plan under the goals, and which lever moves the chance most."""
     cards = [
@@ -367,7 +393,9 @@ def whatif_summary(
     )
 
 
-def baseline_summary(backtest, forecast, hierarchy) -> Summary:
+def baseline_summary(
+    backtest: BaselineBacktest, forecast: HierarchyForecast, hierarchy: Hierarchy
+) -> Summary:
     """The baseline-only report (no goals, or other series): how accurate the chosen models were against
     seasonal naive on later origins, and the top series' next period with its range."""
     o = backtest.overall

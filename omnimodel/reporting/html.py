@@ -10,6 +10,10 @@ import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 
 class _ActiveContent(HTMLParser):
@@ -41,7 +45,7 @@ def has_active_content(text: str) -> bool:
     return parser.found
 
 
-def defuse_active_html(nb) -> int:
+def defuse_active_html(nb: NotebookNode) -> int:
     """Show HTML outputs that carry active content (scripts, event handlers) as plain text instead.
 
     pandas and our own tables escape cell text already; this catches anything else a notebook might display,
@@ -62,7 +66,7 @@ def defuse_active_html(nb) -> int:
     return count
 
 
-def interactive_as_html(nb) -> int:
+def interactive_as_html(nb: NotebookNode) -> int:
     """Show omnimodel's own interactive outputs (hover charts and the what-if sliders,
     :data:`omnimodel.charts.interactive.MIME`) as HTML with their scripts: they come from the package, never from data, which their JSON escapes. Runs
     after :func:`defuse_active_html`, so no other output's scripts get through. Returns how many."""
@@ -81,7 +85,7 @@ def interactive_as_html(nb) -> int:
     return count
 
 
-def drop_ledger_entries(nb) -> int:
+def drop_ledger_entries(nb: NotebookNode) -> int:
     """Leave out the forecasts a notebook displayed for the forecast ledger: data for the runner, not for
     readers. Returns how many."""
     from omnimodel.funnel.ledger import MIME
@@ -96,7 +100,7 @@ def drop_ledger_entries(nb) -> int:
     return count
 
 
-def summary_first(nb) -> int:
+def summary_first(nb: NotebookNode) -> int:
     """Move the cells tagged ``summary`` (the answer, computed where its numbers exist) right under the title
     (the first markdown cell). Returns how many moved."""
     tagged = [c for c in nb.cells if "summary" in c.get("metadata", {}).get("tags", [])]
@@ -108,7 +112,7 @@ def summary_first(nb) -> int:
     return len(tagged)
 
 
-def appendix_last(nb) -> int:
+def appendix_last(nb: NotebookNode) -> int:
     """Move the cells tagged ``appendix`` (data inventory, checklist coverage, method notes) to the end,
     under an "Appendix" heading, their own headings one level down. Returns how many moved."""
     from nbformat.v4 import new_markdown_cell
@@ -123,7 +127,7 @@ def appendix_last(nb) -> int:
     return len(tagged)
 
 
-def failure_card(nb, message: str, log_name: str) -> bool:
+def failure_card(nb: NotebookNode, message: str, log_name: str) -> bool:
     """Turn a notebook that failed into a page a reader can take: papermill's banners and the traceback go,
     the failing cell shows a short card with what went wrong, and the sections after it go. The traceback
     stays in the executed notebook and the log. Returns whether a failing cell was found."""
@@ -203,7 +207,7 @@ def _remote(script: str) -> bool:
     return not script.startswith("<script data-omnimodel") and re.search(r"https?://", script) is not None
 
 
-def made_by(nb) -> str:
+def made_by(nb: NotebookNode) -> str:
     """The report's last line: which package version and which kernel (environment) made it, and when."""
     from importlib.metadata import version
 

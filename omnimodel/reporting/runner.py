@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -143,7 +144,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def ensure_workspace(suite: ReportSuite, echo=print) -> Workspace:
+def ensure_workspace(suite: ReportSuite, echo: Callable[[str], Any] = print) -> Workspace:
     """Open the suite's workspace, building the demo company first when configured and missing (a file)."""
     where = suite.workspace
     if isinstance(where, Path) and not where.exists():
@@ -220,7 +221,7 @@ def run_reports(
     params: dict[str, str] | None = None,
     jobs: int = 1,
     out: Path | None = None,
-    echo=print,
+    echo: Callable[[str], Any] = print,
 ) -> RunResult:
     """Run the selected reports of a suite; see the module docstring for the guarantees.
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from omnimodel.charts.style import format_chance
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 #: the summary as data in a notebook's output, beside its HTML
 MIME = "application/vnd.omnimodel.summary+json"
@@ -97,7 +100,7 @@ class Summary:
         return "".join(parts) + "</section>"
 
 
-def from_notebook(nb) -> Summary | None:
+def from_notebook(nb: NotebookNode) -> Summary | None:
     """The summary an executed notebook displayed (its first :data:`MIME` output), or None."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):

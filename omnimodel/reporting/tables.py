@@ -80,7 +80,7 @@ _PERCENT = re.compile(
 _PLAIN = re.compile(r"(^year$|^fiscal_year$|_id$|^id$|line_no|^seed$|^rank$)", re.I)  # whole numbers only
 
 
-def header(name, currency: str | None = None, money: bool = False) -> str:
+def header(name: object, currency: str | None = None, money: bool = False) -> str:
     """A column name in words: ``p_book_in_period`` -> "Chance to book in the period"; money gets its currency."""
     text = str(name)
     words = WORDS.get(text.lower())
@@ -91,7 +91,7 @@ def header(name, currency: str | None = None, money: bool = False) -> str:
     return f"{words} ({currency})" if money and currency else words
 
 
-def kind(name, values: pd.Series) -> str:
+def kind(name: object, values: pd.Series) -> str:
     """How a column is shown: money, percent, count, number, date, plain (ids, years) or text."""
     if pd.api.types.is_bool_dtype(values):
         return "text"
@@ -154,7 +154,9 @@ def _cell(value, kind_: str) -> str:
 class PeopleTable:
     """A frame formatted for people; shows as HTML in notebooks and reports."""
 
-    def __init__(self, frame: pd.DataFrame, currency: str | None, top: int, name: str, money, percent):
+    def __init__(
+        self, frame: pd.DataFrame, currency: str | None, top: int, name: str, money: set, percent: set
+    ):
         frame = frame.copy()
         if isinstance(frame.columns, pd.MultiIndex):
             frame.columns = [" ".join(str(p) for p in c if str(p)) for c in frame.columns]

@@ -18,7 +18,7 @@ from omnimodel.exceptions import ConfigError
 from omnimodel.forecasting import baseline, series
 from omnimodel.targets.economics import cell_economics
 from omnimodel.targets.goals import StrategyGoals
-from omnimodel.targets.scenario import PlanInputs, Scenario, evaluate
+from omnimodel.targets.scenario import Outcome, PlanInputs, Scenario, evaluate
 
 CELL = ("channel", "region")
 
@@ -157,6 +157,6 @@ def _last_year(hierarchy: series.Hierarchy, cells: pd.DataFrame, year: int) -> n
     return sums.reindex(pd.MultiIndex.from_frame(cells[list(CELL)])).fillna(0).to_numpy()
 
 
-def plan_targets(inputs: PlanInputs, goals: StrategyGoals):
+def plan_targets(inputs: PlanInputs, goals: StrategyGoals) -> Outcome:
     """The goals' targets with their bottom-up forecast, gap and P(hit) at every node (an ``Outcome``)."""
     return evaluate(inputs, Scenario.from_goals(goals))

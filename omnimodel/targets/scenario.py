@@ -23,12 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from omnimodel.diagnostics import Diagnostics
 from omnimodel.exceptions import OmnimodelError, ParameterError
+
+if TYPE_CHECKING:
+    from omnimodel.targets.goals import StrategyGoals
 
 LEVELS = ("total", "region", "channel", "cell")
 
@@ -122,7 +126,7 @@ class Scenario:
     cost_change: float = 0.0  # share points on every cost-to-serve rate
 
     @classmethod
-    def from_goals(cls, goals, **levers) -> Scenario:
+    def from_goals(cls, goals: StrategyGoals, **levers: Any) -> Scenario:
         """The scenario of a :class:`~omnimodel.targets.goals.StrategyGoals`, with optional levers set."""
         return cls(
             growth=dict(goals.growth),
@@ -133,7 +137,7 @@ class Scenario:
             **levers,
         )
 
-    def replace(self, **changes) -> Scenario:
+    def replace(self, **changes: Any) -> Scenario:
         """A copy with ``changes`` applied (the scenario itself is never changed)."""
         return replace(self, **changes)
 

@@ -13,12 +13,16 @@ company's total: they stay in the live panel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from omnimodel.charts.interactive import MIME, embed
 from omnimodel.targets.scenario import PlanInputs, Scenario, cell_rates, profit_rates, revenue_targets
+
+if TYPE_CHECKING:
+    import altair as alt
 
 #: (parameter, label, low, high, step); the growth goal and phase uplifts are added per scenario
 LEVERS = (
@@ -84,7 +88,7 @@ def _expressions(inputs: PlanInputs, sources: list[str], k: Constants) -> dict[s
     }
 
 
-def chart(inputs: PlanInputs, start: Scenario, currency: str | None = None):
+def chart(inputs: PlanInputs, start: Scenario, currency: str | None = None) -> alt.LayerChart:
     """The Altair chart: the forecast's draws against the target, the odds and medians, and the sliders."""
     import altair as alt
 

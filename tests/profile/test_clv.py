@@ -73,10 +73,9 @@ def test_planted_purchase_and_dropout_rates_are_recovered(flat_demo):
     # what one customer will do: the predictive draws average to the closed-form expected purchases, and the
     # per-customer ranges are calibrated (randomised PIT inside its central 80 % for 75-85 % of customers),
     # where the range of the *mean* holds almost no customer's actual count
-    from omnimodel.profile.clv.predictive import predictive_purchases
 
     years = float(summary["holdout_years"].iloc[0])
-    draws = predictive_purchases(model, summary, years, n_draws=400, seed=3)
+    draws = model.predictive_purchases(summary, years, n_draws=400, seed=3)
     expected = model.expected_purchases(summary, years, n_draws=400, seed=3)
     assert abs(draws.mean() / expected.mean() - 1) < 0.02
     assert 0.75 <= check.pit_coverage <= 0.85 and check.predictive_coverage >= 0.8, check.coverage_note()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -41,7 +42,7 @@ ADAPTERS: dict[str, str] = {
 }
 
 
-def load(source: str | Path, adapter: str, **options) -> LoadedData:
+def load(source: str | Path, adapter: str, **options: Any) -> LoadedData:
     """Load a source with the named adapter; ``options`` (``encoding``, ``mapping``) go to adapters that take
     them, and are an error for the others. Options that are None count as not given."""
     import importlib

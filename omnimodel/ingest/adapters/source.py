@@ -11,8 +11,9 @@ source column a canonical column came from.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ def _where(file: str, frame: pd.DataFrame, mask: np.ndarray) -> tuple[tuple, int
     return tuple(f"{word} {i + offset}" for i in idx[:5]), len(idx)
 
 
-def rows(file: str, frame: pd.DataFrame, column: str, message: str, mask, fix: str) -> list[Problem]:
+def rows(file: str, frame: pd.DataFrame, column: str, message: str, mask: Any, fix: str) -> list[Problem]:
     """One problem for the rows in ``mask`` (none when no row is concerned)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
@@ -146,7 +147,12 @@ def typed(frame: pd.DataFrame, columns: Iterable[Column]) -> pd.DataFrame:
 
 
 def unknown(
-    file: str, frame: pd.DataFrame, column: str, known: pd.Series, known_where: str, normalise=None
+    file: str,
+    frame: pd.DataFrame,
+    column: str,
+    known: pd.Series,
+    known_where: str,
+    normalise: Callable[[pd.Series], pd.Series] | None = None,
 ) -> list[Problem]:
     """Filled values of ``column`` that ``known`` (another file's ids) does not have."""
     norm = normalise or (lambda s: s.astype("string").str.strip())

@@ -6,6 +6,9 @@ same variables, so everything downstream reads either.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -29,16 +32,25 @@ def _codes(frame: pd.DataFrame, by: str, groups: list) -> np.ndarray:
     return np.asarray(pd.Categorical(frame[by], categories=groups).codes)
 
 
+@dataclass(frozen=True)
+class Fitting:
+    """What a fit needs of the lifetime-value model: its groups, the column that names them, the sampler."""
+
+    groups: list[str]
+    by: str
+    sampler_config: dict[str, Any]
+
+
 def _columns(frame: pd.DataFrame, *names: str) -> list[np.ndarray]:
     return [frame[c].to_numpy(float) for c in names]
 
 
-def fit_nuts(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, seed: int):
+def fit_nuts(model: Fitting, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, seed: int) -> Any:
     """Sample the model with PyMC's NUTS; returns the InferenceData."""
     import pymc as pm
     import pytensor.tensor as pt
 
-    groups = model.groups_
+    groups = model.groups
     idx, sidx = _codes(summary, model.by, groups), _codes(spenders, model.by, groups)
     with pm.Model(coords={"group": groups}):
         v = {}
@@ -68,9 +80,9 @@ def fit_nuts(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, s
             )
 
 
-def _blocks(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) -> list[laplace.Block]:
+def _blocks(model: Fitting, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) -> list[laplace.Block]:
     """The posterior's independent parts: purchases and spend per group, and the returns of everybody."""
-    groups = model.groups_
+    groups = model.groups
     idx, sidx = _codes(summary, model.by, groups), _codes(spenders, model.by, groups)
     blocks = []
 
@@ -101,12 +113,14 @@ def _blocks(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict) ->
     return blocks
 
 
-def fit_laplace(model, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, seed: int):
+def fit_laplace(
+    model: Fitting, summary: pd.DataFrame, spenders: pd.DataFrame, spec: dict, seed: int
+) -> tuple[Any, Diagnostics]:
     """The Laplace fit (see :mod:`omnimodel.laplace`); returns the InferenceData and its card."""
     import arviz as az
 
     n_draws = int(model.sampler_config["draws"]) * int(model.sampler_config["chains"])
-    groups = model.groups_
+    groups = model.groups
     blocks = _blocks(model, summary, spenders, spec)
     fit = laplace.fit(blocks, spec, n_draws, seed)
     if not fit.problems:

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+#: a numpy array or a PyTensor tensor: the same formulas serve the Laplace fit (numpy) and NUTS (PyTensor)
+Array = Any
+
 #: priors (weakly informative): LogNormal ones as (median, log-scale sd), Beta as (alpha, beta); the spend's
 #: median is the data's median repeat order value, so only its spread is set here
 default_model_config = {
@@ -108,7 +111,9 @@ def _dropout(a, b, x, xp):
     return cumulative[..., np.asarray(x, dtype=np.int64)]
 
 
-def mbgnbd_loglik(r, alpha, a, b, x, t_x, T, xp=np):
+def mbgnbd_loglik(
+    r: Array, alpha: Array, a: Array, b: Array, x: Array, t_x: Array, T: Array, xp: Any = np
+) -> Array:
     """MBG/NBD log-likelihood per customer (numpy arrays or PyTensor tensors via ``xp``).
 
     The modified BG/NBD (Batislam, Denizel and Filiztekin 2007): like BG/NBD, but a customer may also drop out
@@ -123,7 +128,7 @@ def mbgnbd_loglik(r, alpha, a, b, x, t_x, T, xp=np):
     return rates + dropout + xp.logaddexp(gone, 0.0)
 
 
-def gamma_gamma_loglik(p, q, gamma, x, m, xp=np):
+def gamma_gamma_loglik(p: Array, q: Array, gamma: Array, x: Array, m: Array, xp: Any = np) -> Array:
     """Gamma-Gamma log-likelihood of the mean spend ``m`` over ``x`` repeat purchases (log1p and log-beta
     forms, as in :func:`mbgnbd_loglik`)."""
     px = p * x
@@ -136,13 +141,13 @@ def gamma_gamma_loglik(p, q, gamma, x, m, xp=np):
     )
 
 
-def beta_binomial_loglik(k, n, a, b, xp=np):
+def beta_binomial_loglik(k: Array, n: Array, a: Array, b: Array, xp: Any = np) -> Array:
     """Beta-Binomial log-likelihood of ``k`` of ``n`` lines returned (without the constant binomial term)."""
     betaln = _betaln(xp)
     return betaln(k + a, n - k + b) - betaln(a, b)
 
 
-def returns_loglik(v: dict, k, n, xp=np):
+def returns_loglik(v: dict, k: Array, n: Array, xp: Any = np) -> Array:
     """The returns mixture per customer. Most customers' chance to send a line back varies around their
     segment's (``mean_return``, ``return_concentration``, already one value per customer); a few (serial
     returners, across all segments) send back more than half. A single Beta would shrink a customer who returned

@@ -117,15 +117,17 @@ class CLVModel(FittedModel):
         spec = priors(self.model_config, median_spend, self._has_returns(summary))
         self.fit_note_ = ""
         if method != "nuts":
-            from omnimodel.profile.clv.fits import fit_laplace
+            from omnimodel.profile.clv.fits import Fitting, fit_laplace
 
-            self.idata_, self.diagnostics_ = fit_laplace(self, summary, spenders, spec, random_seed)
+            fitting = Fitting(self.groups_, self.by, self.sampler_config)
+            self.idata_, self.diagnostics_ = fit_laplace(fitting, summary, spenders, spec, random_seed)
             if self.diagnostics_.converged or method == "laplace":
                 return self
             self.fit_note_ = fallback_note(self.diagnostics_)
-        from omnimodel.profile.clv.fits import fit_nuts
+        from omnimodel.profile.clv.fits import Fitting, fit_nuts
 
-        self.idata_ = fit_nuts(self, summary, spenders, spec, random_seed)
+        fitting = Fitting(self.groups_, self.by, self.sampler_config)
+        self.idata_ = fit_nuts(fitting, summary, spenders, spec, random_seed)
         self.diagnostics_ = Diagnostics.from_idata(self.idata_, var_names=self._parameters())
         return self
 
@@ -315,12 +317,34 @@ class CLVModel(FittedModel):
             *self._coverage(summary, n_draws, seed, intervals),
         )
 
+    def predictive_purchases(
+        self, summary: pd.DataFrame, years: float, n_draws: int = 400, seed: int = 0
+    ) -> np.ndarray:
+        """Draws of what each customer will buy in the next ``years`` (not the mean of customers like them):
+        int array (draws, customers); see :mod:`omnimodel.profile.clv.predictive`."""
+        from omnimodel.profile.clv.predictive import simulate_purchases
+
+        k = self._params(summary, n_draws, seed)
+        return simulate_purchases(k, self.p_alive(summary, n_draws, seed), summary, years, seed)
+
+    def holdout_intervals(
+        self, summary: pd.DataFrame, level: float = 0.8, n_draws: int = 400, seed: int = 0
+    ) -> pd.DataFrame:
+        """Per customer: the predictive interval of holdout purchases (``level``), the actual count, whether it
+        falls inside, and the randomised PIT."""
+        from omnimodel.profile.clv.predictive import intervals
+
+        if "holdout_purchases" not in summary:
+            raise OmnimodelError("the summary has no holdout", fix="call purchase_summary with holdout_end")
+        years = float(summary["holdout_years"].iloc[0])
+        return intervals(self.predictive_purchases(summary, years, n_draws, seed), summary, level, seed)
+
     def _coverage(self, summary: pd.DataFrame, n_draws: int, seed: int, wanted: bool) -> tuple:
         if not wanted:
             return (None, None)
-        from omnimodel.profile.clv.predictive import coverage, holdout_intervals
+        from omnimodel.profile.clv.predictive import coverage
 
-        got = coverage(holdout_intervals(self, summary, 0.8, n_draws, seed))
+        got = coverage(self.holdout_intervals(summary, 0.8, n_draws, seed))
         return (got["interval"], got["pit"])
 
 

@@ -21,12 +21,15 @@ import pandas as pd
 MAX_PURCHASES = 60  # simulated purchases per customer and horizon at most (the rest are cut off)
 
 
-def predictive_purchases(model, summary: pd.DataFrame, years: float, n_draws: int = 400, seed: int = 0):
-    """Draws of each customer's purchases in the next ``years``: int array (draws, customers)."""
-    k = model._params(summary, n_draws, seed)
+def simulate_purchases(
+    k: dict[str, np.ndarray], p_alive: np.ndarray, summary: pd.DataFrame, years: float, seed: int = 0
+) -> np.ndarray:
+    """Draws of each customer's purchases in the next ``years``, given the posterior draws of the purchase
+    parameters per customer ``k`` and of P(alive): int array (draws, customers)
+    (:meth:`omnimodel.profile.clv.model.CLVModel.predictive_purchases`)."""
     rng = np.random.default_rng(seed + 1)
     x, t_x, T = (summary[c].to_numpy(float)[None, :] for c in ("x", "t_x", "T"))
-    alive = rng.random(k["r"].shape) < model.p_alive(summary, n_draws, seed)
+    alive = rng.random(k["r"].shape) < p_alive
     rate = rng.gamma(k["r"] + x, 1.0 / (k["alpha"] + T))
     dropout = rng.beta(k["a"], k["b"] + x + 1)
     count = np.zeros(rate.shape, dtype=np.int64)
@@ -49,17 +52,10 @@ def randomised_pit(draws: np.ndarray, actual: np.ndarray, seed: int = 0) -> np.n
     return below + np.random.default_rng(seed).random(len(actual)) * at
 
 
-def holdout_intervals(
-    model, summary: pd.DataFrame, level: float = 0.8, n_draws: int = 400, seed: int = 0
-) -> pd.DataFrame:
-    """Per customer: the predictive interval of holdout purchases (``level``), the actual count, whether it
-    falls inside, and the randomised PIT."""
-    if "holdout_purchases" not in summary:
-        from omnimodel.exceptions import OmnimodelError
-
-        raise OmnimodelError("the summary has no holdout", fix="call purchase_summary with holdout_end")
-    years = float(summary["holdout_years"].iloc[0])
-    draws = predictive_purchases(model, summary, years, n_draws, seed)
+def intervals(draws: np.ndarray, summary: pd.DataFrame, level: float = 0.8, seed: int = 0) -> pd.DataFrame:
+    """Per customer, from draws of their holdout purchases: the predictive interval (``level``), the actual
+    count, whether it falls inside, and the randomised PIT
+    (:meth:`omnimodel.profile.clv.model.CLVModel.holdout_intervals`)."""
     actual = summary["holdout_purchases"].to_numpy(np.int64)
     lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0, method="inverted_cdf")
     out = summary[["customer_id"]].copy()
