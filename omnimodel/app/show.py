@@ -35,9 +35,6 @@ class Shown:
     def __init__(self, *parts: Any):
         self.parts = [p for p in parts if p is not None]
 
-    def __add__(self, other: Shown) -> Shown:
-        return Shown(*self.parts, *other.parts)
-
     def text(self) -> str:
         """The text parts, one per line (what the section says in words)."""
         return "\n".join(str(p) for p in self.parts if isinstance(p, str))
