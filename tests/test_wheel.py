@@ -25,9 +25,16 @@ def _omnimodel(args: list[str], cwd: Path, site: Path) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """The wheel built from this checkout (offline: the build backend is in the dev environment), installed
-    into a folder of its own; the dependencies are the environment's."""
+    """The wheel built from this checkout's sources (offline: the build backend is in the dev environment),
+    installed into a folder of its own; the dependencies are the environment's. Built from a copy of the package
+    and its project files: a checkout's stale build/ folder (modules since moved) must not reach the wheel."""
+    import shutil
+
     tmp = tmp_path_factory.mktemp("wheel")
+    source = tmp / "source"
+    shutil.copytree(ROOT / "omnimodel", source / "omnimodel", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     build = [
         sys.executable,
         "-m",
@@ -38,9 +45,9 @@ def installed(tmp_path_factory):
         "-q",
         "-w",
         str(tmp),
-        str(ROOT),
+        str(source),
     ]
-    subprocess.run(build, check=True, capture_output=True, cwd=tmp)
+    subprocess.run(build, check=True, capture_output=True, cwd=source)
     wheel = next(tmp.glob("omnimodel-*.whl"))
     site = tmp / "site"
     subprocess.run(
@@ -60,7 +67,7 @@ def test_the_wheel_holds_the_notebooks_templates_and_configs(installed):
         "templates/goals.yaml",
         "py.typed",
         "funnel/definitions/demo.yaml",
-        "data/adapters/crm_export.yaml",
+        "ingest/adapters/crm_export.yaml",
     ):
         assert f"omnimodel/{path}" in names, path
 
