@@ -25,15 +25,15 @@ def backtest_sentences(backtest: BaselineBacktest) -> list[str]:
             "1,000 iterations before its tolerance (column fits_not_converged); they are scored like the rest."
         )
     if o["fits_failed"]:
-        out.append(failed_sentence(o["fits_failed"]))
+        out.append("Note: " + failed_sentence(o["fits_failed"], "fits_failed"))
     return out
 
 
-def failed_sentence(failed: int) -> str:
-    """The fits that could not be made, in words."""
+def failed_sentence(failed: int, column: str) -> str:
+    """The fits that could not be made, in words; ``column`` names the table's column that counts them."""
     return (
-        f"Note: {failed:,} fits could not be made (the model cannot describe the series at that origin; column "
-        "fits_failed): those models did not compete there."
+        f"{failed:,} fits could not be made (the model cannot describe the series at that origin; column "
+        f"{column}): those models did not compete there."
     )
 
 

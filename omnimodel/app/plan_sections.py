@@ -59,10 +59,10 @@ def backtest(plan: ChannelPlan) -> Shown:
     if o["fits_not_converged"]:
         stopped = (
             f"{o['fits_not_converged']:,} of the {o['fits']:,} backtest fits stopped at the optimiser's limit of 1,000 "
-            "iterations before its tolerance; their forecasts are scored like the rest (column fits_not_converged)."
+            'iterations before its tolerance; their forecasts are scored like the rest (column "Fits not converged").'
         )
     note = plan.shared.as_text() if plan.shared is not None else None
-    failed = failed_sentence(o["fits_failed"]).removeprefix("Note: ") if o["fits_failed"] else None
+    failed = failed_sentence(o["fits_failed"], '"Fits failed"') if o["fits_failed"] else None
     return Shown(note, overall, stopped, failed, bt.summary.round(3))
 
 

@@ -30,8 +30,9 @@ from omnimodel.forecasting.series import Hierarchy
 
 _usable_season = models.usable_season
 #: how a model's fit fails on a series it cannot describe (too short, constant, numerically singular): that model
-#: does not compete at that origin, and the backtest counts it per series; any other error is a bug and is raised
-FIT_FAILURES = (ValueError, ArithmeticError)  # numpy's LinAlgError is a ValueError
+#: does not compete at that origin, and the backtest counts it per series; any other error is a bug and is raised.
+#: numpy's LinAlgError is a ValueError; statsforecast refuses ETS on a tiny series with NotImplementedError.
+FIT_FAILURES = (ValueError, ArithmeticError, NotImplementedError)
 
 
 def mase_scale(train: np.ndarray, m: int) -> float:

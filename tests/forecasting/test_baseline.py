@@ -142,7 +142,12 @@ def test_product_groups_are_a_level_and_totals_agree(demo_workspace):
     np.testing.assert_allclose(by_group["webshop"], by_region["webshop"])
 
 
-def test_a_fit_that_fails_is_counted_per_series_and_a_bug_is_raised(monkeypatch):
+@pytest.mark.parametrize(
+    "failure",
+    [np.linalg.LinAlgError("singular matrix"), NotImplementedError("tiny datasets"), ZeroDivisionError("0")],
+    ids=["singular", "statsforecast tiny series", "division"],
+)
+def test_a_fit_that_fails_is_counted_per_series_and_a_bug_is_raised(monkeypatch, failure):
     from omnimodel.forecasting import models
 
     months = pd.period_range("2021-01", "2024-12", freq="M").astype(str)
@@ -157,7 +162,7 @@ def test_a_fit_that_fails_is_counted_per_series_and_a_bug_is_raised(monkeypatch)
 
     def theta_fails(name, train, horizon, m):
         if name.startswith("Theta"):
-            raise np.linalg.LinAlgError("singular matrix")
+            raise failure
         return real(name, train, horizon, m)
 
     monkeypatch.setattr(models, "forecast", theta_fails)
@@ -173,3 +178,14 @@ def test_a_fit_that_fails_is_counted_per_series_and_a_bug_is_raised(monkeypatch)
     monkeypatch.setattr(models, "forecast", bug)
     with pytest.raises(TypeError, match="a bug"):
         baseline.backtest(h, n_select=2, n_score=2)
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
+def test_online_retail_countries_backtest_with_the_fits_statsforecast_refuses(online_retail_workspace):
+    """Real data with tiny series (countries with a few orders a month over 12 months): ETS refuses some of them,
+    the backtest counts those fits and chooses among the rest (report 04's Online Retail run)."""
+    with Workspace(online_retail_workspace) as ws:
+        h = series.workspace_revenue(ws, ("region", "country"))
+    result = baseline.backtest(h, h=1, n_select=2, n_score=4)
+    assert result.summary["model"].notna().all() and result.overall["fits_failed"] > 0
+    assert set(result.failed["node"]) <= set(result.summary["node"])
