@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from omnimodel import charts
+from omnimodel.app.profile_sections import CLV_METHOD
 from omnimodel.app.show import Markdown, Shown
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def rfm(review: CustomerReview) -> Shown:
     from omnimodel.strategy import segments
 
     scores = segments.rfm(review.profile.frame)
-    return Shown(scores.groupby(["rfm_label", "value_tier"]).size().unstack(fill_value=0))
+    table = scores.groupby(["rfm_label", "value_tier"]).size().unstack(fill_value=0)
+    return Shown(table.rename(columns={"none": "no orders"}))  # the tier of customers who bought nothing
 
 
 def behaviour_clusters(review: CustomerReview, k: int = 4) -> Shown:
@@ -59,7 +61,7 @@ def segment_matrix(review: CustomerReview, n: int = 20) -> Shown:
 def clv_diagnostics(review: CustomerReview) -> Shown:
     """Where the lifetime-value fit comes from, and its convergence card."""
     assert review.clv is not None
-    return Shown(review.clv.as_text(), review.clv.model.diagnostics_)
+    return Shown(review.clv.as_text(), CLV_METHOD, review.clv.model.diagnostics_)
 
 
 def holdout(review: CustomerReview) -> Shown:
@@ -146,9 +148,12 @@ def country_ranking(review: CustomerReview, n: int = 25) -> Shown:
         "p_top3",
         "reasons",
     ]
+    left_out = "; ".join(
+        f"{countries.CRITERIA[k][0]} ({why})" for k, why in ranking.attrs["left_out"].items()
+    )
     return Shown(
         f"Weights: {weights}",
-        f"Left out: {ranking.attrs['left_out'] or 'nothing'}",
+        f"Left out: {left_out or 'nothing'}",
         chart,
         ranking[columns].head(n).round(2),
     )

@@ -57,7 +57,7 @@ def load_indicators(folder: str | Path) -> pd.DataFrame:
         raise OmnimodelError(
             f"No country indicator folder at {folder}.",
             table="country_indicators",
-            fix=f"pass the folder holding {EXPECTED} (notebook 02's `indicators` parameter)",
+            fix=f"pass the folder holding {EXPECTED} (the `indicators` parameter of the segments report)",
         )
     # countrypops lists countries only (no aggregates) with both ISO codes: it is the spine.
     pops = _read(folder, "countrypops.csv")

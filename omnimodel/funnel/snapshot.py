@@ -217,5 +217,5 @@ def require_pipeline(ws: Workspace) -> None:
         raise ReportStopped(
             f"No pipeline data in this workspace ({', '.join(missing) or 'no opportunities'}): there is no "
             "sales pipeline to forecast",
-            fix="export the CRM's opportunities and their stage history (docs/data-model.md) and ingest them",
+            fix="export the CRM's opportunities and their stage history and ingest them",
         )

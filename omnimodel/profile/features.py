@@ -101,7 +101,7 @@ def require_orders(ws: Workspace) -> None:
         raise ReportStopped(
             "No orders in this workspace: channel mix and hopping, baskets and revenue by channel need an order "
             "export",
-            fix="ingest the shop's or ERP's orders and order lines (docs/data-model.md)",
+            fix="ingest the shop's or ERP's orders and order lines",
         )
 
 

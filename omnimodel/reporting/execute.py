@@ -83,7 +83,10 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
         result["ledger"] = _ledger_entries(ipynb)
     if ipynb.exists():
         try:
-            notebook_to_html(ipynb, html, title=name, error=result["error"])
+            removed = notebook_to_html(ipynb, html, title=name, error=result["error"])
+            if removed:  # said in the log and the manifest; the tests fail on any
+                result["removed"] = [str(f) for f in removed]
+                print(f"{name}: removed from the page: " + "; ".join(result["removed"]), file=sys.stderr)
         except Exception as exc:
             said = f"HTML export: {explain(exc)[0]}"
             result.update(status="FAILED", error=f"{result['error']} | {said}" if result["error"] else said)

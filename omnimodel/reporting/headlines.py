@@ -379,7 +379,7 @@ def whatif_summary(
                 f"profit P50 {compact(base['profit_p50'], currency)} → {compact(r.profit_p50, currency)}."
             )
         actions.append(
-            f"Start with {best['scenario']}; the live panel (make whatif) combines it with the other levers."
+            f"Start with {best['scenario']}; the live what-if panel combines it with the other levers."
         )
     raise_goal = levers[levers["scenario"].str.startswith("growth goal")]
     if len(raise_goal):

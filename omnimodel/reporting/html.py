@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omnimodel.reporting.guard import Finding, clean_page
+
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
@@ -160,9 +162,10 @@ def failure_card(nb: NotebookNode, message: str, log_name: str) -> bool:
 WRAP_PRINTED = "<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:break-word}</style>"
 
 
-def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = None) -> Path:
-    """A standalone, code-free HTML version of an executed notebook (plots embedded as images); a notebook
-    that failed shows ``error`` as a short card where it stopped."""
+def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = None) -> list[Finding]:
+    """Write a standalone, code-free HTML version of an executed notebook (plots embedded as images); a
+    notebook that failed shows ``error`` as a short card where it stopped. Returns what the page's guard
+    removed (:mod:`omnimodel.reporting.guard`: paths, warnings, reprs, ...), for the run's log."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -186,10 +189,11 @@ def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = Non
     body = f"{body[:end]}{made_by(nb)}\n{body[end:]}"
     body = body.replace("</head>", f"{WRAP_PRINTED}\n</head>", 1)  # the head comes before any script
     body = drop_remote_scripts(body)
+    body, removed = clean_page(body)  # nothing a reader must not see reaches the page
     tmp = out.with_name(out.name + ".part")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(out)
-    return out
+    return removed
 
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)

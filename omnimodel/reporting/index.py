@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:75rem;color:#222;
@@ -65,12 +66,21 @@ def _dashboard(manifest: dict, before: dict[tuple[str, str], str]) -> str:
     return "\n".join(parts)
 
 
+def _shown(value: object) -> object:
+    """A file named by its name, not by where it lies on this machine (the index is shared); anything else as given."""
+    if isinstance(value, str) and value.startswith("/") and "://" not in value:
+        return Path(value).name
+    return value
+
+
 def _log(manifest: dict) -> str:
     e = html.escape
     rows = []
     for r in manifest["reports"]:
         params = ", ".join(
-            f"{k}={json.dumps(v, default=str)}" for k, v in r["parameters"].items() if k != "workspace"
+            f"{k}={json.dumps(_shown(v), default=str)}"
+            for k, v in r["parameters"].items()
+            if k != "workspace"
         )
         link = f'<a href="{e(r["html"])}">{e(r["name"])}</a>' if r.get("html") else e(r["name"])
         nb_link = f' (<a href="{e(r["ipynb"])}">notebook</a>)' if r.get("ipynb") else ""
@@ -105,7 +115,7 @@ def index_html(manifest: dict, previous: dict | None = None) -> str:
 <style>{_STYLE}</style></head><body>
 <h1>omnimodel reports: run {e(manifest["run_id"])}</h1>
 <p class="meta">Status <b>{e(manifest["status"])}</b> ({ok} of {len(manifest["reports"])} OK).
-Data: {e(str(ws.get("path", "")))} ({e(str(ws.get("source", "")))}).{since}{deck}</p>
+Data: {e(str(_shown(ws.get("path", ""))))} ({e(str(ws.get("source", "")))}).{since}{deck}</p>
 {_dashboard(manifest, previous_cards(previous))}
 <h2>Run log</h2>
 <p class="meta">Started {e(manifest["started_at"])}, finished {e(manifest.get("finished_at") or "")}.

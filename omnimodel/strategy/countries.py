@@ -185,7 +185,7 @@ def attractiveness(
     if indicators is None:  # own performance only, said so
         indicators = pd.DataFrame(columns=["iso2", "name", *MARKET_COLUMNS])
         for c in (*MARKET, "penetration"):
-            left_out[c] = "no market indicators given (notebook 02's `indicators` parameter)"
+            left_out[c] = "no market indicators given"
         market_given = False
     else:
         market_given = True
@@ -295,7 +295,7 @@ def new_country_candidates(
         return Skipped(
             "new country candidates",
             "no market indicators given",
-            "pass a folder of World Bank, Gapminder and Our World in Data files as notebook 02's `indicators`",
+            "give the report market indicators (World Bank, Gapminder and Our World in Data files)",
         )
     ind = indicators.dropna(subset=["gdp", "internet_share"]).reset_index(drop=True)
     customers = perf.set_index("country")["customers"]

@@ -109,3 +109,9 @@ def test_the_reports_speak_of_the_clients_channels(client_run):
     # 04 and 05 show one plan: computed by one, reused by the other
     assert sorted("Plan reused" in pages[n] for n in ("04_channel_targets", "05_what_if")) == [False, True]
     assert json.loads((result.run_dir / "manifest.json").read_text())["status"] == "OK"
+
+
+def test_the_clients_reports_show_nothing_a_reader_must_not_see(client_run):
+    _, result = client_run
+    removed = {r["name"]: r["removed"] for r in result.manifest["reports"] if r.get("removed")}
+    assert not removed, removed

@@ -615,3 +615,14 @@ def test_moving_a_slider_in_the_what_if_report_gives_evaluates_chance(full_run, 
         want_after,
     )
     assert before != after
+
+
+def test_no_report_shows_what_a_reader_must_not_see(full_run):
+    """The guard found nothing to remove on any page (machine paths, warnings, reprs, None cells, e-notation,
+    developer words): omnimodel.reporting.guard."""
+    from omnimodel.reporting.guard import findings
+
+    result, _ = full_run
+    for r in result.manifest["reports"]:
+        assert not r.get("removed"), (r["name"], r["removed"])
+        assert findings((result.run_dir / r["html"]).read_text()) == [], r["name"]

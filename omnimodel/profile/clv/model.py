@@ -67,7 +67,8 @@ class HoldoutCheck:
         return (
             f"Each customer's 80% range of holdout purchases held the actual count for "
             f"{self.predictive_coverage:.0%} of customers (whole counts make more than 80% by construction); "
-            f"{self.pit_coverage:.0%} fall in the central 80% of the randomised PIT, 80% for a calibrated model."
+            f"for {self.pit_coverage:.0%} the actual count lies in the middle 80% of what the model predicted for "
+            "them (80% when its ranges are honest)."
         ).replace("%", " %")
 
     @property
