@@ -140,6 +140,11 @@ class CustomerReview:
             return None
         return self.clv.model.customer_value(self.clv.current, years=1.0, n_draws=200, seed=self.seed)
 
+    @property
+    def has_costs(self) -> bool:
+        """Whether the data has costs of goods: customer value is profit then, else net revenue (said so)."""
+        return self.clv is not None and bool(self.clv.current["cost_rate"].notna().any())
+
     @cached_property
     def holdout_check(self) -> HoldoutCheck:
         """The lifetime-value model's predictions against the holdout's purchases."""
@@ -238,4 +243,5 @@ class CustomerReview:
             self.candidates,
             self.currency,
             self.clv.model.diagnostics_,
+            has_costs=self.has_costs,
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from omnimodel import charts
 from omnimodel.app.profile_sections import CLV_METHOD
 from omnimodel.app.show import Markdown, Shown
+from omnimodel.reporting.evidence import value_word
 
 if TYPE_CHECKING:
     from omnimodel.app.customers import CustomerReview
@@ -80,7 +81,7 @@ def value_by_segment(review: CustomerReview) -> Shown:
     from omnimodel.profile.clv import tables as clv_tables
 
     assert review.clv is not None and review.values is not None
-    title = "Expected profit from today's customers, next 12 months"
+    title = f"Expected {value_word(review.has_costs)} from today's customers, next 12 months"
     basis = Markdown(clv_tables.value_basis(review.clv.current))
     return Shown(basis, charts.bars(review.values, "segment", "value", title, "value"))
 
@@ -100,7 +101,7 @@ def value_spread(review: CustomerReview) -> Shown:
 def value_distribution(review: CustomerReview) -> Shown:
     """The distribution of expected 12-month profit per customer, by segment."""
     assert review.values is not None
-    title = "Distribution of expected 12-month profit per customer"
+    title = f"Distribution of expected 12-month {value_word(review.has_costs)} per customer"
     return Shown(charts.distribution(review.values, "value", "segment", title, "value (log scale)"))
 
 

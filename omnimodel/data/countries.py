@@ -101,6 +101,27 @@ ALIASES = {
     "channel islands": "JE",
 }
 CODES = set(ISO2.values()) | set(ALIASES.values())
+_SMALL_WORDS = {"and", "of", "the"}
+
+
+def _usual(name: str) -> str:
+    return " ".join(w if w in _SMALL_WORDS and i else w.capitalize() for i, w in enumerate(name.split()))
+
+
+#: each code's name in its usual English form: the first name :data:`ISO2` lists for it (never an alias such as
+#: "us" or "england", which exports use and readers would not)
+NAMES = {code: _usual(name) for name, code in reversed(list(ISO2.items()))}
+
+
+def country_name(code: str) -> str:
+    """The usual English name of an ISO 3166 alpha-2 code (the code itself when unknown).
+
+    Examples
+    --------
+    >>> country_name("US"), country_name("GB"), country_name("XK")
+    ('United States', 'United Kingdom', 'XK')
+    """
+    return NAMES.get(str(code), str(code))
 
 
 def to_iso2(names: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from omnimodel.reporting import evidence
 from omnimodel.reporting.summary import Card, Summary, compact, pct
 
 if TYPE_CHECKING:
@@ -205,11 +206,13 @@ def profile_summary(
 ) -> Summary:
     """The customer profile's answer: who bought in the period, the revenue and how it changed, the largest
     channel, the strongest cross-sell; which channels grow and shrink, how segments differ; what to offer."""
-    from omnimodel.data import overview
+    from omnimodel.data import overview, periods
 
     sales = overview.sales_by_month(ws, by="channel", start=start, end=end)
     before_start, before_end = _period_before(start, end)
     before = overview.sales_by_month(ws, by="channel", start=before_start, end=before_end)
+    # growth only between two whole windows of the same length: a year against its first days is no comparison
+    comparable = evidence.complete([(start, end), (before_start, before_end)], *periods.data_span(ws))
     now_by = sales.groupby("channel")["revenue"].sum().sort_values(ascending=False)
     before_by = before.groupby("channel")["revenue"].sum()
     revenue = float(now_by.sum())
@@ -221,7 +224,7 @@ def profile_summary(
              f"{pct(multi)} through two channels or more" if len(now_by) > 1 else "all through one channel"),
         Card(f"Net revenue {window}", compact(revenue, currency),
              f"{_growth(revenue, float(before_by.sum()))} on {_window(before_start, before_end)}"
-             if before_by.sum() else "no orders in the period before"),
+             if before_by.sum() and comparable else "no complete period of the same length before it to compare"),
     ]  # fmt: skip
     if len(now_by):
         top = now_by.index[0]
@@ -237,7 +240,7 @@ def profile_summary(
                           f"{pct(r['confidence'])} of {r['antecedent']} baskets have it"))  # fmt: skip
 
     findings = []
-    common = [c for c in now_by.index if before_by.get(c, 0) > 0]
+    common = [c for c in now_by.index if before_by.get(c, 0) > 0] if comparable else []
     if len(common) > 1:
         change = (now_by[common] / before_by[common] - 1).sort_values()
         up, down = change.index[-1], change.index[0]
@@ -284,29 +287,44 @@ def segments_summary(
     candidates: pd.DataFrame | None,
     currency: str | None,
     diagnostics: Diagnostics | None = None,
+    has_costs: bool = True,
 ) -> Summary:
     """Segments, CLV and countries: the value of today's customers with its range, whether the CLV model held
-    on the holdout, the segment and country that matter most; how to address the leading segments."""
+    on the holdout, the segment and country that matter most; how to address the leading segments. A segment or
+    country is named best only with :data:`~omnimodel.reporting.evidence.MIN_CUSTOMERS` customers behind it and
+    another such to compare with; value is profit only where the data has costs (``has_costs``)."""
     lo, hi = np.quantile(total_draws, [0.05, 0.95])
     cards = [
-        Card("Expected profit from today's customers, next 12 months", compact(float(np.mean(total_draws)), currency),
-             f"90 % range {compact(lo)} to {compact(hi)}"),
+        Card(f"Expected {evidence.value_word(has_costs)} from today's customers, next 12 months",
+             compact(float(np.mean(total_draws)), currency),
+             f"90 % range {compact(lo)} to {compact(hi)}"
+             + ("" if has_costs else "; no costs of goods in the data")),
         Card("CLV model on the holdout", f"{relative_error:+.0%}".replace("%", " %"),
              f"predicted purchases {'above' if relative_error > 0 else 'below'} actual in the held-out year"),
     ]  # fmt: skip
     by_value = (
         values.groupby("segment" if "segment" in values else values.columns[1])["value"]
-        .sum()
-        .sort_values(ascending=False)
+        .agg(value="sum", customers="size")
+        .sort_values("value", ascending=False)
     )
-    if len(by_value) > 1:
-        cards.append(Card("Most valuable segment", str(by_value.index[0]),
-                          f"{pct(by_value.iloc[0] / by_value.sum())} of the expected value"))  # fmt: skip
-    if ranking is not None and len(ranking):
-        top = ranking.iloc[0]
+    named = evidence.supported(by_value)
+    if len(named) > 1:
+        cards.append(Card("Most valuable segment", str(named.index[0]),
+                          f"{pct(named['value'].iloc[0] / by_value['value'].sum())} of the expected value"))  # fmt: skip
+    ranked = ranking if ranking is not None else pd.DataFrame()
+    countries = evidence.supported(ranked) if len(ranked) else None
+    if countries is not None and len(countries) > 1:
+        top = countries.iloc[0]
+        top3 = (
+            f"; {pct(top['p_top3'])} chance to be in the top 3"
+            if len(ranked) >= evidence.MIN_RANKED_FOR_TOP3
+            else ""
+        )
         cards.append(Card("Most attractive country", str(top["country_name"]),
-                          f"ranked {_ranks(top['rank_p05'], top['rank_p95'])} in 90 % of weightings; "
-                          f"{pct(top['p_top3'])} chance to be in the top 3"))  # fmt: skip
+                          f"ranked {_ranks(top['rank_p05'], top['rank_p95'])} in 90 % of weightings{top3}"))  # fmt: skip
+    elif countries is not None:
+        cards.append(Card("Most attractive country", "–", f"too few customers to rank: fewer than two countries "
+                          f"with {evidence.MIN_CUSTOMERS} or more"))  # fmt: skip
     findings = []
     grow = (
         addressing.dropna(subset=["growth"]).sort_values("growth") if "growth" in addressing else addressing
@@ -325,16 +343,21 @@ def segments_summary(
         )
     losing = values[values["value"] < 0]
     if len(losing):
-        why = (f"; they send back {losing['return_share'].median():.0%} of their lines (median)"
-               if "return_share" in losing else "")  # fmt: skip
-        findings.append(
-            f"{len(losing):,} customers ({len(losing) / len(values):.1%}) are expected to cost money over the next "
-            f"12 months, {compact(-float(losing['value'].sum()), currency)} in total{why}.".replace("%", " %")
+        n, share = len(losing), len(losing) / len(values)
+        why = (f"; {'they send' if n > 1 else 'it sends'} back {losing['return_share'].median():.0%} of "
+               f"{'their' if n > 1 else 'its'} lines{' (median)' if n > 1 else ''}" if "return_share" in losing else "")  # fmt: skip
+        who = (
+            f"{n:,} customers ({share:.1%})"
+            if share >= 0.001
+            else f"{n:,} customer{'s' if n > 1 else ''} (below 0.1%)"
         )
-    if ranking is not None and len(ranking) and str(ranking.iloc[0].get("reasons", "")):
         findings.append(
-            f"{ranking.iloc[0]['country_name']} leads the country ranking: {ranking.iloc[0]['reasons']}"
+            f"{who} {'are' if n > 1 else 'is'} expected to cost money over the next 12 months, "
+            f"{compact(-float(losing['value'].sum()), currency)} in total{why}.".replace("%", " %")
         )
+    if countries is not None and len(countries) > 1 and str(countries.iloc[0].get("reasons", "")):
+        lead = countries.iloc[0]
+        findings.append(f"{lead['country_name']} leads the country ranking: {lead['reasons']}")
     actions = [
         f"Address {r['segment']} through {r['preferred channels'].split(',')[0].rsplit(' ', 1)[0]}, leading with "
         f"{r['top categories'].split(',')[0]}"
@@ -366,22 +389,35 @@ def whatif_summary(
              f"profit target: {pct(total['p_hit_profit'])} chance"),
     ]  # fmt: skip
     base = comparison.iloc[0]
-    levers = comparison.iloc[1:].assign(move=lambda f: f["p_hit"] - base["p_hit"])
-    helping = levers[~levers["scenario"].str.startswith("growth goal")].sort_values("move", ascending=False)
+    every = comparison.iloc[1:].assign(move=lambda f: f["p_hit"] - base["p_hit"])
+    raising = every["scenario"].str.startswith("growth goal")  # a goal, not a lever
+    levers = every[~raising].sort_values("move", ascending=False)
+    moving = levers[
+        [evidence.moves(base["p_hit"], p) for p in levers["p_hit"]]
+    ]  # one that moves nothing is none
+    helping = moving[moving["move"] > 0]
     findings, actions = [], []
+    if len(levers) and not len(helping):
+        cards.append(Card("Lever that helps most", "none alone",
+                          f"no lever moves the chance ({pct(base['p_hit'])}) by a point or more"))  # fmt: skip
+        actions.append(
+            "Combine levers in the live what-if panel: none moves the chance to reach the target alone."
+        )
     if len(helping):
         best = helping.iloc[0]
         cards.append(Card("Lever that helps most", str(best["scenario"]),
                           f"chance {pct(base['p_hit'])} → {pct(best['p_hit'])}"))  # fmt: skip
-        for r in helping.itertuples():
+    if len(moving):
+        for r in moving.itertuples():
             findings.append(
                 f"{r.scenario}: chance to reach the revenue target {pct(base['p_hit'])} → {pct(r.p_hit)}, "
                 f"profit P50 {compact(base['profit_p50'], currency)} → {compact(r.profit_p50, currency)}."
             )
+    if len(helping):
         actions.append(
             f"Start with {best['scenario']}; the live what-if panel combines it with the other levers."
         )
-    raise_goal = levers[levers["scenario"].str.startswith("growth goal")]
+    raise_goal = every[raising]
     if len(raise_goal):
         r = raise_goal.iloc[0]
         findings.append(

@@ -24,7 +24,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from omnimodel.data.countries import ALIASES, ISO2
+from omnimodel.data.countries import country_name
 from omnimodel.data.queries import customer_columns, sales_lines
 from omnimodel.data.workspace import Workspace
 from omnimodel.exceptions import ParameterError
@@ -211,9 +211,8 @@ def attractiveness(
     scores = np.einsum("dck,dk->dc", z_draws, w_draws)
     ranks = (-scores).argsort(1).argsort(1) + 1
 
-    # countries without indicators (Taiwan, Channel Islands) keep the name exports use
-    known = {code: name.title() for name, code in {**ISO2, **ALIASES}.items()}
-    fallback = perf["country"].map(lambda c: known.get(c, c))
+    # countries without indicators (Taiwan, Channel Islands) by their usual English name
+    fallback = perf["country"].map(country_name)
     name = market["name"].fillna(pd.Series(fallback.to_numpy(), index=market.index))
     out = pd.DataFrame(
         {"country": perf["country"], "country_name": name.to_numpy(), "region": perf["region"]}

@@ -47,8 +47,12 @@ def test_a_fit_that_has_not_converged_is_the_first_finding():
 
 def test_the_segments_summary_gives_the_customers_value_with_its_range():
     draws = np.random.default_rng(1).normal(11.8e6, 0.25e6, 400)
-    values = pd.DataFrame({"customer_id": list("abcd"), "segment": ["business", "business", "premium", "families"],
-                           "value": [700.0, 500.0, 300.0, 200.0]})  # fmt: skip
+    four = pd.DataFrame({"customer_id": list("abcd"), "segment": ["business", "business", "premium", "families"],
+                         "value": [700.0, 500.0, 300.0, 200.0]})  # fmt: skip
+    # 30 customers like each of the four: enough behind every segment to name the most valuable one
+    values = pd.concat(
+        [four.assign(customer_id=four["customer_id"] + str(i)) for i in range(30)], ignore_index=True
+    )
     addressing = pd.DataFrame({"segment": ["business", "premium"], "revenue": [26e6, 5e6], "growth": [0.37, 0.28],
                                "preferred channels": ["field_sales 48%, webshop 28%", "webshop 60%, app 20%"],
                                "top categories": ["electronics, home", "apparel"],
@@ -71,7 +75,7 @@ def test_the_segments_summary_gives_the_customers_value_with_its_range():
     )
     assert s.actions[1] == "Address premium through webshop, leading with apparel."
     assert not any("cost money" in f for f in s.findings)
-    losing = values.assign(value=[700.0, -120.0, 300.0, -30.0], return_share=[0.05, 0.9, 0.1, 0.8])
+    losing = four.assign(value=[700.0, -120.0, 300.0, -30.0], return_share=[0.05, 0.9, 0.1, 0.8])
     s = segments_summary(addressing, losing, draws, 0.14, None, None, "EUR")
     assert "2 customers (50.0 %) are expected to cost money over the next 12 months, 150 EUR in total; they send " \
            "back 85 % of their lines (median)." in s.findings  # fmt: skip
