@@ -22,6 +22,11 @@ def _people(review: PipelineReview, frame: pd.DataFrame, show_people: bool) -> p
     return frame if show_people else pseudonymise(frame, review.snapshot.deals)
 
 
+def _in_unit(review: PipelineReview, frame: pd.DataFrame, name: str = "table") -> Any:
+    """A table of forecast quantities in the forecast's unit: counted deals carry no currency."""
+    return tables.for_people(frame, None, name=name) if review.measure == "deals" else frame
+
+
 def process(review: PipelineReview) -> Shown:
     """The sales process: the funnel definition's phases."""
     return Shown(review.definition.to_frame())
@@ -129,13 +134,14 @@ def forecast(review: PipelineReview) -> Shown:
 def levels(review: PipelineReview, group: str) -> Shown:
     """Each level of ``group`` (region, segment) against its own target (its bookings a year earlier, or its
     usual period), not the company's."""
-    return Shown(review.by(group))
+    return Shown(_in_unit(review, review.by(group), group))
 
 
 def open_deals(review: PipelineReview, show_people: bool = False, top: int = 25) -> Shown:
     """The open deals with their win probability and forecast category, the most expected value first."""
     shown = _people(review, review.forecast.deals, show_people)
-    return Shown(shown.head(top).round({"win_probability": 3, "p_book_in_period": 3, "expected_value": 0}))
+    rounded = shown.head(top).round({"win_probability": 3, "p_book_in_period": 3, "expected_value": 0})
+    return Shown(_in_unit(review, rounded, "open deals"))
 
 
 def deals_at_risk(review: PipelineReview, top: int = 15) -> Shown:
@@ -145,7 +151,8 @@ def deals_at_risk(review: PipelineReview, top: int = 15) -> Shown:
         f"{len(at_risk)} of {len(deals)} open deals at risk, {at_risk['at_stake'].sum():,.0f} at stake "
         "(amount x win probability)."
     )
-    return Shown(said, at_risk.head(top).round({"win_probability": 3, "p_book_in_period": 3, "at_stake": 0}))
+    rounded = at_risk.head(top).round({"win_probability": 3, "p_book_in_period": 3, "at_stake": 0})
+    return Shown(said, _in_unit(review, rounded, "deals at risk"))
 
 
 def what_moves(review: PipelineReview) -> Shown:
@@ -174,7 +181,7 @@ def team_rollup(review: PipelineReview, show_people: bool = False) -> Shown:
     for level in LEVELS:
         part = table[table["level"] == level].drop(columns="level").rename(columns={"name": level})
         if len(part):
-            parts.append(part.dropna(axis=1, how="all"))
+            parts.append(_in_unit(review, part.dropna(axis=1, how="all"), level))
     return Shown(*parts)
 
 
@@ -188,7 +195,7 @@ def owner_calls(review: PipelineReview, show_people: bool = False) -> Shown:
         )
     parts: list[Any] = [
         f"{len(calls.record)} past calls of {calls.record['owner'].nunique()} owners set against what they booked.",
-        _people(review, calls.corrected, show_people),
+        _in_unit(review, _people(review, calls.corrected, show_people), "calls"),
     ]
     if not len(calls.corrected):
         parts += [
@@ -218,7 +225,9 @@ def what_changed(review: PipelineReview) -> Shown:
         f"Why the forecast of {change.period} changed",
     )
     money = {"value_before": 0, "value_after": 0, "expected_before": 0, "expected_after": 0, "change": 0}
-    return Shown(entry, change, chart, change.deals.head(10).round(money))
+    return Shown(
+        entry, change, chart, _in_unit(review, change.deals.head(10).round(money), "deals that moved")
+    )
 
 
 def accuracy(review: PipelineReview) -> Shown:
@@ -230,7 +239,7 @@ def accuracy(review: PipelineReview) -> Shown:
         return Shown(
             "No recorded forecast of a closed period yet: each forecast is scored here once its period has closed."
         )
-    return Shown(trend(scored), charts.forecast_convergence(scored))
+    return Shown(_in_unit(review, trend(scored), "accuracy"), charts.forecast_convergence(scored))
 
 
 def backtest(review: PipelineReview, freq: str = "Q", n_snapshots: int = 4) -> Shown:

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 
@@ -89,3 +90,20 @@ def test_a_section_says_in_one_line_what_the_workspace_lacks(demo_workspace):
     assert show.accuracy(review).text().startswith("No recorded forecast of a closed period yet")
     stands = show.where_it_stands(review)
     assert stands.text() == review.measure_note and len(stands.parts) == 4
+
+
+def test_counted_deals_carry_no_currency(demo_workspace):
+    """A forecast of won deals is a count: its tables are not labelled in the workspace's currency (Olist's roll-up
+    read "BRL" over deal counts)."""
+    from omnimodel.app import pipeline_sections as show
+    from omnimodel.app.pipeline import PipelineReview
+    from omnimodel.reporting.tables import PeopleTable
+
+    counted = PipelineReview(demo_workspace, draws=200, measure="deals", ledger=None)
+    table = show.levels(counted, "region").parts[0]
+    assert isinstance(table, PeopleTable) and not any("EUR" in h for h in table.headers.values())
+    assert "P50" in table.headers.values()
+    valued = PipelineReview(demo_workspace, draws=200, ledger=None)
+    assert isinstance(
+        show.levels(valued, "region").parts[0], pd.DataFrame
+    )  # shown in EUR by the report's style
