@@ -215,7 +215,7 @@ class CustomerReview:
 
     def profile_summary(self) -> Summary:
         """Report 01's answer first: headline cards, findings and next actions."""
-        from omnimodel.reporting.headlines import profile_summary
+        from omnimodel.reporting.customer_headlines import profile_summary
 
         rules = (
             self.segment_rules
@@ -230,7 +230,7 @@ class CustomerReview:
 
     def segments_summary(self) -> Summary:
         """Report 02's answer first: headline cards, findings and next actions."""
-        from omnimodel.reporting.headlines import segments_summary
+        from omnimodel.reporting.customer_headlines import segments_summary
 
         assert self.clv is not None and self.values is not None, "report 02 needs orders"
         total = self.clv.model.total_value(self.clv.current, years=1.0, n_draws=200, seed=self.seed)

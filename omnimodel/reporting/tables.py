@@ -104,7 +104,9 @@ def kind(name: object, values: pd.Series) -> str:
     finite = finite[np.isfinite(finite)]
     if _PLAIN.search(text) and np.all(np.mod(finite, 1) == 0):
         return "plain"
-    if _PERCENT.search(text) and (finite.size == 0 or np.abs(finite).max() <= 1.5):
+    if "growth" in text.lower() or (
+        _PERCENT.search(text) and (finite.size == 0 or np.abs(finite).max() <= 1.5)
+    ):
         return "percent"
     if _MONEY.search(text):
         return "money"

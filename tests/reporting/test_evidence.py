@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.reporting import evidence
-from omnimodel.reporting.headlines import profile_summary, segments_summary, whatif_summary
+from omnimodel.reporting.customer_headlines import profile_summary, segments_summary
+from omnimodel.reporting.headlines import whatif_summary
 
 DRAWS = np.random.default_rng(1).normal(1.0e6, 0.1e6, 400)
 ADDRESSING = pd.DataFrame(

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from omnimodel.diagnostics import Diagnostics
-from omnimodel.reporting.headlines import profile_summary, segments_summary, whatif_summary
+from omnimodel.reporting.customer_headlines import profile_summary, segments_summary
+from omnimodel.reporting.headlines import whatif_summary
 from omnimodel.reporting.summary import compact
 
 

@@ -98,3 +98,9 @@ def test_a_money_column_has_one_precision():
     shown = for_people(frame, currency="EUR").text_frame()
     assert shown["Account balance (EUR)"].tolist() == ["-185", "0", "-33"]
     assert shown["Unit price (EUR)"].tolist() == ["18.31", "2.50", "0.00"]
+
+
+def test_growth_is_a_percentage_however_large():
+    from omnimodel.reporting.tables import kind
+
+    assert kind("growth", pd.Series([-0.27, 2.5])) == "percent"  # not -0.270 beside percentages
