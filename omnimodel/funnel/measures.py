@@ -146,7 +146,12 @@ def default_target(
     last_complete = current if as_of.normalize() >= current.end_time.normalize() else current - 1
     # The four complete periods before the forecast that the data covers from their start.
     recent = [q for q in (last_complete - k for k in range(4)) if q.start_time >= first.normalize()]
-    usual = float(np.median([booked_in(snapshot, str(q), measure) for q in recent])) if recent else 0.0
+    booked = {q: booked_in(snapshot, str(q), measure) for q in recent}
+    middle = float(np.median(list(booked.values()))) if recent else 0.0
+    # a usual period is not a ramp-up: periods far below the others (the team's first months) are left out
+    ramps = [q for q in recent if middle > 0 and booked[q] < RAMP_UP_SHARE * middle]
+    recent = [q for q in recent if q not in ramps]
+    usual = float(np.median([booked[q] for q in recent])) if recent else 0.0
     before_data = pd.Timestamp(year_before.start_time) < first.normalize()
     ramp_up = usual > 0 and last_year < RAMP_UP_SHARE * usual
     if not (before_data or ramp_up):
@@ -163,9 +168,10 @@ def default_target(
             f"bookings{of} in {year_before}, the same period a year earlier",
             f"{year_before} is not fully in the data, so this target is not comparable; set `target` for one.",
         )
+    left_out = f" ({', '.join(map(str, ramps))}, a ramp-up, left out)" if ramps else ""
     return Target(
         usual,
-        f"the median bookings{of} of the {len(recent)} periods {recent[-1]} to {recent[0]}",
+        f"the median bookings{of} of the {len(recent)} periods {recent[-1]} to {recent[0]}{left_out}",
         f"Not the same period a year earlier: {why}. Set `target` for an explicit one.",
     )
 

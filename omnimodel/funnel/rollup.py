@@ -51,10 +51,12 @@ def owner_targets(
     deals = _keep(snapshot.deals, {k: v for k, v in (where or {}).items() if v is not None})
     owners = deals[[c for c in TEAM if c in deals]].drop_duplicates("owner").set_index("owner")
     p = parse_period(period)
+    given = pd.Series(dtype=float)
     if quotas is not None and len(quotas):
         given = quotas[quotas["period"].astype(str) == str(p)].groupby("owner")["quota"].sum()
-        if len(given):
-            return owners.assign(target=given.reindex(owners.index), source="quota")
+        given = given.reindex(owners.index).dropna()
+        if len(given) == len(owners):
+            return owners.assign(target=given, source="quota")
     # the last complete periods of the same length before the as-of date
     current = pd.Period(snapshot.as_of, p.freq)
     last = current if snapshot.as_of.normalize() >= current.end_time.normalize() else current - 1
@@ -63,8 +65,14 @@ def owner_targets(
     value = pd.Series(1.0, index=won.index) if measure == "deals" else won["amount"].fillna(0.0)
     by_owner = value.groupby(won["owner"]).sum().reindex(owners.index, fill_value=0.0)
     share = by_owner / by_owner.sum() if by_owner.sum() > 0 else by_owner
+    source = f"share of the goal (bookings {last - SHARE_PERIODS + 1} to {last})"
+    if not len(given):
+        return owners.assign(target=goal * share, source=source)
+    # quotas for some owners only: the others' targets are their share of the goal, so a team's covers all of it
+    target = (goal * share).where(~owners.index.isin(given.index), given.reindex(owners.index))
+    missing = len(owners) - len(given)
     return owners.assign(
-        target=goal * share, source=f"share of the goal (bookings {last - SHARE_PERIODS + 1} to {last})"
+        target=target, source=f"quota for {len(given)} owners, {source} for the {missing} without one"
     )
 
 

@@ -88,3 +88,21 @@ def test_people_can_be_kept_out_of_what_is_shown(forecast):
     alone = rollup.pseudonymise(some, snap.deals)["name"].tolist()
     together = rollup.pseudonymise(table, snap.deals).set_index(table.index).loc[some.index, "name"].tolist()
     assert alone == together and alone != rollup.pseudonymise(some)["name"].tolist()
+
+
+def test_a_team_target_covers_the_owners_without_a_quota(forecast):
+    """Quotas for some owners only: the others are held against their share of the goal, so the team's target
+    covers the whole team (not 6,000 against a P50 of 236 k)."""
+    snap, fc, quotas = forecast
+    some = quotas[quotas["period"] == PERIOD].iloc[:2]
+    targets = rollup.owner_targets(snap, PERIOD, "amount", 1_000_000.0, some)
+    shared = rollup.owner_targets(snap, PERIOD, "amount", 1_000_000.0, None)
+    quoted = some.set_index("owner")["quota"]
+    assert targets.loc[quoted.index, "target"].tolist() == quoted.tolist()
+    others = targets.index.difference(quoted.index)
+    assert len(others) and targets.loc[others, "target"].tolist() == shared.loc[others, "target"].tolist()
+    assert targets["target"].notna().all()
+    assert (
+        targets["source"].iloc[0].startswith("quota for 2 owners, share of the goal")
+        and "without one" in targets["source"].iloc[0]
+    )
