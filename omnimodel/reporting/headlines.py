@@ -109,6 +109,23 @@ def _gap(gap: float, currency: str | None) -> str:
     )
 
 
+FOLDED = "other"  # the name forecasting.series gives folded series
+
+
+def _fold(outcome: Outcome, dim: str, total_last_year: float) -> str:
+    """The finding for series folded into "other" in one dimension, or "" when none are."""
+    rows = outcome.level(dim)
+    other = rows[rows[dim] == FOLDED]
+    if other.empty:
+        return ""
+    share = other["last_year"].sum() / total_last_year if total_last_year else float("nan")
+    word = {"channel": "channels", "region": "regions"}[dim]
+    return (
+        f"{pct(share)} of last year's revenue is in series too short or too small to forecast on their own, "
+        f"folded into '{FOLDED}': the {word}' own figures leave it out, so they are not ranked against each other."
+    )
+
+
 def targets_summary(
     outcome: Outcome,
     year: int,
@@ -129,7 +146,11 @@ def targets_summary(
         Card("Chance to reach the profit target", pct(total["p_hit_profit"]),
              f"profit target {compact(total['profit_target'], currency)}"),
     ]  # fmt: skip
+    # Series folded into "other" (short or small) leave their own group's figure partial: a group with a
+    # fold is not ranked, and the fold is said with its share.
+    folded = [_fold(outcome, dim, total["last_year"]) for dim in ("channel", "region")]
     channels = outcome.level("channel").sort_values("p_hit", ignore_index=True)
+    channels = channels[channels["channel"] != FOLDED].reset_index(drop=True)
     regions = outcome.level("region").sort_values("p_hit", ignore_index=True)
     short = channels[channels["p_hit"] < 0.5]
     findings = [
@@ -142,7 +163,8 @@ def targets_summary(
             f"{worst['channel']} is furthest from its target: {pct(worst['p_hit'])} chance, P50 "
             f"{compact(worst['forecast_p50'], currency)} against {compact(worst['target'], currency)}."
         )
-    if len(regions) > 1:
+    findings += [f for f in folded if f]
+    if len(regions) > 1 and not folded[1]:
         findings.append(
             f"By region, {regions.iloc[0]['region']} has the lowest chance ({pct(regions.iloc[0]['p_hit'])}) and "
             f"{regions.iloc[-1]['region']} the highest ({pct(regions.iloc[-1]['p_hit'])})."

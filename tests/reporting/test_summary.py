@@ -166,3 +166,30 @@ def test_the_index_says_what_changed_since_the_last_good_run():
     assert "1.90 M EUR" in page and "was 1.85 M EUR in the last good run" in page and "run, A." in page
     same = index_html(manifest("B", "1.85 M EUR"), previous=manifest("A", "1.85 M EUR"))
     assert "was 1.85" not in same
+
+
+def test_a_region_folded_into_other_is_said_and_no_region_is_ranked():
+    """Planted trap: Central's own figure lost a folded series; ranking it lowest would state the fold."""
+    from omnimodel.reporting.headlines import targets_summary
+    from omnimodel.targets.scenario import Outcome
+
+    rows = [
+        ("total", None, None, 10e6, 11e6, 10.2e6, 10.8e6, 11.5e6, 0.4, 2e6, 0.35),
+        ("channel", "webshop", None, 10e6, 11e6, 10.2e6, 10.8e6, 11.5e6, 0.4, 2e6, 0.35),
+        ("region", None, "Central", 2e6, 2.4e6, 1.8e6, 2.0e6, 2.2e6, 0.07, 0.5e6, 0.1),
+        ("region", None, "East", 4e6, 4.4e6, 4.1e6, 4.3e6, 4.6e6, 0.45, 1e6, 0.4),
+        ("region", None, "other", 4e6, 4.2e6, 4.0e6, 4.5e6, 4.9e6, 0.7, 0.5e6, 0.6),
+    ]
+    cols = ["level", "channel", "region", "last_year", "target", "forecast_p10", "forecast_p50", "forecast_p90",
+            "p_hit", "profit_target", "p_hit_profit"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=cols)
+    table["gap_p50"] = table["target"] - table["forecast_p50"]
+    s = targets_summary(Outcome(table, np.zeros((5, 1)), np.zeros((5, 1))), 2026, "EUR")
+    text = " ".join(s.findings)
+    assert "40 % of last year's revenue" in text and "folded into 'other'" in text
+    assert "lowest chance" not in text and "Central" not in text
+    # without the fold the same regions are ranked
+    table.loc[4, "region"] = "West"
+    s = targets_summary(Outcome(table, np.zeros((5, 1)), np.zeros((5, 1))), 2026, "EUR")
+    assert any("Central has the lowest chance (7 %)" in f for f in s.findings)
+    assert not any("folded" in f for f in s.findings)
