@@ -90,7 +90,9 @@ def test_maven_default_target_is_not_its_ramp_up_quarter(real):
     quarters = ["2017Q2", "2017Q3", "2017Q4"]
     assert goal.value == pytest.approx(np.median([booked_in(snap, q) for q in quarters]))
     assert "2017Q1 (a year earlier) booked" in goal.warning and "ramp-up" in goal.warning
-    assert goal.source == "the median bookings of the 3 periods 2017Q2 to 2017Q4 (2017Q1, a ramp-up, left out)"
+    assert (
+        goal.source == "the median bookings of the 3 periods 2017Q2 to 2017Q4 (2017Q1, a ramp-up, left out)"
+    )
     # A comparable year-earlier period is kept, and a given target says so.
     assert (
         default_target(snap, "2018-05", "amount").source
