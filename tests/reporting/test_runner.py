@@ -494,6 +494,13 @@ def test_the_deck_has_each_reports_headline_numbers_and_charts(full_run):
         assert any(all(c["value"] in t for c in cards) and r["name"] in t for t in texts), r["name"]
     assert pictures >= len(REPORTS)  # every report has at least one chart
     assert len(deck.slides) >= 1 + len(REPORTS)
+    # every slide has a real title placeholder with its message; the method goes to the speaker notes
+    assert all(slide.shapes.title is not None and slide.shapes.title.text.strip() for slide in deck.slides)
+    notes = {
+        s.shapes.title.text: s.notes_slide.notes_text_frame.text for s in deck.slides if s.has_notes_slide
+    }
+    targets = next(text for title, text in notes.items() if title.startswith("Summary: revenue and profit"))
+    assert "Method" in targets and "Baseline" in targets
 
 
 def test_every_report_has_a_pdf_with_pages(full_run):
