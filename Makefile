@@ -46,8 +46,7 @@ lab: $(VENV)/.installed
 
 # The what-if panel (notebook 05) as a dashboard without code, on http://127.0.0.1:8866
 whatif: $(VENV)/.installed
-	$(BIN)/python -c "from omnimodel.environment import project_kernel; project_kernel()"
-	$(BIN)/voila notebooks/05_what_if.ipynb --Voila.ip=127.0.0.1 --port=8866
+	$(BIN)/omnimodel panel --port 8866
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check omnimodel tests benchmarks

@@ -68,6 +68,8 @@ def test_the_wheel_holds_the_notebooks_templates_and_configs(installed):
         "py.typed",
         "funnel/definitions/demo.yaml",
         "ingest/adapters/crm_export.yaml",
+        "whatif/jupyter/voila/templates/omnimodel/index.html.j2",  # the offline live panel's page
+        "whatif/jupyter/voila/templates/omnimodel/conf.json",
     ):
         assert f"omnimodel/{path}" in names, path
 

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (reports.add_report, data.add_demo, data.add_validate, data.add_ingest, reports.add_init,
-                data.add_map, add_pipeline_parser, add_targets_parser, reports.add_lab):  # fmt: skip
+                data.add_map, add_pipeline_parser, add_targets_parser, reports.add_lab, reports.add_panel):  # fmt: skip
         add(sub)
     return parser
 

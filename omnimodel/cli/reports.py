@@ -79,6 +79,20 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=pytensor_environment(root), cwd=root)
 
 
+def _cmd_panel(args: argparse.Namespace) -> int:
+    from omnimodel.environment import project_kernel, project_root, pytensor_environment
+    from omnimodel.whatif.voila import voila_command, voila_environment
+
+    root = project_root()
+    project_kernel()
+    notebook = root / "notebooks" / "05_what_if.ipynb"
+    if not notebook.is_file():  # a pip user without `omnimodel init`: the notebook shipped in the package
+        notebook = Path(__file__).resolve().parents[1] / "notebooks" / "05_what_if.ipynb"
+    print(f"Serving the what-if panel on http://127.0.0.1:{args.port}/ (Ctrl+C stops it).")
+    cmd = voila_command(notebook, args.port, browser=not args.no_browser)
+    return subprocess.call(cmd, env=voila_environment(pytensor_environment(root)), cwd=root)
+
+
 def add_report(sub: Any) -> None:
     """Register ``omnimodel report``."""
     p = sub.add_parser(
@@ -139,3 +153,17 @@ def add_lab(sub: Any) -> None:
         "lab_args", nargs=argparse.REMAINDER, help="after --: options passed to jupyter lab as they are"
     )
     p.set_defaults(func=_cmd_lab)
+
+
+def add_panel(sub: Any) -> None:
+    """Register ``omnimodel panel``."""
+    p = sub.add_parser(
+        "panel",
+        help="serve the what-if panel (notebook 05) as a dashboard without code",
+        description="Run notebook 05 in Voila on 127.0.0.1 with the omnimodel kernel: sliders for the goals, "
+        "the chance to reach the targets updating as they move. Nothing is loaded from other hosts.",
+        epilog="example: omnimodel panel --port 8866 --no-browser",
+    )
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=_cmd_panel)

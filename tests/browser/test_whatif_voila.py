@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import papermill
 import pytest
 
 from omnimodel.environment import project_kernel, pytensor_environment
+from omnimodel.whatif.voila import voila_command, voila_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,18 +50,9 @@ def voila(tmp_path_factory, demo_workspace):
     project_kernel()  # the notebook declares the project's kernel; Voila starts that one
     port = _free_port()
     log = (folder / "voila.log").open("w")
-    env = {**pytensor_environment(), "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voila",
-            str(notebook),
-            "--no-browser",
-            f"--port={port}",
-            "--Voila.ip=127.0.0.1",
-            "--show_tracebacks=True",
-        ],
+    env = voila_environment({**pytensor_environment(), "PYTHONPATH": str(ROOT)})
+    server = subprocess.Popen(  # as `omnimodel panel` serves it
+        [*voila_command(notebook, port, browser=False), "--show_tracebacks=True"],
         cwd=folder,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -90,10 +81,16 @@ def test_dragging_a_slider_changes_the_shown_figure(voila):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        # Nothing leaves the machine: every request not to the local server is refused.
-        page.route(
-            "**/*", lambda route: route.continue_() if route.request.url.startswith(url) else route.abort()
-        )
+        # Nothing leaves the machine: every request not to the local server is refused, and recorded.
+        elsewhere: list[str] = []
+
+        def local_only(route):
+            if route.request.url.startswith(url) or route.request.url.startswith("data:"):
+                return route.continue_()
+            elsewhere.append(route.request.url)
+            return route.abort()
+
+        page.route("**/*", local_only)
         # Voila runs the whole notebook while the page loads: wait for the panel, not for the load event.
         page.goto(url, wait_until="commit", timeout=120_000)
         try:
@@ -120,6 +117,7 @@ def test_dragging_a_slider_changes_the_shown_figure(voila):
         readout = slider.locator(".widget-readout").inner_text()
         page.unroute_all(behavior="ignoreErrors")  # no route callback may race the closing browser
         browser.close()
+    assert not elsewhere, f"the panel asked other hosts: {elsewhere}"  # fonts, icons, MathJax all local
     assert readout != "0.0%", "the slider did not move"
     assert after_src != before_src, "the chart did not change after the slider moved"
     # A higher growth goal raises the company target shown in the headline.
