@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omnimodel.reporting.guard import Finding, clean_page
+from omnimodel.reporting.pdf import paper_size, print_layout
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -158,10 +159,6 @@ def failure_card(nb: NotebookNode, message: str, log_name: str) -> bool:
     return failed
 
 
-#: a printed line (a note, a fit's card) wraps at the page's edge instead of running off it
-WRAP_PRINTED = "<style>.jp-OutputArea-output pre{white-space:pre-wrap;word-break:break-word}</style>"
-
-
 def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = None) -> list[Finding]:
     """Write a standalone, code-free HTML version of an executed notebook (plots embedded as images); a
     notebook that failed shows ``error`` as a short card where it stopped. Returns what the page's guard
@@ -187,7 +184,7 @@ def notebook_to_html(ipynb: Path, out: Path, title: str, error: str | None = Non
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     end = body.rfind("</body>")  # the page's own: the inlined Vega libraries hold "</body>" in a string
     body = f"{body[:end]}{made_by(nb)}\n{body[end:]}"
-    body = body.replace("</head>", f"{WRAP_PRINTED}\n</head>", 1)  # the head comes before any script
+    body = print_layout(body, paper_size())
     body = drop_remote_scripts(body)
     body, removed = clean_page(body)  # nothing a reader must not see reaches the page
     tmp = out.with_name(out.name + ".part")
