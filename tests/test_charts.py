@@ -43,3 +43,33 @@ def test_money_and_percent_for_people():
 
     assert format_money(1_234.4) == "1,234" and format_money(1_850_000) == "1.85 M"
     assert format_percent(0.183) == "18 %" and format_percent(0.1834, 1) == "18.3 %"
+
+
+def test_tick_labels_tell_close_ticks_apart():
+    """A y-axis from 1.6 to 2.4 read "2 2 2 2" with whole numbers; each label is now distinct and exact."""
+    import matplotlib.pyplot as plt
+
+    from omnimodel.charts.style import percent_ticks, thousands_ticks
+
+    for low, high, ticks in ((1.6, 2.4, thousands_ticks()), (0.001, 0.012, percent_ticks())):
+        fig, ax = plt.subplots()
+        ax.set_ylim(low, high)
+        ax.yaxis.set_major_formatter(ticks)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert len(set(labels)) == len(labels) >= 4, labels
+        plt.close(fig)
+    assert thousands_ticks()(2_500_000) == "2,500,000"
+
+
+def test_the_forecast_quantile_labels_do_not_overlap_on_a_narrow_forecast():
+    import numpy as np
+
+    draws = np.random.default_rng(1).normal(1000.0, 2.0, 4000)  # P10, P50 and P90 a few units apart
+    fig = charts.forecast_distribution(draws, "Bookings", target=1001.0)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) == 4
+    overlapping = [(i, j) for i in range(4) for j in range(i + 1, 4) if boxes[i].overlaps(boxes[j])]
+    assert overlapping == []

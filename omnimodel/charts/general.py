@@ -19,7 +19,7 @@ from omnimodel.charts.style import (
     colour_for,
     format_chance,
     format_money,
-    thousands,
+    thousands_ticks,
 )
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def lines_by_group(
         ax.plot(wide.index, wide[col], label=str(col), linewidth=1.8, color=colour_for(col))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel or y)
-    ax.yaxis.set_major_formatter(thousands)
+    ax.yaxis.set_major_formatter(thousands_ticks())
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, ncol=min(len(wide.columns), 6), fontsize=8, loc="upper left")
@@ -68,7 +68,7 @@ def bars(
         ax.barh(s.index.astype(str), s.values, color=BLUE)
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_xlabel(xlabel or value)
-    ax.xaxis.set_major_formatter(thousands)
+    ax.xaxis.set_major_formatter(thousands_ticks())
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -157,7 +157,7 @@ def fan(
         ax.axhline(target, color=RED, linestyle="--", linewidth=1, label="target per period")
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(thousands)
+    ax.yaxis.set_major_formatter(thousands_ticks())
     ax.grid(alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -197,7 +197,7 @@ def bridge(steps: pd.DataFrame, title: str, ylabel: str = "") -> Figure:
     ax.set_xticks(list(x), steps["step"].astype(str))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(thousands)
+    ax.yaxis.set_major_formatter(thousands_ticks())
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
@@ -229,7 +229,7 @@ def targets_vs_forecast(
     ax.set_yticks(y, table[label].astype(str))
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_xlabel(xlabel)
-    ax.xaxis.set_major_formatter(thousands)
+    ax.xaxis.set_major_formatter(thousands_ticks())
     ax.grid(alpha=0.3, axis="x")
     ax.spines[["top", "right"]].set_visible(False)
     # below the axis: at the right it covered the P(hit) labels

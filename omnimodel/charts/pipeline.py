@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from omnimodel.charts.style import BLUE, GREEN, GREY, RED, format_chance, percent, thousands
+from omnimodel.charts.style import BLUE, GREEN, GREY, RED, format_chance, percent_ticks, thousands_ticks
 from omnimodel.charts.style import tidy as _tidy
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def conversion_intervals(
     ax.scatter(stage_conv["observed_rate"], y, color=GREY, marker="x", label="observed", zorder=3)
     ax.set_yticks(y, stage_conv["stage"])
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(percent)
+    ax.xaxis.set_major_formatter(percent_ticks())
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     _tidy(ax, title)
     fig.tight_layout()
@@ -63,20 +63,23 @@ def forecast_distribution(total: np.ndarray, title: str, target: float | None = 
     """Distribution of forecast bookings with P10, P50, P90 (and the target, when given)."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.hist(total, bins=50, color=BLUE, alpha=0.8)
-    for q, style in ((0.1, ":"), (0.5, "-"), (0.9, ":")):
+    top = ax.get_ylim()[1]
+    # the labels one under the other: P10, P50 and P90 lie close together on a narrow forecast
+    for q, style, height in ((0.1, ":", 0.97), (0.5, "-", 0.86), (0.9, ":", 0.75)):
         v = np.quantile(total, q)
         ax.axvline(v, color="black", linestyle=style, linewidth=1)
-        ax.text(v, ax.get_ylim()[1] * 0.95, f" P{int(q * 100)} {v:,.0f}", fontsize=8, va="top")
+        ax.text(v, top * height, f" P{int(q * 100)} {v:,.0f}", fontsize=8, va="top",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})  # fmt: skip
     if target is not None:
         ax.axvline(target, color=RED, linewidth=2)
         ax.text(
             target,
-            ax.get_ylim()[1] * 0.6,
+            top * 0.55,
             f" target {target:,.0f}\n P(hit) {format_chance((total >= target).mean())}",
             color=RED,
             fontsize=9,
         )
-    ax.xaxis.set_major_formatter(thousands)
+    ax.xaxis.set_major_formatter(thousands_ticks())
     ax.set_yticks([])
     _tidy(ax, title)
     fig.tight_layout()
@@ -92,7 +95,7 @@ def group_intervals(frame: pd.DataFrame, label: str, title: str) -> Figure:
     ax.barh(y, p50, color=BLUE, alpha=0.8)
     ax.errorbar(p50, y, xerr=[p50 - p10, p90 - p50], fmt="none", color="black", capsize=3)
     ax.set_yticks(y, f[label].astype(str))
-    ax.xaxis.set_major_formatter(thousands)
+    ax.xaxis.set_major_formatter(thousands_ticks())
     _tidy(ax, title)
     fig.tight_layout()
     return fig
@@ -136,7 +139,7 @@ def waterfall_chart(steps: pd.DataFrame, title: str = "Pipeline value: how it mo
             ax.text(i, tops[-1], f"{row['deals']:,} deals", ha="center", va="bottom", fontsize=8)
     ax.set_ylim(top=max(tops) * 1.15)  # room for the deal counts below the title
     ax.set_xticks(range(len(steps)), steps["step"])
-    ax.yaxis.set_major_formatter(thousands)
+    ax.yaxis.set_major_formatter(thousands_ticks())
     _tidy(ax, title)
     fig.tight_layout()
     return fig
@@ -180,7 +183,7 @@ def forecast_convergence(scored: pd.DataFrame, title: str = "How early the forec
     ax.invert_xaxis()  # time runs to the right: the period's end at 0
     ax.set_xlabel("days before the period's end")
     ax.set_ylabel("forecast against actual")
-    ax.yaxis.set_major_formatter(percent)
+    ax.yaxis.set_major_formatter(percent_ticks())
     ax.legend(frameon=False, fontsize=8)
     _tidy(ax, title)
     fig.tight_layout()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 BLUE, LIGHT_BLUE, GREY, DARK, RED, GREEN = "#2f6f9f", "#9dbad3", "#9aa5b1", "#333333", "#b00020", "#176b2c"
 #: Tableau 10 then its lighter tones: distinct for up to 20 channels
@@ -59,9 +60,42 @@ def format_chance(p: float, words: bool = False) -> str:
     return f"{p:.0%}".replace("%", " %")
 
 
-#: axis formatters: thousands separators, and shares as percentages
-thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
-percent = FuncFormatter(lambda v, _: f"{v:.0%}")
+class Ticks(Formatter):
+    """Tick labels with thousands separators and as many decimals as the ticks' step needs (0.2 apart: one;
+    never "2 2 2 2" for 1.6 to 2.4), as percentages when ``percent``."""
+
+    def __init__(self, percent: bool = False):
+        self.percent = percent
+        self.ticks: list[float] = []
+
+    def set_locs(self, locs) -> None:
+        """Keep the axis's tick positions (matplotlib calls this before labelling them)."""
+        self.ticks = list(locs)
+
+    def decimals(self) -> int:
+        """The fewest decimals that tell the ticks apart (the smallest step written exactly)."""
+        scale = 100.0 if self.percent else 1.0
+        steps = np.diff(np.sort(np.asarray(self.ticks, dtype=float) * scale))
+        steps = steps[steps > 0]
+        if not len(steps):
+            return 0
+        step = float(steps.min())
+        return next((d for d in range(7) if abs(step * 10**d - round(step * 10**d)) < 1e-6 * 10**d), 6)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """The label of the tick at ``x``."""
+        d = self.decimals()
+        return f"{x * 100:,.{d}f}%" if self.percent else f"{x:,.{d}f}"
+
+
+def thousands_ticks() -> Ticks:
+    """An axis formatter with thousands separators (a new one per axis: it keeps that axis's ticks)."""
+    return Ticks()
+
+
+def percent_ticks() -> Ticks:
+    """An axis formatter for shares, as percentages (a new one per axis)."""
+    return Ticks(percent=True)
 
 
 def tidy(ax: Axes, title: str) -> None:
