@@ -251,7 +251,16 @@ def backtest(review: PipelineReview, freq: str = "Q", n_snapshots: int = 4) -> S
     unit: dict[str, Any] = {}
     if review.measure == "amount":  # CRPS is in the forecast's unit
         unit = {"currency": review.workspace.currency(), "money": ["crps"]}
+    left_out = (
+        [
+            f"Left out of the scores: the forecasts as of {', '.join(result.left_out)}, whose model fits did not "
+            "settle even when refitted with longer sampling."
+        ]
+        if result.left_out
+        else []
+    )
     return Shown(
+        *left_out,
         tables.for_people(result.summary(), percent=["mape", "coverage_p10_p90"], **unit),
         tables.for_people(result.scores, percent=["ape"], name="backtest-scores", **unit),
         charts.reliability_diagram(result.reliability(bins=5)),

@@ -99,6 +99,8 @@ class BacktestResult:
     scores: pd.DataFrame
     deals: pd.DataFrame  # per snapshot, open deal, method: predicted win probability and final outcome
     diagnostics: list = field(default_factory=list)
+    #: the as-of dates left out of the scores: their fits did not converge, refitted once with longer sampling
+    left_out: list[str] = field(default_factory=list)
 
     def summary(self) -> pd.DataFrame:
         """Per method: mean APE, mean CRPS, P10-P90 coverage, Brier score (lower is better except coverage)."""
@@ -152,6 +154,7 @@ def backtest(
             echo(f"  only {len(snapshots)} snapshots have a won deal before them and a complete period after")
     truth = final.deals.set_index("opportunity_id")
     scores, deal_rows, diags = [], [], []
+    left_out: list[str] = []
     weights = crm_stage_weights(funnel)
     for as_of in snapshots:
         snap = pipeline_snapshot(ws, funnel, as_of)
@@ -169,6 +172,21 @@ def backtest(
             model_config=model_config,
             random_seed=random_seed,
         )
+        if not model.diagnostics_.converged:  # once more, tuning twice as long from other starting points
+            model = fitted_model(
+                snap,
+                measure=measure,
+                sampler_config=_longer(sampler_config),
+                model_config=model_config,
+                random_seed=random_seed + 1,
+            )
+        if not model.diagnostics_.converged:  # a score of a fit nobody should use would mislead
+            left_out.append(str(as_of))
+            if echo:
+                echo(
+                    f"  as of {as_of}: left out, the fit did not converge twice ({model.diagnostics_.figures})"
+                )
+            continue
         actual = float(model.deal_value(won).sum())
         diags.append((as_of, model.diagnostics_))
         fc = forecast_bookings(model, snap, str(period), by=(), random_seed=random_seed)
@@ -241,4 +259,18 @@ def backtest(
                 f"  as of {as_of}: actual {actual:,.0f}, model P50 {q['p50']:,.0f} "
                 f"[{q['p10']:,.0f}, {q['p90']:,.0f}], PIT {pit:.3f}; {fit}{model.diagnostics_.figures}"
             )
-    return BacktestResult(pd.DataFrame(scores), pd.concat(deal_rows, ignore_index=True), diags)
+    if not scores:
+        raise OmnimodelError(
+            f"no backtest snapshot could be scored: the fits as of {', '.join(left_out)} did not converge",
+            fix="fit with more draws and tuning (sampler_config), or choose other snapshots",
+        )
+    return BacktestResult(pd.DataFrame(scores), pd.concat(deal_rows, ignore_index=True), diags, left_out)
+
+
+def _longer(config: dict | None) -> dict:
+    """``config`` for a refit of a fit that did not converge: NUTS (the Laplace fit's check already failed, or
+    it would not be refitted), with twice the tuning and draws."""
+    from omnimodel.funnel.model import default_sampler_config
+
+    merged = {**default_sampler_config, **(config or {})}
+    return {**merged, "method": "nuts", "tune": 2 * int(merged["tune"]), "draws": 2 * int(merged["draws"])}

@@ -48,6 +48,9 @@ class FunnelDefinition:
     stages: tuple[Stage, ...]
     won: str = "won"
     lost: str = "lost"
+    #: the source's own rule, when it has one: a deal open this many days without an outcome counts as lost
+    #: (Olist records wins only; its adapter calls a lead lost after 180 days), at any as-of date
+    lost_after_days: int | None = None
 
     @property
     def stage_names(self) -> list[str]:
@@ -75,7 +78,8 @@ class FunnelDefinition:
             }
             for s in self.stages
         ]
-        return {"name": self.name, "stages": stages, "won": self.won, "lost": self.lost}
+        rule = {"lost_after_days": self.lost_after_days} if self.lost_after_days is not None else {}
+        return {"name": self.name, "stages": stages, "won": self.won, "lost": self.lost, **rule}
 
     def to_frame(self) -> pd.DataFrame:
         """The definition as a table: phase, entry and exit criteria, activities, measurement points."""
@@ -151,7 +155,10 @@ def parse_funnel(raw: Any, path: str = "funnel definition", default_name: str = 
     won, lost = str(raw.get("won", "won")), str(raw.get("lost", "lost"))
     if len(set(names)) != len(names) or {won, lost} & set(names):
         raise ConfigError(f"{path}: stage names must be distinct and differ from the won/lost states")
-    return FunnelDefinition(str(raw.get("name", default_name)), tuple(parsed), won, lost)
+    after = raw.get("lost_after_days")
+    if after is not None and not (isinstance(after, int) and not isinstance(after, bool) and after > 0):
+        raise ConfigError(f"{path}: lost_after_days must be a whole number of days above 0, got {after!r}")
+    return FunnelDefinition(str(raw.get("name", default_name)), tuple(parsed), won, lost, after)
 
 
 def _named_map(stage: dict, key: str, path: str, kind: type) -> dict:

@@ -122,6 +122,17 @@ def _build(
     rank = {s: i for i, s in enumerate(names)}
     last = len(names) - 1
     events = events[events["opportunity_id"].isin(deals["opportunity_id"])]
+    if (
+        funnel.lost_after_days is not None
+    ):  # the source's rule, as it stood that day: a later win was not known
+        wait = pd.Timedelta(days=funnel.lost_after_days)
+        ended = events.loc[events["stage"].isin([funnel.won, funnel.lost]), "opportunity_id"]
+        overdue = deals[~deals["opportunity_id"].isin(ended) & (deals["created_date"] + wait <= as_of)]
+        lost = overdue[["opportunity_id"]].assign(
+            stage=funnel.lost, entered_at=overdue["created_date"] + wait
+        )
+        if len(lost):
+            events = pd.concat([events, lost], ignore_index=True)
     # Every deal enters the first stage when created (unless the history says so already).
     first = deals[["opportunity_id", "created_date"]].rename(columns={"created_date": "entered_at"})
     first = first[~first["opportunity_id"].isin(events.loc[events["stage"] == names[0], "opportunity_id"])]

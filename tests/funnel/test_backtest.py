@@ -85,3 +85,17 @@ def test_olist_backtest_beats_both_baselines(tmp_path):
     # from losses, old leads are seen to be nearly dead and the win probabilities beat the CRM's weights.
     assert s.loc["model", "brier"] < s.loc["crm_weights", "brier"]
     assert 0.7 <= s.loc["model", "coverage_p10_p90"] <= 0.9, result.scores  # 3 of the 4 months
+
+
+def test_a_snapshot_whose_fit_does_not_converge_is_refitted_then_left_out(demo_workspace):
+    """The trap: a sampler starved of tuning and draws. The fit is refitted once (NUTS, twice as long); when
+    that fails too the snapshot is left out of the scores, said, and with nothing left the backtest stops."""
+    from omnimodel.exceptions import OmnimodelError
+    from omnimodel.funnel.backtest import _longer
+
+    assert _longer({"draws": 30, "tune": 10}) == {**_longer(None), "draws": 60, "tune": 20}
+    lines: list[str] = []
+    starved = {"method": "nuts", "draws": 20, "tune": 5, "chains": 2}
+    with Workspace(demo_workspace) as ws, pytest.raises(OmnimodelError, match="did not converge"):
+        backtest(ws, load_funnel("demo"), n_snapshots=1, sampler_config=starved, echo=lines.append)
+    assert any("left out, the fit did not converge twice" in line for line in lines), lines

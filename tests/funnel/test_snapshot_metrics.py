@@ -114,3 +114,32 @@ def test_the_tables_by_every_dimension_add_up_per_dimension(demo_workspace):
     for _, part in moved.groupby("dimension"):
         for step in ("start", "new", "won", "lost", "end"):
             assert part[step].sum() == pytest.approx(steps.get(step, 0.0), abs=len(part))  # rounded to units
+
+
+def test_the_sources_lost_rule_holds_at_every_as_of_date(demo_workspace):
+    """A source that records wins only (Olist) calls a deal lost after so many days; a snapshot on any date
+    applies that rule as it stood that day, even to a deal that happened to win later."""
+    import dataclasses
+
+    funnel = load_funnel("demo")
+    ruled = dataclasses.replace(funnel, lost_after_days=45)
+    cut = pd.Timestamp("2024-06-30")
+    with Workspace(demo_workspace) as ws:
+        plain = pipeline_snapshot(ws, funnel, cut).deals.set_index("opportunity_id")
+        early = pipeline_snapshot(ws, ruled, cut).deals.set_index("opportunity_id")
+    overdue = plain[(plain["outcome"] == "open") & (cut - plain["created_date"] >= pd.Timedelta(days=45))]
+    assert len(overdue) >= 5  # the trap: deals open past the rule
+    assert (early.loc[overdue.index, "outcome"] == "lost").all()
+    assert (early.loc[overdue.index, "closed_date"] == overdue["created_date"] + pd.Timedelta(days=45)).all()
+    assert (early.loc[overdue.index, "final_outcome"] == "won").any()  # some won later, unknown that day
+    young = plain.index.difference(overdue.index)
+    pd.testing.assert_series_equal(early.loc[young, "outcome"], plain.loc[young, "outcome"])
+
+
+def test_a_lost_rule_must_be_whole_days():
+    from omnimodel.funnel.definition import parse_funnel
+
+    assert parse_funnel({"stages": ["mql"], "lost_after_days": 180}).lost_after_days == 180
+    assert load_funnel("olist_funnel").lost_after_days == 180
+    with pytest.raises(ConfigError, match="lost_after_days"):
+        parse_funnel({"stages": ["mql"], "lost_after_days": "half a year"})
