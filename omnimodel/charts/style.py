@@ -68,7 +68,7 @@ class Ticks(Formatter):
         self.percent = percent
         self.ticks: list[float] = []
 
-    def set_locs(self, locs) -> None:
+    def set_locs(self, locs: Iterable[float]) -> None:
         """Keep the axis's tick positions (matplotlib calls this before labelling them)."""
         self.ticks = list(locs)
 
