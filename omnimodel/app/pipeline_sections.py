@@ -83,7 +83,14 @@ def velocity(review: PipelineReview) -> Shown:
             "not set it:"
         )
     table = outliers.head(10) if len(outliers) else None
-    return Shown(said, table, metrics.velocity(review.snapshot, by="segment", measure=review.measure))
+    pace = metrics.velocity(review.snapshot, by="segment", measure=review.measure)
+    window = int(pace["window_days"].max()) if len(pace) else metrics.VELOCITY_WINDOW_DAYS
+    how = (
+        f"Velocity by segment: deals won per day in the {window} days to {review.snapshot.as_of:%d %b %Y}"
+        + (", times their median value" if review.measure == "amount" else "")
+        + "; the win rate is of the deals closed in those days."
+    )
+    return Shown(said, table, how, pace.drop(columns="window_days"))
 
 
 def slippage(review: PipelineReview) -> Shown:
