@@ -93,14 +93,26 @@ class ChannelPlan:
             ws.require_value("region", region, "customers.region", "orders.region")  # no match stops here
             ws.require_value("channel", channel, "orders.channel")
         self.workspace = ws
-        self.year = periods.target_year(ws, year) if ws is not None and goals else year  # from the data
+        read = load_strategy_goals(resolve_path(goals)) if goals else None
+        self.year = year or (read.year if read else None)  # given, else the goals', else from the data
+        #: why there are no targets, in words for the report (empty when they apply or were not asked for)
+        self.no_targets = ""
+        if ws is not None and read is not None and not self.year:
+            if periods.latest_complete_year(ws) is None:  # nothing to grow: the baseline forecasts still hold
+                first, through = periods.data_span(ws)
+                self.no_targets = (
+                    "Baseline forecasts only: targets grow last year's revenue, and the orders "
+                    f"({first:%d %b %Y} to {through:%d %b %Y}) hold no complete calendar year."
+                )
+            else:
+                self.year = periods.default_target_year(ws)
         self.goals: StrategyGoals | None = None
-        if goals and self.year:
-            self.goals = dataclasses.replace(load_strategy_goals(resolve_path(goals)), year=self.year)
+        if read is not None and self.year:
+            self.goals = dataclasses.replace(read, year=self.year)
         # targets need the workspace's monthly channel x region revenue and strategy goals
         self.targets_apply = False
         if ws is not None and self.goals is not None and levels == "channel,region" and freq == "M":
-            plan.check_year(ws, self.goals.year)  # before any fitting: the year before must be complete
+            plan.target_year(ws, self.goals)  # before any fitting: the year before must be complete
             self.targets_apply = True
         self.levels, self.freq, self.min_share = tuple(levels.split(",")), freq, min_share
         self.series_set, self.series_folder, self._given = series_set, series_folder, hierarchy
@@ -239,7 +251,7 @@ class ChannelPlan:
         from omnimodel.reporting import headlines
 
         if self.targets_apply and self.goals is not None:
-            year, diagnostics = self.goals.year, self.inputs.diagnostics
+            year, diagnostics = self.inputs.year, self.inputs.diagnostics
             return headlines.targets_summary(self.outcome, year, self.currency, diagnostics=diagnostics)
         return headlines.baseline_summary(self.backtest, self.forecast, self.hierarchy)
 
@@ -249,7 +261,7 @@ class ChannelPlan:
 
         assert self.goals is not None  # self.inputs says so when there is no plan
         total = self.under_goals.level("total").iloc[0]
-        year, diagnostics = self.goals.year, self.inputs.diagnostics
+        year, diagnostics = self.inputs.year, self.inputs.diagnostics
         return headlines.whatif_summary(total, self.scenarios, year, self.currency, diagnostics)
 
     def backtest_report(self, source: str) -> BaselineBacktestReport:

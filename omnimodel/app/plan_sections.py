@@ -30,7 +30,9 @@ def data_used(plan: ChannelPlan) -> Shown:
 
     said = None
     if not plan.targets_apply:
-        said = "Baseline forecasts only: targets need a workspace, goals, levels channel,region and monthly periods."
+        said = plan.no_targets or (
+            "Baseline forecasts only: targets need a workspace, goals, levels channel,region and monthly periods."
+        )
     if plan.workspace is None:
         return Shown(said, f"Series set: {plan.series_set} ({plan.series_folder})")
     return Shown(said, overview.workspace_summary(plan.workspace))

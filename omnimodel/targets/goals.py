@@ -30,7 +30,7 @@ class StrategyGoals:
     0.12
     """
 
-    year: int
+    year: int | None  # None: the year after the data's latest complete year (set by whoever reads the data)
     growth: dict[str, float]  # revenue growth over last year, per region
     channel_shift: dict[str, float] = field(default_factory=dict)  # change of channel share, in share points
     focus_segments: dict[str, float] = field(default_factory=dict)  # extra growth of a segment in the split
@@ -79,8 +79,9 @@ def load_strategy_goals(path: str | Path) -> StrategyGoals:
     if not isinstance(raw, dict) or set(raw) - known:
         extra = sorted(set(raw) - known) if isinstance(raw, dict) else ["(not a mapping)"]
         raise ConfigError(f"{path}: unknown key(s) {', '.join(extra)}", fix=f"use {', '.join(sorted(known))}")
-    if not isinstance(raw.get("year"), int):
-        raise ConfigError(f"{path}: `year` must be the target year, e.g. 2026")
+    year = raw.get("year")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        raise ConfigError(f"{path}: `year` must be the target year, e.g. 2026 (or left out: from the data)")
     maps = {}
     for key in GOAL_MAPS:
         value = raw.get(key) or {}
@@ -114,7 +115,7 @@ def load_strategy_goals(path: str | Path) -> StrategyGoals:
     if not isinstance(decline, (int, float)) or not 0 <= decline <= 1:
         raise ConfigError(f"{path}: `max_decline` must be a share between 0 and 1, got {decline!r}")
     return StrategyGoals(
-        year=raw["year"],
+        year=year,
         **{k: v for k, v in maps.items() if k != "capacity" or v},
         max_decline=float(decline),
         pipeline=pipeline,

@@ -23,6 +23,16 @@ from omnimodel.targets.scenario import Outcome, PlanInputs, Scenario, evaluate
 CELL = ("channel", "region")
 
 
+def target_year(ws: Workspace, goals: StrategyGoals) -> int:
+    """The goals' year, else the year after the data's latest complete year (a clear error when there is none),
+    checked against the data (:func:`check_year`)."""
+    from omnimodel.data.periods import default_target_year
+
+    year = goals.year if goals.year is not None else default_target_year(ws)
+    check_year(ws, year)
+    return year
+
+
 def check_year(ws: Workspace, year: int) -> None:
     """Fail at once, before anything is fitted, when the data does not cover the year before ``year`` to its
     end (targets grow last year's revenue); the message says which year would work."""
@@ -94,8 +104,7 @@ def build_plan_inputs(
     ``models`` maps hierarchy nodes to the model chosen in a backtest (``baseline.backtest``); nodes not named
     get the default ETS. The history used ends with the year before the goals' year, which must be complete.
     """
-    year = goals.year
-    check_year(ws, year)
+    year = target_year(ws, goals)
     hierarchy = series.workspace_revenue(ws, CELL, freq="M").until(f"{year - 1}-12")
     check_goals(goals, hierarchy.keys)  # before the expensive part: a typo in the goals fails at once
     forecast = baseline.forecast_hierarchy(hierarchy, 12, models, n_draws=n_draws, seed=seed)

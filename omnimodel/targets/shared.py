@@ -27,7 +27,7 @@ from omnimodel.forecasting import baseline, series
 from omnimodel.forecasting.baseline import BaselineBacktest
 from omnimodel.saved import cached
 from omnimodel.targets.goals import StrategyGoals
-from omnimodel.targets.plan import CELL, build_plan_inputs, check_year
+from omnimodel.targets.plan import CELL, build_plan_inputs, target_year
 from omnimodel.targets.scenario import PlanInputs
 
 FORMAT = 2
@@ -74,7 +74,7 @@ def shared_plan(
 
     ``cache_dir`` defaults to ``.cache/plans`` in the project folder.
     """
-    check_year(ws, goals.year)  # before anything else: a year the data cannot plan fails at once
+    year = target_year(ws, goals)  # before anything else: a year the data cannot plan fails at once
     settings = {
         "horizon": horizon,
         "choose_origins": choose_origins,
@@ -87,7 +87,7 @@ def shared_plan(
     key_data = {"format": FORMAT, "data": ws.fingerprint(), "goals": _goals(goals), "settings": settings}
 
     def compute() -> tuple[BaselineBacktest, PlanInputs]:
-        hierarchy = series.workspace_revenue(ws, CELL, freq="M").until(f"{goals.year - 1}-12")
+        hierarchy = series.workspace_revenue(ws, CELL, freq="M").until(f"{year - 1}-12")
         bt = baseline.backtest(
             hierarchy, h=horizon, n_select=choose_origins, n_score=score_origins, choose_by=choose_by
         )

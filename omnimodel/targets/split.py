@@ -57,12 +57,12 @@ def split_targets(
     targets = (
         pd.Series(revenue_targets(inputs, scenario) * order_share).groupby(c["channel"].to_numpy()).sum()
     )
-    econ = cell_economics(ws, goals.year - 1, ("channel", *SPLIT))
+    econ = cell_economics(ws, inputs.year - 1, ("channel", *SPLIT))
     econ = econ[econ["revenue"] > 0].reset_index(drop=True)
     unknown = sorted(set(goals.focus_segments) - set(econ["segment"]))
     if unknown:
         warnings.warn(
-            f"focus segments {', '.join(unknown)} have no revenue in {goals.year - 1}: no effect",
+            f"focus segments {', '.join(unknown)} have no revenue in {inputs.year - 1}: no effect",
             OmnimodelWarning,
             stacklevel=2,
         )

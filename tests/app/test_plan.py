@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from omnimodel.exceptions import ConfigError
+from tests.conftest import SHARED_DATA
 
 
 def _series():
@@ -63,3 +64,36 @@ def test_reports_04_and_05_read_one_plan(demo_workspace, tmp_path, monkeypatch):
     assert whatif.under_goals.level("total").iloc[0]["p_hit"] == total["p_hit"]
     assert whatif.scenarios.iloc[0]["p_hit"] == total["p_hit"]  # the first scenario is the goals as set
     assert targets.summary().cards[2].label == "Chance to reach the revenue target"
+
+
+def test_the_goals_year_is_used_and_else_the_datas(demo_workspace, tmp_path, monkeypatch):
+    """A year in goals.yaml was read and then replaced by the data's default; now it holds (a notebook's `year`
+    parameter still overrides it), and a goals file without one takes the data's."""
+    from omnimodel.app.plan import ChannelPlan
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "goals.yaml").write_text("year: 2025\ngrowth: {default: 0.1}\n")
+    assert ChannelPlan(demo_workspace).year == 2025 and ChannelPlan(demo_workspace).targets_apply
+    assert ChannelPlan(demo_workspace, year=2026).year == 2026
+    (tmp_path / "goals.yaml").write_text("growth: {default: 0.1}\n")
+    plan = ChannelPlan(demo_workspace)
+    assert plan.year == 2026 and plan.goals is not None and plan.goals.year == 2026 and plan.targets_apply
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="../shared/data is not beside the checkout")
+def test_without_a_complete_year_the_plan_is_the_baseline_and_says_why(
+    online_retail_workspace, tmp_path, monkeypatch
+):
+    """The trap: Online Retail runs from 1 Dec 2010 to 9 Dec 2011, no complete calendar year to grow. The goals
+    `omnimodel init` writes then leave the year out; report 04 gives the baseline forecasts and says why in a line,
+    instead of failing on the goals file."""
+    from omnimodel.app import plan_sections
+    from omnimodel.app.plan import ChannelPlan
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "goals.yaml").write_text("growth: {default: 0.05}\n")
+    plan = ChannelPlan(online_retail_workspace)
+    assert not plan.targets_apply and plan.goals is None and plan.year is None
+    said = plan_sections.data_used(plan).text()
+    assert said.startswith("Baseline forecasts only: targets grow last year's revenue, and the orders")
+    assert "(01 Dec 2010 to 09 Dec 2011) hold no complete calendar year" in said

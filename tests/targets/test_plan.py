@@ -37,12 +37,14 @@ def test_goals_yaml_is_checked(tmp_path):
         ("year: 2026\ngrowth: {default: 0.1}\nchannel_shift: {app: 0.02}", "sum to 0"),
         ("year: 2026\ngrowth: {default: 0.1}\nmargin_floor: {app: 1.5}", "margin_floor"),
         ("year: 2026\ngrowth: {default: 0.1}\ngrowht: 1", "unknown key"),
-        ("growth: {default: 0.1}", "target year"),
+        ("year: next\ngrowth: {default: 0.1}", "target year"),
         ("year: 2026\ngrowth: {default: 0.1}\npipeline: maybe", "pipeline"),
     ):
         bad.write_text(text)
         with pytest.raises(ConfigError, match=message):
             load_strategy_goals(bad)
+    bad.write_text("growth: {default: 0.1}")  # no year: the one after the data's latest complete year
+    assert load_strategy_goals(bad).year is None
 
 
 def test_unknown_names_in_goals_are_errors(planned):
