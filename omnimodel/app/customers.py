@@ -70,8 +70,16 @@ class CustomerReview:
         indicators: str | None = None,
         seed: int = 42,
     ):
+        from omnimodel.notice import ReportStopped
+
         self.workspace = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
         ws = self.workspace
+        if not ws.has("customers"):  # a CRM's leads alone (Olist): nobody to profile
+            raise ReportStopped(
+                "No customers in this workspace: profiles, segments, regions and lifetime value are about "
+                "customers",
+                fix="ingest the shop's customers or the CRM's accounts",
+            )
         ws.require_value("segment", segment, "customers.segment")  # a filter that matches nothing stops here
         ws.require_value("region", region, "customers.region")
         self.period_start, self.period_end = period_start, period_end

@@ -84,25 +84,32 @@ class ChannelPlan:
 
         from omnimodel.data import periods
         from omnimodel.environment import resolve_path
+        from omnimodel.notice import ReportStopped
         from omnimodel.targets import plan
         from omnimodel.targets.goals import load_strategy_goals
 
         ws = None
         if workspace is not None and series_set is None and hierarchy is None:
             ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+            if not ws.has("orders"):  # a CRM export alone (Maven, Olist): no revenue series to forecast
+                raise ReportStopped(
+                    "No orders in this workspace: revenue forecasts and targets per channel and region are "
+                    "built on an order export",
+                    fix="ingest the shop's or ERP's orders and order lines",
+                )
             ws.require_value("region", region, "customers.region", "orders.region")  # no match stops here
             ws.require_value("channel", channel, "orders.channel")
         self.workspace = ws
         read = load_strategy_goals(resolve_path(goals)) if goals else None
         self.year = year or (read.year if read else None)  # given, else the goals', else from the data
-        #: why there are no targets, in words for the report (empty when they apply or were not asked for)
+        #: why there are no targets, a clause for the report (empty when they apply or were not asked for)
         self.no_targets = ""
         if ws is not None and read is not None and not self.year:
             if periods.latest_complete_year(ws) is None:  # nothing to grow: the baseline forecasts still hold
                 first, through = periods.data_span(ws)
                 self.no_targets = (
-                    "Baseline forecasts only: targets grow last year's revenue, and the orders "
-                    f"({first:%d %b %Y} to {through:%d %b %Y}) hold no complete calendar year."
+                    f"targets grow last year's revenue, but the orders ({first:%d %b %Y} to {through:%d %b %Y}) "
+                    "hold no complete calendar year"
                 )
             else:
                 self.year = periods.default_target_year(ws)
@@ -253,7 +260,7 @@ class ChannelPlan:
         if self.targets_apply and self.goals is not None:
             year, diagnostics = self.inputs.year, self.inputs.diagnostics
             return headlines.targets_summary(self.outcome, year, self.currency, diagnostics=diagnostics)
-        return headlines.baseline_summary(self.backtest, self.forecast, self.hierarchy)
+        return headlines.baseline_summary(self.backtest, self.forecast, self.hierarchy, self.no_targets)
 
     def whatif_summary(self) -> Summary:
         """Report 05's answer: the plan under the goals, and which lever moves the chance most."""

@@ -30,9 +30,8 @@ def data_used(plan: ChannelPlan) -> Shown:
 
     said = None
     if not plan.targets_apply:
-        said = plan.no_targets or (
-            "Baseline forecasts only: targets need a workspace, goals, levels channel,region and monthly periods."
-        )
+        why = plan.no_targets or "targets need a workspace, goals, levels channel,region and monthly periods"
+        said = f"Baseline forecasts only: {why}."
     if plan.workspace is None:
         return Shown(said, f"Series set: {plan.series_set} ({plan.series_folder})")
     return Shown(said, overview.workspace_summary(plan.workspace))
@@ -183,7 +182,19 @@ def diagnostics(plan: ChannelPlan) -> Shown:
 
 
 def whatif_plan(plan: ChannelPlan) -> Shown:
-    """Where the plan's numbers come from, and what the panel moves."""
+    """Where the plan's numbers come from, and what the panel moves; without targets the report ends here and
+    says why in one line."""
+    from omnimodel.notice import ReportStopped
+
+    if not plan.targets_apply:
+        why = plan.no_targets or "the goals (goals.yaml) give none"
+        raise ReportStopped(
+            f"No what-if: its levers move the targets; {why}",
+            fix="report 04 shows the baseline forecasts; targets follow once the orders cover a complete year "
+            "and goals.yaml sets the growth"
+            if plan.no_targets
+            else "give strategy goals (goals.yaml, `omnimodel init` writes one from the workspace)",
+        )
     inputs = plan.inputs
     assert plan.shared is not None and plan.goals is not None
     cells = f"{len(inputs.cells)} channel x region cells, {inputs.baseline.shape[1]} draws; pipeline: {plan.goals.pipeline}"

@@ -62,11 +62,14 @@ def clv_diagnostics(review: CustomerReview) -> Shown:
     return Shown(review.clv.as_text(), CLV_METHOD, review.clv.model.diagnostics_)
 
 
-def require_orders(review: CustomerReview) -> None:
-    """Without orders the report ends here and says so in one line."""
+def require_orders(review: CustomerReview, needed_by: str | None = None) -> None:
+    """Without orders the report ends here and says so in one line (``needed_by``: what needs them)."""
     from omnimodel.profile.features import require_orders
 
-    require_orders(review.workspace)
+    if needed_by is None:
+        require_orders(review.workspace)
+    else:
+        require_orders(review.workspace, needed_by)
 
 
 def channel_mix(review: CustomerReview) -> Shown:

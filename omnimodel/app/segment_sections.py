@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from omnimodel.app.customers import CustomerReview
 
 
+def require_orders(review: CustomerReview) -> None:
+    """Without orders the report ends here and says so in one line: every section below is measured on them."""
+    from omnimodel.profile.features import require_orders
+
+    require_orders(review.workspace, "segments, regions, lifetime value and the assortment are measured on")
+
+
 def revenue_by_country(review: CustomerReview) -> Shown:
     """Net revenue by country between the dates given (of the region shown)."""
     from omnimodel.data import overview

@@ -92,15 +92,16 @@ class CustomerProfile:
         return pd.DataFrame(rows)
 
 
-def require_orders(ws: Workspace) -> None:
-    """Stop a profile report after its customer card with one line when the workspace has no orders (a CRM
-    export of accounts and deals): channel mix, baskets and revenue need them."""
+def require_orders(
+    ws: Workspace, needed_by: str = "channel mix and hopping, baskets and revenue by channel need"
+) -> None:
+    """Stop a report with one line when the workspace has no orders (a CRM export of accounts and deals):
+    ``needed_by`` says what needs them (by default the profile's sections after the customer card)."""
     from omnimodel.notice import ReportStopped
 
     if not (ws.has("orders") and ws.has("order_lines")):
         raise ReportStopped(
-            "No orders in this workspace: channel mix and hopping, baskets and revenue by channel need an order "
-            "export",
+            f"No orders in this workspace: {needed_by} an order export",
             fix="ingest the shop's or ERP's orders and order lines",
         )
 

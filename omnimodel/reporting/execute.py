@@ -167,6 +167,15 @@ def report_note(nb: NotebookNode) -> str | None:
                 break
         keep.append(cell)
     if note is not None:
+        tags = keep[-1].get("metadata", {}).get("tags", [])
+        if "appendix" in tags:  # stopped at once (no customers, no orders): the line goes under the title,
+            tags.remove("appendix")  # not into the appendix, and the heading above it goes
+            while (
+                len(keep) > 1
+                and keep[-2].cell_type == "markdown"
+                and "appendix" in keep[-2].metadata.get("tags", [])
+            ):
+                del keep[-2]
         nb.cells = keep
     return note
 

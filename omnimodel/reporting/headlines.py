@@ -239,10 +239,11 @@ def whatif_summary(
 
 
 def baseline_summary(
-    backtest: BaselineBacktest, forecast: HierarchyForecast, hierarchy: Hierarchy
+    backtest: BaselineBacktest, forecast: HierarchyForecast, hierarchy: Hierarchy, no_targets: str = ""
 ) -> Summary:
     """The baseline-only report (no goals, or other series): how accurate the chosen models were against
-    seasonal naive on later origins, and the top series' next period with its range."""
+    seasonal naive on later origins, and the top series' next period with its range; ``no_targets`` says why
+    goals gave no targets (a clause), when they were given."""
     o = backtest.overall
     q = forecast.quantiles()
     top = q[q["node"] == q["node"].iloc[0]].iloc[0]
@@ -259,9 +260,12 @@ def baseline_summary(
         f"The chosen models erred {'less' if better else 'more'} than seasonal naive on average "
         f"({o['mase_model']:.2f} against {o['mase_seasonal_naive']:.2f})."
     ]
-    actions = (
-        ["Use these forecasts as the baseline; add strategy goals (goals.yaml) to set targets on them."]
+    actions = [
+        "Use these forecasts as the baseline."
         if better
-        else ["Prefer seasonal naive for the series where it wins (the backtest table lists them)."]
+        else "Prefer seasonal naive for the series where it wins (the backtest table lists them)."
+    ]
+    actions.append(
+        f"No targets yet: {no_targets}." if no_targets else "Add strategy goals (goals.yaml) to set targets."
     )
     return Summary(f"Summary: {hierarchy.name} forecast", cards, findings, actions)

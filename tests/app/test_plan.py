@@ -95,5 +95,5 @@ def test_without_a_complete_year_the_plan_is_the_baseline_and_says_why(
     plan = ChannelPlan(online_retail_workspace)
     assert not plan.targets_apply and plan.goals is None and plan.year is None
     said = plan_sections.data_used(plan).text()
-    assert said.startswith("Baseline forecasts only: targets grow last year's revenue, and the orders")
+    assert said.startswith("Baseline forecasts only: targets grow last year's revenue, but the orders")
     assert "(01 Dec 2010 to 09 Dec 2011) hold no complete calendar year" in said
