@@ -145,6 +145,35 @@ class ChannelPlan:
         return out.until(f"{self.year - 1}-12") if self.targets_apply and self.year else out
 
     @cached_property
+    def origins(self) -> tuple[int, int]:
+        """The backtest's (choosing, scoring) origins: as asked, or as many as the history holds, in the same
+        proportion (a backtest needs four periods before its first origin and the horizon after its last; 18
+        months of orders hold 6 origins of horizon 3, not the 10 asked by default)."""
+        h = self.hierarchy
+        room = len(h.bottom) - (self.horizon or h.season_length) - 3
+        asked = self.choose_origins + self.score_origins
+        if asked <= room or room < 2:  # room < 2: the backtest says what is missing
+            return self.choose_origins, self.score_origins
+        score = min(room - 1, max(1, round(room * self.score_origins / asked)))
+        return room - score, score
+
+    @property
+    def history(self) -> tuple[int, int]:
+        """(periods, season length) of the history the forecasts rest on."""
+        return len(self.hierarchy.bottom), self.hierarchy.season_length
+
+    @property
+    def origins_note(self) -> str | None:
+        """A sentence when the history held fewer backtest origins than asked."""
+        choose, score = self.origins
+        if (choose, score) == (self.choose_origins, self.score_origins):
+            return None
+        return (
+            f"The history holds {len(self.hierarchy.bottom)} periods: the backtest chooses each model on {choose} "
+            f"origins and scores it on {score} (asked: {self.choose_origins} and {self.score_origins})."
+        )
+
+    @cached_property
     def shared(self) -> SharedPlan | None:
         """The backtest and the plan's draws, computed once per data and settings for 04 and 05 (None: no plan)."""
         from omnimodel.targets.shared import shared_plan
@@ -156,8 +185,8 @@ class ChannelPlan:
             self.workspace,
             self.goals,
             horizon=self.horizon or 3,
-            choose_origins=self.choose_origins,
-            score_origins=self.score_origins,
+            choose_origins=self.origins[0],
+            score_origins=self.origins[1],
             choose_by=self.choose_by,
             draws=self.draws,
             seed=self.seed,
@@ -173,8 +202,8 @@ class ChannelPlan:
         return baseline.backtest(
             self.hierarchy,
             h=self.horizon,
-            n_select=self.choose_origins,
-            n_score=self.score_origins,
+            n_select=self.origins[0],
+            n_score=self.origins[1],
             choose_by=self.choose_by,
             progress=self.progress,
         )
@@ -259,7 +288,9 @@ class ChannelPlan:
 
         if self.targets_apply and self.goals is not None:
             year, diagnostics = self.inputs.year, self.inputs.diagnostics
-            return headlines.targets_summary(self.outcome, year, self.currency, diagnostics=diagnostics)
+            return headlines.targets_summary(
+                self.outcome, year, self.currency, diagnostics=diagnostics, history=self.history
+            )
         return headlines.baseline_summary(self.backtest, self.forecast, self.hierarchy, self.no_targets)
 
     def whatif_summary(self) -> Summary:
@@ -269,7 +300,7 @@ class ChannelPlan:
         assert self.goals is not None  # self.inputs says so when there is no plan
         total = self.under_goals.level("total").iloc[0]
         year, diagnostics = self.inputs.year, self.inputs.diagnostics
-        return headlines.whatif_summary(total, self.scenarios, year, self.currency, diagnostics)
+        return headlines.whatif_summary(total, self.scenarios, year, self.currency, diagnostics, self.history)
 
     def backtest_report(self, source: str) -> BaselineBacktestReport:
         """The backtest as ``omnimodel targets backtest`` reports it; ``source`` names the series."""
@@ -281,7 +312,7 @@ class ChannelPlan:
             (str(h.bottom.index[0]), str(h.bottom.index[-1])),
             h.season_length,
             self.horizon or h.season_length,
-            {"choose": self.choose_origins, "score": self.score_origins},
+            {"choose": self.origins[0], "score": self.origins[1]},
             self.choose_by,
             self.backtest,
         )

@@ -53,8 +53,8 @@ def backtest(plan: ChannelPlan) -> Shown:
     overall = (
         f"Mean MASE on the scoring origins: chosen models {o['mase_model']:.3f}, seasonal naive "
         f"{o['mase_seasonal_naive']:.3f}; {o['series_beating_seasonal_naive']} of {o['series']} series beat "
-        f"seasonal naive (model chosen per {plan.choose_by} on {plan.choose_origins} origins, scored on "
-        f"{plan.score_origins})."
+        f"seasonal naive (model chosen per {plan.choose_by} on {plan.origins[0]} origins, scored on "
+        f"{plan.origins[1]})."
     )
     stopped = None
     if o["fits_not_converged"]:
@@ -64,7 +64,7 @@ def backtest(plan: ChannelPlan) -> Shown:
         )
     note = plan.shared.as_text() if plan.shared is not None else None
     failed = failed_sentence(o["fits_failed"], '"Fits failed"') if o["fits_failed"] else None
-    return Shown(note, overall, stopped, failed, bt.summary.round(3))
+    return Shown(note, plan.origins_note, overall, stopped, failed, bt.summary.round(3))
 
 
 def forecasts(plan: ChannelPlan) -> Shown:
@@ -94,8 +94,13 @@ def goals(plan: ChannelPlan) -> Shown:
     if not plan.targets_apply or plan.goals is None:
         return Shown()
     g = plan.goals
+    no_returns = plan.workspace is not None and not plan.workspace.has("returns") and not g.return_rate
     return Shown(
         f"Target year {g.year}; pipeline bookings: {g.pipeline}; cells shrink at most {g.max_decline:.0%} in the split",
+        "No returns in this workspace: profits are before returns (return rate 0; set return_rate in goals.yaml "
+        "to plan with one)."
+        if no_returns
+        else None,
         g.to_frame(),
     )
 

@@ -109,8 +109,11 @@ def touchpoint_moves(review: CustomerReview) -> Shown:
 
 def hopping_by_segment(review: CustomerReview) -> Shown:
     """Each segment's channel hopping, channels used, orders a year, discount share and return rate."""
+    frame = review.profile.frame
     columns = ["hopping_affinity", "channels_used", "orders_per_year", "discount_share", "return_rate"]
-    return Shown(review.profile.frame.groupby("segment")[columns].mean().round(3))
+    return Shown(
+        frame.groupby("segment")[[c for c in columns if c in frame]].mean().round(3)
+    )  # returns: optional
 
 
 def cross_sell(review: CustomerReview) -> Shown:

@@ -106,14 +106,14 @@ def profile_summary(
             f"({_growth(now_by[down], before_by[down])})."
         )
     if "segment" in buyers and buyers["segment"].nunique() > 1:
-        by = buyers.groupby("segment")[["channels_used", "return_rate"]].mean()
+        by = buyers.groupby("segment")[[c for c in ("channels_used", "return_rate") if c in buyers]].mean()
         used = by["channels_used"].sort_values()
         if f"{used.iloc[-1]:.1f}" != f"{used.iloc[0]:.1f}":  # a one-channel shop has nothing to say here
             findings.append(
                 f"{used.index[-1]} customers buy through {used.iloc[-1]:.1f} channels on average, "
                 f"{used.index[0]} through {used.iloc[0]:.1f}."
             )
-        returns = by["return_rate"].dropna().sort_values()
+        returns = by["return_rate"].dropna().sort_values() if "return_rate" in by else by.iloc[:0, 0]
         if len(returns) > 1 and returns.iloc[-1] > 0 and pct(returns.iloc[-1]) != pct(returns.iloc[0]):
             findings.append(
                 f"{returns.index[-1]} customers return {pct(returns.iloc[-1])} of their units, "

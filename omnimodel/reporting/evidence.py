@@ -15,6 +15,9 @@ MIN_CUSTOMERS = 30
 MIN_RANKED_FOR_TOP3 = 4
 #: how much a lever must move the chance to reach the target (a share) before it is named
 MIN_LEVER_MOVE = 0.01
+#: seasons of history before a forecast's chance to reach a target is stated (one season cannot tell a trend
+#: from the season: 12 months rising from 58 k to 133 k forecast 1.71 M, P10 1.60 M, "above 99 %"; 1.25 M came)
+MIN_SEASONS = 2
 
 
 def supported(frame: pd.DataFrame, count: str = "customers", minimum: int = MIN_CUSTOMERS) -> pd.DataFrame:
@@ -36,6 +39,19 @@ def value_word(has_costs: bool) -> str:
     """What customer value is: profit where the data has costs of goods, else net revenue (after returns and
     cost to serve), said as such."""
     return "profit" if has_costs else "net revenue"
+
+
+def chance_supported(periods: int | None, season_length: int) -> bool:
+    """Whether a history of ``periods`` (None: not known, taken as enough) holds the seasons a chance needs."""
+    return periods is None or season_length <= 1 or periods >= MIN_SEASONS * season_length
+
+
+def short_history(periods: int, season_length: int) -> str:
+    """The sentence a summary leads with when :func:`chance_supported` fails."""
+    return (
+        f"The forecasts rest on {periods} months of history, less than two years: they cannot tell a trend from "
+        "the season, so no chance to reach a target is stated."
+    )
 
 
 def moves(before: float, after: float) -> bool:

@@ -132,9 +132,12 @@ def targets_summary(
     currency: str | None,
     n_actions: int = 3,
     diagnostics: Diagnostics | None = None,
+    history: tuple[int, int] | None = None,
 ) -> Summary:
     """The targets report's answer: the revenue target against the bottom-up forecast, the odds of revenue
-    and profit, and the channels furthest from their target (the lowest chance first)."""
+    and profit, and the channels furthest from their target (the lowest chance first). ``history`` (periods,
+    season length) of the forecasts: with fewer than :data:`evidence.MIN_SEASONS` seasons no chance is
+    stated."""
     total = outcome.level("total").iloc[0]
     growth = total["target"] / total["last_year"] - 1 if total["last_year"] else float("nan")
     cards = [
@@ -164,6 +167,15 @@ def targets_summary(
             f"{compact(worst['forecast_p50'], currency)} against {compact(worst['target'], currency)}."
         )
     findings += [f for f in folded if f]
+    if history is not None and not evidence.chance_supported(*history):
+        unknown = "not stated"
+        cards[2] = Card(cards[2].label, unknown, "less than two years of history")
+        cards[3] = Card(cards[3].label, unknown, cards[3].detail)
+        findings = [evidence.short_history(*history), *(f for f in folded if f)]
+        actions = [f"Track each month of {year} against the target; the chances follow with a second year."]
+        return Summary(
+            f"Summary: revenue and profit targets {year}", cards, fit_first(findings, diagnostics), actions
+        )
     if len(regions) > 1 and not folded[1]:
         findings.append(
             f"By region, {regions.iloc[0]['region']} has the lowest chance ({pct(regions.iloc[0]['p_hit'])}) and "
@@ -188,8 +200,10 @@ def whatif_summary(
     year: int,
     currency: str | None,
     diagnostics: Diagnostics | None = None,
+    history: tuple[int, int] | None = None,
 ) -> Summary:
-    """The what-if report's answer: the plan under the goals, and which lever moves the chance most."""
+    """The what-if report's answer: the plan under the goals, and which lever moves the chance most (with less
+    than :data:`evidence.MIN_SEASONS` seasons of ``history``: no chance, no lever named)."""
     cards = [
         Card(f"Revenue target {year}", compact(total["target"], currency), "under the goals as set"),
         Card("Forecast (P50)", compact(total["forecast_p50"], currency),
@@ -197,6 +211,15 @@ def whatif_summary(
         Card("Chance to reach the revenue target", pct(total["p_hit"]),
              f"profit target: {pct(total['p_hit_profit'])} chance"),
     ]  # fmt: skip
+    if history is not None and not evidence.chance_supported(*history):
+        cards[2] = Card(cards[2].label, "not stated", "less than two years of history")
+        findings = [evidence.short_history(*history)]
+        actions = [
+            "Use the live what-if panel for the targets the goals set; its chances follow with a second year."
+        ]
+        return Summary(
+            f"Summary: what moves the {year} plan", cards, fit_first(findings, diagnostics), actions
+        )
     base = comparison.iloc[0]
     every = comparison.iloc[1:].assign(move=lambda f: f["p_hit"] - base["p_hit"])
     raising = every["scenario"].str.startswith("growth goal")  # a goal, not a lever

@@ -10,10 +10,10 @@ from omnimodel.exceptions import ConfigError
 from tests.conftest import SHARED_DATA
 
 
-def _series():
+def _series(start: str = "2021-01"):
     from omnimodel.forecasting.series import Hierarchy
 
-    months = pd.period_range("2021-01", "2024-12", freq="M").astype(str)
+    months = pd.period_range(start, "2024-12", freq="M").astype(str)
     rng = np.random.default_rng(1)
     rows = [
         {"period": m, "channel": c, "value": 100 + 10 * (i % 12) + rng.normal(0, 3)}
@@ -97,3 +97,22 @@ def test_without_a_complete_year_the_plan_is_the_baseline_and_says_why(
     said = plan_sections.data_used(plan).text()
     assert said.startswith("Baseline forecasts only: targets grow last year's revenue, but the orders")
     assert "(01 Dec 2010 to 09 Dec 2011) hold no complete calendar year" in said
+
+
+def test_a_short_history_is_backtested_on_the_origins_it_holds():
+    """The trap: 18 months of orders leave 12 months before the target year, too few for the default 4 choosing
+    and 6 scoring origins of horizon 3 ("12 periods are too few for 10 origins", settings a user never saw). The
+    plan backtests on the 6 origins the history holds, in the same proportion, and says so."""
+    from omnimodel.app import plan_sections as show
+    from omnimodel.app.plan import ChannelPlan
+
+    plan = ChannelPlan(hierarchy=_series("2024-01"), goals=None, horizon=3, draws=100)
+    assert (plan.choose_origins, plan.score_origins) == (4, 6) and plan.origins == (2, 4)
+    said = show.backtest(plan).text()
+    assert (
+        "The history holds 12 periods: the backtest chooses each model on 2 origins and scores it on 4"
+        in said
+    )
+    assert plan.backtest_report("sales.csv").to_dict()["origins"] == {"choose": 2, "score": 4}
+    long = ChannelPlan(hierarchy=_series(), goals=None, horizon=3, draws=100)
+    assert long.origins == (4, 6) and long.origins_note is None  # a history that holds them: as asked

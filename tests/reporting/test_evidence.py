@@ -123,3 +123,49 @@ def test_growth_is_said_only_between_two_whole_windows(demo_workspace):
     assert not evidence.complete(
         [("2025-01-01", "2026-01-31")], first, through
     )  # a window past the data's end
+
+
+def test_no_chance_is_stated_from_less_than_two_years_of_history():
+    """The trap: 12 months rising from 58 k to 133 k a month forecast 1.71 M for the next year, "above 99 %"
+    to reach a 1.00 M target, where January to May brought 459 k. One season cannot tell a trend from the
+    season; the summaries state no chance from it, and say why first."""
+    from omnimodel.reporting.headlines import targets_summary
+    from omnimodel.targets.scenario import Outcome
+
+    cols = ["level", "channel", "region", "last_year", "target", "forecast_p10", "forecast_p50", "forecast_p90",
+            "p_hit", "profit_target", "p_hit_profit"]  # fmt: skip
+    rows = [
+        ("total", None, None, 0.953e6, 1.0e6, 1.60e6, 1.71e6, 1.77e6, 0.999, 0.39e6, 0.999),
+        ("channel", "app", None, 0.06e6, 0.069e6, 0.1e6, 0.113e6, 0.12e6, 0.999, 0.02e6, 0.999),
+        ("region", None, "North", 0.953e6, 1.0e6, 1.60e6, 1.71e6, 1.77e6, 0.999, 0.39e6, 0.999),
+    ]
+    table = pd.DataFrame(rows, columns=cols).assign(gap_p50=lambda t: t["target"] - t["forecast_p50"])
+    outcome = Outcome(table, np.zeros((3, 1)), np.zeros((3, 1)))
+    short = targets_summary(outcome, 2025, "EUR", history=(12, 12))
+    chances = [c for c in short.cards if c.label.startswith("Chance")]
+    assert [c.value for c in chances] == ["not stated", "not stated"]
+    assert short.findings[0].startswith("The forecasts rest on 12 months of history, less than two years")
+    assert not any(
+        "99 %" in text for text in [*short.findings, *short.actions, *(c.detail for c in short.cards)]
+    )
+    enough = targets_summary(outcome, 2025, "EUR", history=(24, 12))
+    assert [c.value for c in enough.cards if c.label.startswith("Chance")] == ["above 99 %", "above 99 %"]
+    total = table.iloc[0]
+    comparison = pd.DataFrame(
+        [
+            ("goals as set", 1e6, 1.71e6, 0.999, 2e5, 2e5, 0.99),
+            ("prices +3 %", 1e6, 1.75e6, 0.999, 2e5, 2.2e5, 0.99),
+        ],
+        columns=[
+            "scenario",
+            "target",
+            "forecast_p50",
+            "p_hit",
+            "profit_target",
+            "profit_p50",
+            "p_hit_profit",
+        ],
+    )
+    whatif = whatif_summary(total, comparison, 2025, "EUR", history=(12, 12))
+    assert _cards(whatif)["Chance to reach the revenue target"].value == "not stated"
+    assert whatif.findings[0].startswith("The forecasts rest on 12 months")
