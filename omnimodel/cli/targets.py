@@ -33,8 +33,9 @@ def _plan(args: argparse.Namespace) -> ChannelPlan:
 
         frame = read_table_file(args.csv, "series")
         hierarchy = series.Hierarchy.from_frame(
-            frame, args.period_column, args.levels.split(","), args.value, args.freq, name=args.value
-        )
+            frame, args.period_column, args.levels.split(","), args.value, args.freq, name=args.value,
+            dayfirst=args.dayfirst,
+        )  # fmt: skip
         return ChannelPlan(hierarchy=hierarchy, **settings)
     if not args.folder:
         from omnimodel.exceptions import ParameterError
@@ -95,6 +96,12 @@ def add_targets_parser(sub: Any) -> None:
     )
     q.add_argument("--period-column", default="period", help="the --csv's period column (default period)")
     q.add_argument("--value", default="value", help="the --csv's value column (default value)")
+    order = q.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+                       help="the --csv's dates are day first (05/02/10 = 5 February); needed only where no "
+                       "day above 12 shows it")  # fmt: skip
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="the --csv's dates are month first (05/02/10 = 2 May)")  # fmt: skip
     q.add_argument(
         "--min-share", type=float, default=0.0, help="fold series below this revenue share into 'other'"
     )

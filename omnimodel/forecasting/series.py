@@ -8,6 +8,7 @@ series, given by the summing matrix ``S``; forecasts are made for all nodes and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,12 +57,14 @@ class Hierarchy:
         value: str,
         freq: str,
         name: str | None = None,
+        dayfirst: bool | None = None,
     ) -> Hierarchy:
         """A hierarchy from a long frame: one row per period and level values (``levels`` top first).
 
         Rows of one period and series are summed, so daily rows with ``freq="W"`` give weekly series; periods
         without a row count as 0. ``freq`` is D, W, M or Q. Row and series order do not matter: series are
-        matched by their level values everywhere.
+        matched by their level values everywhere. Dates written 05/02/10 are read day first or month first as
+        the values show (a 13 or more in one place); where every value could be either, ``dayfirst`` must say.
 
         >>> import pandas as pd
         >>> rows = pd.DataFrame({"day": ["2024-01-01", "2024-01-02", "2024-01-09"], "channel": ["web"] * 3,
@@ -83,8 +86,9 @@ class Hierarchy:
         if not levels:
             raise OmnimodelError("no level columns", table="series", fix="name at least one, e.g. channel")
         d = frame[[period, *levels, value]].copy()
+        d[period] = _iso_dates(d[period].astype(str).str.strip(), period, dayfirst)
         try:
-            d[period] = pd.PeriodIndex(d[period].astype(str).str.strip(), freq=freq)
+            d[period] = pd.PeriodIndex(d[period], freq=freq)
         except (ValueError, TypeError):
             bad = [i for i, v in d[period].items() if not _is_period(v, freq)]
             raise OmnimodelError(
@@ -153,6 +157,52 @@ class Hierarchy:
         """Periods x nodes: every node's history as the sum of its bottom series."""
         values = self.bottom.to_numpy() @ self.summing_matrix().T
         return pd.DataFrame(values, index=self.bottom.index, columns=self.nodes()["node"])
+
+
+_SLASHED = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})$")
+
+
+def _iso_dates(text: pd.Series, column: str, dayfirst: bool | None) -> pd.Series:
+    """Dates written day/month/year or month/day/year as ISO dates, the order read from the values (a part
+    above 12 is the day) or given by ``dayfirst``; other text is returned as it is. Never guesses: pandas read
+    05/02/10 as 2 May (and 13/02/10 day first), so 143 weeks spread over 154, 27 of them 0."""
+    parts = text.str.extract(_SLASHED)
+    if text.empty or parts[0].isna().any():
+        return text
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    seen_day_first, seen_month_first = bool((first > 12).any()), bool((second > 12).any())
+    if seen_day_first and seen_month_first:
+        raise OmnimodelError(
+            f"{column} mixes day-first and month-first dates, e.g. {text[first > 12].iloc[0]!r} and "
+            f"{text[second > 12].iloc[0]!r}",
+            table="series",
+            column=column,
+            fix="write the dates one way, best as 2024-01-31",
+        )
+    found = True if seen_day_first else False if seen_month_first else None
+    if found is not None and dayfirst is not None and found != dayfirst:
+        raise OmnimodelError(
+            f"{column} holds {'day' if found else 'month'}-first dates (e.g. "
+            f"{text[(first if found else second) > 12].iloc[0]!r}), but they were said to be "
+            f"{'day' if dayfirst else 'month'} first",
+            table="series",
+            column=column,
+            fix="leave the order out: the values show it",
+        )
+    order = found if found is not None else dayfirst
+    if order is None:
+        raise OmnimodelError(
+            f"{column} holds dates like {text.iloc[0]!r} that read day first or month first alike (no day above "
+            "12 tells them apart)",
+            table="series",
+            column=column,
+            fix="say the order (dayfirst=True or False; omnimodel targets: --dayfirst or --monthfirst), or write "
+            "the dates as 2024-01-31",
+        )
+    day, month = (first, second) if order else (second, first)
+    year = parts[3].astype(int)
+    year = year.where(year >= 100, 2000 + year)  # two digits: this century, as spreadsheets write them
+    return year.astype(str) + "-" + month.map("{:02d}".format) + "-" + day.map("{:02d}".format)
 
 
 def _is_period(value, freq: str) -> bool:

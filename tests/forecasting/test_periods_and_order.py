@@ -190,3 +190,47 @@ def test_models_that_become_possible_while_choosing_still_compete():
     row = backtest(h, h=3, n_select=4, n_score=8).summary.set_index("node").loc["a"]
     assert "s" in CANDIDATES[row["model"]][1], row["model"]  # a seasonal ETS model
     assert row["scored_origins"] == 8 and row["mase_model"] < row["mase_seasonal_naive"]
+
+
+def test_dates_written_day_first_are_read_day_first_and_an_ambiguous_order_is_asked():
+    """The trap: a weekly export with dates like 05/02/2010 (5 February, day first). pandas read the ones it
+    could month first and the rest day first: 143 weeks spread over 154, 27 of them 0 (checked with pandas
+    2.3); read as the values show, they make 143 weeks with none missing. Where no day above 12 tells the
+    order, the reading stops and asks."""
+    weeks = pd.date_range("2010-02-05", periods=143, freq="7D")
+    rows = pd.DataFrame({"date": weeks.strftime("%d/%m/%Y"), "store": "one", "sales": 1.0})
+    h = Hierarchy.from_frame(rows, "date", ["store"], "sales", "W")
+    assert len(h.bottom) == 143 and (h.bottom["one"] == 1.0).all()
+    assert str(h.bottom.index[0].start_time.date()) == "2010-02-01"  # the week of Friday 5 February
+    month_first = rows.assign(date=weeks.strftime("%m/%d/%y"))  # 02/05/10: the same dates, US order
+    pd.testing.assert_frame_equal(
+        Hierarchy.from_frame(month_first, "date", ["store"], "sales", "W").bottom, h.bottom
+    )
+    with pytest.raises(OmnimodelError, match="day-first dates .* but they were said to be month first"):
+        Hierarchy.from_frame(rows, "date", ["store"], "sales", "W", dayfirst=False)
+    early = rows.head(1).assign(date="05/02/2010")  # 5 February or 2 May: nothing tells
+    with pytest.raises(OmnimodelError, match="read day first or month first alike"):
+        Hierarchy.from_frame(early, "date", ["store"], "sales", "W")
+    assert (
+        str(Hierarchy.from_frame(early, "date", ["store"], "sales", "M", dayfirst=True).bottom.index[0])
+        == "2010-02"
+    )
+    assert (
+        str(Hierarchy.from_frame(early, "date", ["store"], "sales", "M", dayfirst=False).bottom.index[0])
+        == "2010-05"
+    )
+
+
+def test_the_cli_asks_for_the_date_order_where_the_values_do_not_show_it(tmp_path, capsys):
+    months = pd.date_range("2020-01-01", periods=36, freq="MS")  # every day is 01: either order reads
+    rows = pd.DataFrame(
+        {"date": months.strftime("%d/%m/%Y"), "channel": "web", "value": 100.0 + np.arange(36) % 12}
+    )
+    path = tmp_path / "sales.csv"
+    rows.to_csv(path, index=False)
+    args = ["targets", "backtest", "--csv", str(path), "--period-column", "date", "--levels", "channel"]
+    args += ["--horizon", "2", "--choose", "1", "--score", "1", "--json"]
+    assert main(args) == 2
+    assert "--dayfirst or --monthfirst" in capsys.readouterr().err
+    assert main([*args, "--dayfirst"]) == 0
+    assert json.loads(capsys.readouterr().out)["periods"] == ["2020-01", "2022-12"]
