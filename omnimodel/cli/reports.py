@@ -48,10 +48,14 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from omnimodel.reporting.project import init_project
 
     written = init_project(args.folder, args.workspace)
-    print(f"Wrote {', '.join(p.name for p in written)} into {args.folder}.")
+    where = "this folder" if Path(args.folder).resolve() == Path.cwd() else args.folder
+    print(f"Wrote {', '.join(p.name for p in written)} into {where}.")
+    funnel = (
+        " and funnel.yaml (your stages in order)" if any(p.name == "funnel.yaml" for p in written) else ""
+    )
     print(
-        "Next: edit goals.yaml (growth per region, cost to serve per channel) and funnel.yaml, "
-        f"then run `omnimodel report` in {args.folder}."
+        f"Next: edit goals.yaml (growth per region, cost to serve per channel){funnel}, "
+        f"then run `omnimodel report` in {where}."
     )
     return 0
 
@@ -132,7 +136,12 @@ def add_init(sub: Any) -> None:
         "stages; every report period defaults to the data's own. Without --workspace: the demo company.",
         epilog="example: omnimodel init acme --workspace data/acme.duckdb && cd acme && omnimodel report",
     )
-    p.add_argument("folder", help="the project folder (created; existing files are never overwritten)")
+    p.add_argument(
+        "folder",
+        nargs="?",
+        default=".",
+        help="the project folder (default: this one; created; existing files are never overwritten)",
+    )
     p.add_argument(
         "--workspace", help="a workspace from `omnimodel ingest` (default: build the demo company)"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -156,5 +157,25 @@ def init_project(folder: str | os.PathLike, workspace: str | os.PathLike | None 
         (target / name).write_text(text, encoding="utf-8")
         written.append(target / name)
     shutil.copytree(NOTEBOOKS, target / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if (
+        workspace is not None
+    ):  # opened in JupyterLab or as the live panel, a notebook reads the project's data
+        for nb in sorted((target / "notebooks").glob("*.ipynb")):
+            _default_workspace(nb, named)
     written.append(target / "notebooks")
     return written
+
+
+def _default_workspace(notebook: Path, workspace: str) -> None:
+    """Set the default of ``notebook``'s ``workspace`` parameter to ``workspace`` (the report runner gives it
+    anyway; JupyterLab and Voila run the notebook with its defaults)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = re.sub(
+                r'^(workspace: [^=\n]+= )"[^"\n]*"', lambda m: m.group(1) + json.dumps(workspace), cell.source,
+                count=1, flags=re.M,
+            )  # fmt: skip
+    nbformat.write(nb, notebook)

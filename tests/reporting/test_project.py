@@ -103,3 +103,30 @@ def test_a_report_name_that_is_not_a_plain_file_name_is_refused(tmp_path, capsys
     assert main(["report", "--list", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "is not a plain file name" in err and "Fix:" in err and "Traceback" not in err
+
+
+def test_init_in_this_folder_points_the_notebooks_at_the_projects_data(
+    tmp_path, client_workspace, monkeypatch, capsys
+):
+    """`omnimodel init` with no folder works in the one it runs in (the README's promise), and its notebooks,
+    opened in JupyterLab or served as the live panel (both run a notebook with its defaults), read the
+    project's workspace, not the demo's."""
+    import nbformat
+
+    from omnimodel.environment import resolve_path
+
+    project = tmp_path / "acme"
+    project.mkdir()
+    (project / "data").mkdir()
+    (project / "data" / "acme.duckdb").write_bytes(client_workspace.read_bytes())
+    monkeypatch.chdir(project)
+    assert main(["init", "--workspace", "data/acme.duckdb"]) == 0
+    out = capsys.readouterr().out
+    assert "into this folder" in out and "funnel.yaml (your stages in order)" in out
+    for path in sorted((project / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert 'workspace: str | dict = "data/acme.duckdb"' in params.source, path.name
+        assert "demo.duckdb" not in params.source
+    monkeypatch.chdir(project / "notebooks")  # where JupyterLab runs a notebook
+    assert resolve_path("data/acme.duckdb") == (project / "data" / "acme.duckdb").resolve()
