@@ -6,6 +6,7 @@ month counts as complete when the data reaches its last day.
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from omnimodel.data.workspace import Workspace
@@ -46,11 +47,27 @@ def latest_complete_year(ws: Workspace) -> int | None:
     """The last calendar year the data covers from its first month to its end (None when not even one).
 
     A year whose data starts in, say, December is not a year of data (UCI Online Retail starts 2010-12-01):
-    the default window is then the last 365 days instead.
+    the default window is then the last 365 days instead. A year ends with the data when its last order
+    day is no further from 31 December than the data's usual gap between order days (a last order on 30
+    December of a shop that sells daily ends its year; one on 9 December does not); a ``data_through`` date
+    from the ingest says it outright.
     """
     first, through = data_span(ws)
-    year = through.year if through >= pd.Timestamp(f"{through.year}-12-31") else through.year - 1
+    year_end = pd.Timestamp(f"{through.year}-12-31")
+    ends = through >= year_end or (
+        not ws.meta().get("data_through") and (year_end - through).days <= usual_gap_days(ws, through)
+    )
+    year = through.year if ends else through.year - 1
     return year if first <= pd.Timestamp(f"{year}-01-31") else None
+
+
+def usual_gap_days(ws: Workspace, through: pd.Timestamp, days: int = 90) -> int:
+    """The usual gap between order days in the ``days`` before ``through`` (the 90th percentile, 1 to 7)."""
+    t = ws.table("orders")
+    start = ibis.timestamp((through - pd.Timedelta(days=days)).isoformat())
+    recent = t.filter(t.order_date >= start).select(day=t.order_date.date()).distinct().execute()["day"]
+    gaps = pd.Series(pd.to_datetime(recent).sort_values().diff().dt.days.dropna())
+    return int(min(7, max(1, gaps.quantile(0.9)))) if len(gaps) else 1
 
 
 def default_window(ws: Workspace) -> tuple[str, str]:

@@ -34,11 +34,25 @@ def test_the_latest_complete_year_is_the_datas_own(tmp_path):
         assert periods.target_year(ws, 2022) == 2022
 
 
-def test_a_year_ending_before_its_last_day_is_not_complete_unless_the_data_runs_through_it(tmp_path):
+def test_a_year_ends_with_its_last_usual_order_day_or_where_the_ingest_says(tmp_path):
+    """The trap: orders once a week, the last on 30 December. Such a year ends with the data (no order was due
+    on the 31st); it used to be taken as cut short, so `omnimodel init` set targets for the year just ended. A
+    year whose last order lies further from its end than the usual gap is still cut short; a data_through
+    date from the ingest decides."""
     with Workspace(_orders_until(tmp_path, "2021-01-04", "2023-12-30")) as ws:
+        assert periods.usual_gap_days(ws, pd.Timestamp("2023-12-30")) == 7
+        assert periods.latest_complete_year(ws) == 2023 and periods.default_target_year(ws) == 2024
+    with Workspace(
+        _orders_until(tmp_path, "2021-01-04", "2023-12-20")
+    ) as ws:  # 11 days short of a 7-day rhythm
         assert periods.latest_complete_year(ws) == 2022
     declared = _orders_until(
-        tmp_path, "2021-01-05", "2023-12-30", {"adapter": "canonical", "data_through": "2023-12-31"}
+        tmp_path, "2021-01-05", "2023-12-30", {"adapter": "canonical", "data_through": "2023-12-30"}
+    )
+    with Workspace(declared) as ws:  # the export says its data stops on the 30th: the year is cut short
+        assert periods.latest_complete_year(ws) == 2022
+    declared = _orders_until(
+        tmp_path, "2021-01-06", "2023-12-20", {"adapter": "canonical", "data_through": "2023-12-31"}
     )
     with Workspace(declared) as ws:
         assert periods.latest_complete_year(ws) == 2023
@@ -93,9 +107,9 @@ def test_a_target_year_without_a_complete_prior_year_fails_at_once_saying_what_t
     from omnimodel.exceptions import ConfigError
     from omnimodel.targets.plan import check_year
 
-    with Workspace(_orders_until(tmp_path, "2021-01-04", "2023-12-30")) as ws:
+    with Workspace(_orders_until(tmp_path, "2021-01-04", "2023-12-20")) as ws:  # 11 days short, weekly orders
         check_year(ws, 2023)  # 2022 is complete
         with pytest.raises(ConfigError) as err:
             check_year(ws, 2024)
-    assert "through December 2023" in str(err.value) and "2023-12-30" in str(err.value)
+    assert "through December 2023" in str(err.value) and "2023-12-20" in str(err.value)
     assert "set `year` to 2023" in err.value.fix and "--data-through 2023-12-31" in err.value.fix
