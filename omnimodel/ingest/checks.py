@@ -214,6 +214,16 @@ def _table_checks(checked: Checked) -> None:
         if a in checked.columns and b in checked.columns:
             before = to_type(raw[b], "timestamp") < to_type(raw[a], "timestamp")
             checked.add(b, f"{b} before {a}", f"check both dates; {b} cannot precede {a}", before)
+    if checked.name == "opportunities" and {"outcome", "closed_date"} <= set(checked.columns):
+        # a CRM's "close date" of an open deal is its expected close: as closed_date it would close the deal
+        is_open = strip(raw["outcome"].cast("string")).lower() == "open"
+        checked.add(
+            "closed_date",
+            "a closed date on an open deal",
+            "an open deal's close date is the expected one: map the CRM's close date to expected_close_date, and "
+            "closed_date only where the CRM records when a deal was won or lost",
+            is_open & rules.present(raw["closed_date"]),
+        )
 
 
 def _column_checks(checked: Checked, col: Column, today: pd.Timestamp) -> None:

@@ -108,6 +108,15 @@ CASES = [
         "closed_date before created_date",
     ),
     (
+        "closed-date-on-an-open-deal",  # a CRM's close date of an open deal mapped to closed_date
+        replace(
+            "opportunities.csv",
+            "A2,2025-01-05,500,qualified,open,",
+            "A2,2025-01-05,500,qualified,open,2025-03-31",
+        ),
+        "opportunities.closed_date: a closed date on an open deal",
+    ),
+    (
         "negative-amount",
         replace("opportunities.csv", "A2,2025-01-05,500", "A2,2025-01-05,-500"),
         "opportunities.amount: values below the minimum 0",
