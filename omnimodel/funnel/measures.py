@@ -159,7 +159,7 @@ def default_target(
     why = (
         f"{year_before} (a year earlier) starts before the data does"
         if before_data
-        else f"{year_before} (a year earlier) booked {last_year:,.0f}, {last_year / usual:.0%} of a usual period "
+        else f"{year_before} (a year earlier) booked {last_year:,.0f}, {100 * last_year / usual:.0f} % of a usual period "
         "(a ramp-up)"
     )
     if not recent:

@@ -68,7 +68,10 @@ def print_layout(page: str, paper: str) -> str:
         ".jp-RenderedHTMLCommon th{white-space:normal;overflow-wrap:break-word}"  # at spaces, words whole
         "table.om-wrap td,table.om-wrap th{white-space:normal;overflow-wrap:anywhere}"
         ".jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{padding:2px 4px}"
-        "img,svg,tr{break-inside:avoid}}</style>"
+        # an output may run on over a page (JupyterLab keeps each whole, which left a landscape page 1 with its
+        # title alone when the summary did not fit under it); charts, table rows and the card row stay whole
+        ".jp-OutputArea-child{break-inside:auto}img,svg,tr,.om-summary>div{break-inside:avoid}"
+        ".om-summary h2,.om-summary h3,h2,h3{break-after:avoid}}</style>"
     )
     return "".join(parts).replace("</head>", f"{style}\n</head>", 1)  # the head comes before any script
 
