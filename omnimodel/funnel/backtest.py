@@ -75,6 +75,10 @@ def _expected_close(snapshot: PipelineSnapshot, open_deals: pd.DataFrame) -> pd.
     return open_deals["expected_close_date"].fillna(fallback)
 
 
+class NotEnoughHistory(OmnimodelError):
+    """The data hold no snapshot to score: report 03 skips its backtest in one line, the rest runs."""
+
+
 def default_snapshots(final: PipelineSnapshot, freq: str, n: int) -> list[str]:
     """The last ``n`` period ends that have a won deal before them and a completely recorded period after."""
     # Only periods the data covers completely: closes recorded and new deals still being recorded.
@@ -85,9 +89,13 @@ def default_snapshots(final: PipelineSnapshot, freq: str, n: int) -> list[str]:
     first_win = final.deals.loc[final.deals["outcome"] == "won", "closed_date"].min()
     complete = [p for p in complete if pd.notna(first_win) and p.end_time.normalize() >= first_win]
     if not complete:
-        raise OmnimodelError(
-            "not enough history for a backtest: no complete period after the first won deal",
-            fix="use a shorter freq (e.g. M)",
+        code = str(freq).upper()[:1]
+        unit, shorter = {"M": ("month", None), "Q": ("quarter", "M")}.get(code, ("period", None))
+        raise NotEnoughHistory(
+            f"not enough history for a backtest: no complete {unit} after the first won deal",
+            fix=f"use a shorter freq ({shorter})"
+            if shorter
+            else "a backtest needs more months of closed deals",
         )
     return [str(p.end_time.date()) for p in complete[-n:]]
 

@@ -99,3 +99,33 @@ def test_a_snapshot_whose_fit_does_not_converge_is_refitted_then_left_out(demo_w
     with Workspace(demo_workspace) as ws, pytest.raises(OmnimodelError, match="did not converge"):
         backtest(ws, load_funnel("demo"), n_snapshots=1, sampler_config=starved, echo=lines.append)
     assert any("left out, the fit did not converge twice" in line for line in lines), lines
+
+
+def test_a_backtest_the_data_cannot_support_is_skipped_in_one_line():
+    """The trap: an opportunity list whose first win closed in its last month. The backtest has no snapshot to
+    score; report 03 says so in one line and goes on (it failed, and its fix, a shorter freq, failed the same
+    way at M)."""
+    from omnimodel.app import pipeline_sections
+    from omnimodel.funnel.backtest import NotEnoughHistory
+
+    deals = pd.DataFrame(
+        {
+            "created_date": pd.to_datetime(["2025-01-10", "2025-02-01", "2025-03-05"]),
+            "outcome": ["won", "open", "lost"],
+            "closed_date": pd.to_datetime(["2025-03-20", None, "2025-03-25"]),
+        }
+    )
+    final = type("Snapshot", (), {"deals": deals, "as_of": pd.Timestamp("2025-03-31")})()
+    with pytest.raises(NotEnoughHistory, match="no complete month after the first won deal") as err:
+        default_snapshots(final, "M", 4)
+    assert err.value.fix == "a backtest needs more months of closed deals"
+    with pytest.raises(NotEnoughHistory, match="no complete quarter") as err:
+        default_snapshots(final, "Q", 4)
+    assert err.value.fix == "use a shorter freq (M)"
+
+    class Review:  # the one call the section makes
+        def backtest(self, freq, n):
+            return default_snapshots(final, freq, n)
+
+    shown = pipeline_sections.backtest(Review(), "M", 4)  # type: ignore[arg-type]
+    assert shown.text().startswith("Backtest skipped: not enough history for a backtest: no complete month")
