@@ -150,7 +150,10 @@ class ChannelPlan:
         proportion (a backtest needs four periods before its first origin and the horizon after its last; 18
         months of orders hold 6 origins of horizon 3, not the 10 asked by default)."""
         h = self.hierarchy
-        room = len(h.bottom) - (self.horizon or h.season_length) - 3
+        horizon = self.horizon or (
+            3 if self.targets_apply else h.season_length
+        )  # as shared_plan / backtest take it
+        room = len(h.bottom) - horizon - 3
         asked = self.choose_origins + self.score_origins
         if asked <= room or room < 2:  # room < 2: the backtest says what is missing
             return self.choose_origins, self.score_origins
