@@ -62,14 +62,11 @@ def clv_diagnostics(review: CustomerReview) -> Shown:
     return Shown(review.clv.as_text(), CLV_METHOD, review.clv.model.diagnostics_)
 
 
-def require_orders(review: CustomerReview, needed_by: str | None = None) -> None:
-    """Without orders the report ends here and says so in one line (``needed_by``: what needs them)."""
+def require_orders(review: CustomerReview) -> None:
+    """Without orders the report ends here and says so in one line."""
     from omnimodel.profile.features import require_orders
 
-    if needed_by is None:
-        require_orders(review.workspace)
-    else:
-        require_orders(review.workspace, needed_by)
+    require_orders(review.workspace)
 
 
 def channel_mix(review: CustomerReview) -> Shown:

@@ -131,15 +131,14 @@ def test_no_chance_is_stated_from_less_than_two_years_of_history():
     season; the summaries state no chance from it, and say why first."""
     from omnimodel.reporting.headlines import targets_summary
     from omnimodel.targets.scenario import Outcome
+    from tests.reporting.test_summary import outcome_table
 
-    cols = ["level", "channel", "region", "last_year", "target", "forecast_p10", "forecast_p50", "forecast_p90",
-            "p_hit", "profit_target", "p_hit_profit"]  # fmt: skip
     rows = [
         ("total", None, None, 0.953e6, 1.0e6, 1.60e6, 1.71e6, 1.77e6, 0.999, 0.39e6, 0.999),
         ("channel", "app", None, 0.06e6, 0.069e6, 0.1e6, 0.113e6, 0.12e6, 0.999, 0.02e6, 0.999),
         ("region", None, "North", 0.953e6, 1.0e6, 1.60e6, 1.71e6, 1.77e6, 0.999, 0.39e6, 0.999),
     ]
-    table = pd.DataFrame(rows, columns=cols).assign(gap_p50=lambda t: t["target"] - t["forecast_p50"])
+    table = outcome_table(rows)
     outcome = Outcome(table, np.zeros((3, 1)), np.zeros((3, 1)))
     short = targets_summary(outcome, 2025, "EUR", history=(12, 12))
     chances = [c for c in short.cards if c.label.startswith("Chance")]

@@ -75,6 +75,15 @@ def test_the_export_puts_the_summary_under_the_title():
     nbformat.validate(nb)
 
 
+def outcome_table(rows: list[tuple]) -> pd.DataFrame:
+    """A targets outcome table from (level, channel, region, last_year, target, forecast P10/P50/P90, p_hit,
+    profit_target, p_hit_profit) rows, with its P50 gap."""
+    cols = ["level", "channel", "region", "last_year", "target", "forecast_p10", "forecast_p50", "forecast_p90",
+            "p_hit", "profit_target", "p_hit_profit"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=cols)
+    return table.assign(gap_p50=table["target"] - table["forecast_p50"])
+
+
 def test_the_targets_summary_names_the_channels_short_of_target():
     from omnimodel.reporting.headlines import targets_summary
     from omnimodel.targets.scenario import Outcome
@@ -86,10 +95,7 @@ def test_the_targets_summary_names_the_channels_short_of_target():
         ("region", None, "North", 5e6, 5.4e6, 5.1e6, 5.3e6, 5.6e6, 0.45, 1e6, 0.4),
         ("region", None, "South", 5e6, 5.6e6, 5.2e6, 5.5e6, 5.9e6, 0.48, 1e6, 0.42),
     ]
-    cols = ["level", "channel", "region", "last_year", "target", "forecast_p10", "forecast_p50", "forecast_p90",
-            "p_hit", "profit_target", "p_hit_profit"]  # fmt: skip
-    table = pd.DataFrame(rows, columns=cols)
-    table["gap_p50"] = table["target"] - table["forecast_p50"]
+    table = outcome_table(rows)
     s = targets_summary(Outcome(table, np.zeros((5, 1)), np.zeros((5, 1))), 2026, "EUR")
     cards = {c.label: c for c in s.cards}
     assert cards["Revenue target 2026"].value == "11.00 M EUR" and cards[
@@ -180,10 +186,7 @@ def test_a_region_folded_into_other_is_said_and_no_region_is_ranked():
         ("region", None, "East", 4e6, 4.4e6, 4.1e6, 4.3e6, 4.6e6, 0.45, 1e6, 0.4),
         ("region", None, "other", 4e6, 4.2e6, 4.0e6, 4.5e6, 4.9e6, 0.7, 0.5e6, 0.6),
     ]
-    cols = ["level", "channel", "region", "last_year", "target", "forecast_p10", "forecast_p50", "forecast_p90",
-            "p_hit", "profit_target", "p_hit_profit"]  # fmt: skip
-    table = pd.DataFrame(rows, columns=cols)
-    table["gap_p50"] = table["target"] - table["forecast_p50"]
+    table = outcome_table(rows)
     s = targets_summary(Outcome(table, np.zeros((5, 1)), np.zeros((5, 1))), 2026, "EUR")
     text = " ".join(s.findings)
     assert "40 % of last year's revenue" in text and "folded into 'other'" in text
