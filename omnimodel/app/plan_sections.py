@@ -120,17 +120,16 @@ def bridges(plan: ChannelPlan) -> Shown:
     focus = " / ".join(v for v in (plan.channel, plan.region) if v) or "total"  # for the titles
     steps, year = plan.bridge(), plan.year
     assert year is not None
+    profit = steps[steps["measure"] == "profit"]
     return Shown(
         charts.bridge(
             steps[steps["measure"] == "revenue"],
             f"{focus}: revenue bridge from {year - 1} to the {year} target",
             "revenue",
         ),
-        charts.bridge(
-            steps[steps["measure"] == "profit"],
-            f"{focus}: profit bridge from {year - 1} to the {year} target",
-            "profit",
-        ),
+        charts.bridge(profit, f"{focus}: profit bridge from {year - 1} to the {year} target", "profit")
+        if profit["value"].notna().all()
+        else "No profit bridge: the data has no unit costs, so no profit can be stated.",
     )
 
 

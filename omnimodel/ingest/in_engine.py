@@ -24,7 +24,7 @@ from omnimodel.ingest import checks, findings, rules
 from omnimodel.ingest.adapters import canonical
 from omnimodel.ingest.adapters.source import origin_note
 from omnimodel.ingest.mapping import TableMapping, channels_frame, named_columns
-from omnimodel.ingest.readers import check_csv_head
+from omnimodel.ingest.readers import WORKBOOKS, check_csv_head
 
 #: a DuckDB workspace is loaded through the engine when its exports are larger than this (unless told)
 IN_ENGINE_BYTES = 1 << 30
@@ -57,11 +57,13 @@ def suits(
     if adapter != "canonical" or location.kind not in ENGINES or not Path(source).is_dir():
         return False
     plan = canonical.plan_for(Path(source), mapping)
+    if plan is not None and plan.is_flat and location.kind == "duckdb":
+        return False  # a flat export's merging and deriving are done in memory
     files, _ = canonical.table_files(Path(source), plan)
     default = encoding or (plan.encoding if plan else "utf-8")
     for path, spec in files.values():
         text = (spec.encoding if spec else None) or default
-        if path.suffix.lower() in (".xlsx", ".xlsm") or engine_encoding(location.kind, text) is None:
+        if path.suffix.lower() in WORKBOOKS or engine_encoding(location.kind, text) is None:
             return False
     size = sum(path.stat().st_size for path, _ in files.values() if path.exists())
     return location.kind == "spark" or size > IN_ENGINE_BYTES
@@ -74,6 +76,13 @@ class Loaded:
         #: (mapping, column, file's table, the text, rows whose text misses the format) per mapped date column
         self.date_checks: list[tuple] = []
         plan = canonical.plan_for(source, mapping)
+        if plan is not None and plan.is_flat:
+            raise OmnimodelError(
+                f"{plan.path} reads a flat export (one file feeding several tables, derived columns, rows kept by "
+                "a flag or whole-order returns): the engine does not do that yet",
+                fix="ingest into a DuckDB workspace without --in-engine (the flat export is read in memory), or "
+                "split the export into one file per table",
+            )
         files, self.quirks = canonical.table_files(source, plan)
         default = encoding or (plan.encoding if plan else "utf-8")
         self.files = {name: path.name for name, (path, _) in files.items()}
@@ -134,7 +143,7 @@ def _read(con, path: Path, table: str, encoding: str, spec: TableMapping | None)
         raise OmnimodelError(
             f"file {path} not found", table=table, fix="check the path or `file:` in the mapping"
         )
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in WORKBOOKS:
         raise OmnimodelError(
             f"{path.name} is a workbook: the engine reads CSV and Parquet",
             table=table,

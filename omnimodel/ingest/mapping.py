@@ -23,6 +23,29 @@ customers). ``omnimodel map --suggest FOLDER`` writes a first version to edit
 
 Columns not named in the mapping are kept only where their name is already canonical; the others are left out
 (and listed), so a column the data model does not know (a phone number under another name) never slips in.
+
+One file or sheet may feed several tables (a flat order export: customers, products, orders and order lines
+from one sheet); :mod:`omnimodel.ingest.flat` merges the repeated rows by key and reads the keys below.
+
+.. code-block:: yaml
+
+    tables:
+      orders:
+        file: Superstore.xls
+        sheet: Orders
+        columns: {order_id: Order ID, order_date: Order Date, country: Country/Region}
+        derived: {channel: "'online'"}                 # a constant, or columns in braces: "{Sales} / {Quantity}"
+      customers:
+        file: Superstore.xls
+        sheet: Orders
+        columns: {customer_id: Customer ID, segment: Segment}
+        conflicts: most_frequent                       # where rows of one customer disagree (default: an error)
+      returns:
+        file: Superstore.xls
+        sheet: Returns
+        columns: {order_id: Order ID}
+        where: {Returned: "Yes"}                       # only the rows flagged
+        whole_orders: true                             # each listed order returned with all its lines
 """
 
 from __future__ import annotations
@@ -36,9 +59,13 @@ import pandas as pd
 from omnimodel.config import read_yaml
 from omnimodel.data.schema import CHANNEL_KINDS, TABLES
 from omnimodel.exceptions import ConfigError, OmnimodelError
+from omnimodel.ingest import flat
 from omnimodel.ingest.readers import read_table_file
 
 _TABLE_KEYS = {"file", "sheet", "encoding", "separator", "columns", "keys", "dates", "values", "decimal"}
+_FLAT_KEYS = {"derived", "where", "conflicts", "whole_orders"}
+#: tables whose fields an order-line export gives on an order's first row only
+_ORDER_LEVEL = ("customers", "orders")
 
 
 @dataclass
@@ -55,6 +82,28 @@ class TableMapping:
     dates: dict[str, str] = field(default_factory=dict)  # canonical -> strftime format
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> {yours: canonical}
     decimal: str = "."
+    derived: dict[str, flat.Expression] = field(default_factory=dict)  # canonical -> expression
+    where: dict[str, list[str]] = field(default_factory=dict)  # source column -> values of the rows kept
+    conflicts: str | None = None  # how rows of one key that disagree are settled (None: an error)
+    whole_orders: bool = False  # returns: each listed order returned with all its lines
+
+    @property
+    def source(self) -> tuple[str, str | None]:
+        """The file and sheet it reads."""
+        return (self.file, self.sheet)
+
+    @property
+    def is_flat(self) -> bool:
+        """Whether it needs the in-memory reader's flat-export steps."""
+        return bool(self.derived or self.where or self.conflicts or self.whole_orders)
+
+    def source_columns(self, canonical: str) -> list[str]:
+        """The export's columns a canonical column is made of."""
+        if canonical in self.keys:
+            return self.keys[canonical]
+        if canonical in self.derived:
+            return self.derived[canonical].columns
+        return [self.columns[canonical]] if canonical in self.columns else []
 
 
 @dataclass
@@ -66,10 +115,33 @@ class Mapping:
     encoding: str = "utf-8"
     channels: dict[str, str] = field(default_factory=dict)
 
+    _sources: dict = field(default_factory=dict, repr=False)  # (file, sheet) -> its rows, read once
+
     @property
     def files(self) -> set[str]:
         """The export files the mapping reads (so the folder scan does not call them unknown)."""
         return {t.file for t in self.tables.values()}
+
+    def shared(self, spec: TableMapping) -> bool:
+        """Whether the file (and sheet) of ``spec`` feeds other tables too: a flat export."""
+        return sum(t.source == spec.source for t in self.tables.values()) > 1
+
+    @property
+    def is_flat(self) -> bool:
+        """Whether any table needs the in-memory reader's flat-export steps."""
+        return any(t.is_flat or self.shared(t) for t in self.tables.values())
+
+    def read_source(self, folder: Path, spec: TableMapping, encoding: str) -> pd.DataFrame:
+        """The rows of the file (and sheet) ``spec`` reads, read once however many tables it feeds."""
+        if spec.source not in self._sources:
+            self._sources[spec.source] = read_table_file(
+                folder / spec.file,
+                spec.table,
+                encoding=spec.encoding or encoding,
+                separator=spec.separator,
+                sheet=spec.sheet,
+            )
+        return self._sources[spec.source]
 
 
 def _fail(path: Path, where: str, message: str, fix: str) -> ConfigError:
@@ -104,13 +176,13 @@ def parse_mapping(raw: Any, path: Path) -> Mapping:
             raise _fail(path, f"tables.{name}", "not a canonical table", f"use one of {', '.join(TABLES)}")
         if not isinstance(spec, dict) or "file" not in spec:
             raise _fail(path, f"tables.{name}", "needs `file:`", "name the export file that feeds this table")
-        bad = set(spec) - _TABLE_KEYS
+        bad = set(spec) - _TABLE_KEYS - _FLAT_KEYS
         if bad:
             raise _fail(
                 path,
                 f"tables.{name}",
                 f"unknown key(s) {', '.join(sorted(bad))}",
-                f"use {', '.join(sorted(_TABLE_KEYS))}",
+                f"use {', '.join(sorted(_TABLE_KEYS | _FLAT_KEYS))}",
             )
         known = set(TABLES[name].column_names)
         columns = _str_map(spec.get("columns"), path, f"tables.{name}.columns")
@@ -120,7 +192,18 @@ def parse_mapping(raw: Any, path: Path) -> Mapping:
             str(k): _str_map(v, path, f"tables.{name}.values.{k}")
             for k, v in (spec.get("values") or {}).items()
         }
-        for section, names in (("columns", columns), ("keys", keys), ("dates", dates), ("values", values)):
+        derived = {
+            col: flat.Expression(str(text), f"{path}: tables.{name}.derived.{col}")
+            for col, text in _str_map(spec.get("derived"), path, f"tables.{name}.derived").items()
+        }
+        sections = (
+            ("columns", columns),
+            ("keys", keys),
+            ("dates", dates),
+            ("values", values),
+            ("derived", derived),
+        )
+        for section, names in sections:
             wrong = [c for c in names if c not in known]
             if wrong:
                 raise _fail(
@@ -151,6 +234,7 @@ def parse_mapping(raw: Any, path: Path) -> Mapping:
             dates=dates,
             values=values,
             decimal=decimal,
+            **_flat_keys(spec, name, path, set(columns) | set(keys), derived),
         )
     kinds = _str_map(raw.get("channels"), path, "channels")
     bad_kinds = {c: k for c, k in kinds.items() if k not in CHANNEL_KINDS}
@@ -164,16 +248,46 @@ def parse_mapping(raw: Any, path: Path) -> Mapping:
     return Mapping(path, tables, str(raw.get("encoding") or "utf-8"), kinds)
 
 
+def _flat_keys(spec: dict, name: str, path: Path, given: set[str], derived: dict) -> dict:
+    """The flat-export keys of one table: derived columns, rows kept, how conflicts settle, whole orders."""
+    twice = sorted(given & set(derived))
+    if twice:
+        raise _fail(path, f"tables.{name}.derived", f"{', '.join(twice)} also mapped to a column", "keep one")
+    raw_where = spec.get("where") or {}
+    if not isinstance(raw_where, dict):
+        raise _fail(
+            path, f"tables.{name}.where", "must name columns", 'write it as `where: {Returned: "Yes"}`'
+        )
+    where = {str(k): [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in raw_where.items()}
+    conflicts = spec.get("conflicts")
+    if conflicts is not None and conflicts not in flat.CONFLICT_RULES:
+        raise _fail(
+            path, f"tables.{name}.conflicts", f"{conflicts!r}", f"use {', '.join(flat.CONFLICT_RULES)}"
+        )
+    whole = spec.get("whole_orders", False)
+    if not isinstance(whole, bool) or (whole and name != "returns"):
+        raise _fail(
+            path, f"tables.{name}.whole_orders", f"{whole!r}", "only returns take `whole_orders: true`"
+        )
+    return {"derived": derived, "where": where, "conflicts": conflicts, "whole_orders": whole}
+
+
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file."""
     path = Path(path)
     return parse_mapping(read_yaml(path, "mapping file", fix="give the path of a mapping.yaml"), path)
 
 
-def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.DataFrame, list[str]]:
+def read_mapped(
+    folder: Path,
+    spec: TableMapping,
+    plan: Mapping,
+    encoding: str,
+    loaded: dict[str, pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
     """One canonical table from its export file as the mapping says, as text columns for validation, and what
     was done on the way. Dates come out as ISO text; a value that does not fit its format is an error naming
-    the rows."""
+    the rows. ``loaded``: the tables read before (the order lines that whole-order returns take)."""
     path = folder / spec.file
     if not path.exists():
         raise OmnimodelError(
@@ -181,11 +295,14 @@ def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.Dat
             table=spec.table,
             fix="correct `file:` in the mapping or add the file",
         )
-    source = read_table_file(
-        path, spec.table, encoding=spec.encoding or encoding, separator=spec.separator, sheet=spec.sheet
-    )
+    source = plan.read_source(folder, spec, encoding)
     named = named_columns(spec, list(source.columns))
     table = TABLES[spec.table]
+    notes = []
+    orders = plan.tables.get("orders")
+    if spec.table in _ORDER_LEVEL and orders is not None and orders.source == spec.source:
+        used = [c for col in table.column_names for c in spec.source_columns(col)]
+        source = flat.fill_order_fields(source, orders.source_columns("order_id"), used)
     out = pd.DataFrame(index=source.index)
     for col in table.column_names:
         if col in spec.keys:
@@ -194,11 +311,20 @@ def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.Dat
             out[col] = joined.where(parts.notna().all(axis=1))
         elif col in spec.columns:
             out[col] = source[spec.columns[col]]
+        elif col in spec.derived:
+            out[col] = spec.derived[col].evaluate(source, spec.decimal, spec.file, spec.table, col)
         elif col in source.columns and col not in named:
             out[col] = source[col]
-    notes = []
+    if {"order_id", "line_no"} <= set(table.column_names) and "line_no" not in out and "order_id" in out:
+        if not spec.whole_orders:  # numbered before rows are filtered, so returns flagged on lines match
+            out["line_no"] = flat.line_numbers(out["order_id"])
+            notes.append(
+                f"{spec.file} -> {spec.table}: no line numbers; each order's rows numbered in file order"
+            )
+    if spec.where:
+        out = out[flat.where_rows(source, spec.where, spec.file, spec.table)]
     left_out = [c for c in source.columns if c not in named and c not in out.columns]
-    if left_out:
+    if left_out and not plan.shared(spec):
         notes.append(f"{spec.file}: column(s) {', '.join(map(str, left_out))} not in the mapping, left out")
     for col, mapping in spec.values.items():
         if col in out:
@@ -207,17 +333,27 @@ def read_mapped(folder: Path, spec: TableMapping, encoding: str) -> tuple[pd.Dat
         dtype = table.column(col).dtype
         if col in spec.dates:
             out[col] = _dates(out[col], spec.dates[col], dtype, spec, col)
-        elif dtype in ("float", "int") and spec.decimal == ",":
+        elif dtype in ("float", "int") and spec.decimal == "," and col not in spec.derived:
             out[col] = (
                 out[col].astype("string").str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
             )
+    if spec.whole_orders:
+        out = flat.whole_order_returns(out, (loaded or {}).get("order_lines"), spec.file)
+        notes.append(f"{spec.file} -> returns: {out['order_id'].nunique():,} orders returned whole")
+    elif spec.table == "returns" and "return_id" not in out and {"order_id", "line_no"} <= set(out.columns):
+        out.insert(0, "return_id", out["order_id"] + "-" + out["line_no"].astype("string"))
+    if plan.shared(spec) or spec.conflicts:
+        out, merged = flat.one_row_per_key(out, list(table.key), spec.conflicts, spec.file, spec.table)
+        notes += [merged] if merged else []
     notes.append(f"{spec.file} -> {spec.table}: {len(out):,} rows mapped")
     return out.reset_index(drop=True), notes
 
 
 def named_columns(spec: TableMapping, columns: list) -> set[str]:
-    """The export's columns the mapping names (renamed or joined into keys); one the file lacks is an error."""
+    """The export's columns the mapping names (renamed, joined into keys, in expressions or in ``where``); one
+    the file lacks is an error."""
     named = set(spec.columns.values()) | {c for parts in spec.keys.values() for c in parts}
+    named |= {c for e in spec.derived.values() for c in e.columns} | set(spec.where)
     missing = sorted(named - set(columns))
     if missing:
         raise OmnimodelError(

@@ -15,6 +15,9 @@ import pandas as pd
 
 from omnimodel.exceptions import OmnimodelError
 
+#: workbook files, read sheet by sheet (legacy .xls through xlrd)
+WORKBOOKS = (".xlsx", ".xlsm", ".xls")
+
 
 def read_table_file(
     path: str | Path,
@@ -47,7 +50,7 @@ def read_table_file(
             raise OmnimodelError(
                 f"cannot read {path} as Parquet: {exc}", table=name, fix="export it again or as CSV"
             ) from exc
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in WORKBOOKS:
         return _read_excel(path, name, sheet)
 
     def check_head(text: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,107 +21,18 @@ import yaml
 from omnimodel.data.countries import CODES, to_iso2
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError
-from omnimodel.ingest.readers import read_table_file
-
-#: other names exports use for a canonical column (normalised: lower case, letters and digits only)
-SYNONYMS = {
-    "customer_id": [
-        "customerid",
-        "custid",
-        "customer",
-        "customerno",
-        "customernumber",
-        "kundennr",
-        "kundennummer",
-        "kundenid",
-        "kunde",
-        "clientid",
-        "client",
-    ],
-    "order_id": [
-        "orderid",
-        "order",
-        "orderno",
-        "ordernumber",
-        "bestellnr",
-        "bestellnummer",
-        "bestellung",
-        "auftragsnr",
-        "auftragsnummer",
-        "invoiceno",
-        "invoice",
-    ],
-    "order_date": [
-        "orderdate",
-        "date",
-        "datum",
-        "bestelldatum",
-        "auftragsdatum",
-        "invoicedate",
-        "purchasedate",
-        "createdat",
-        "orderedat",
-    ],
-    "product_id": [
-        "productid",
-        "product",
-        "sku",
-        "articleid",
-        "article",
-        "artikel",
-        "artikelnr",
-        "artikelnummer",
-        "stockcode",
-        "itemid",
-        "item",
-    ],
-    "quantity": ["qty", "quantity", "menge", "anzahl", "units", "stueck"],
-    "unit_price": ["unitprice", "price", "preis", "einzelpreis", "stueckpreis", "itemprice"],
-    "unit_cost": ["unitcost", "cost", "einstandspreis", "kosten", "cogs"],
-    "discount": ["discount", "rabatt", "nachlass"],
-    "line_no": ["lineno", "line", "linenumber", "position", "pos", "positionsnr", "posnr"],
-    "channel": ["channel", "kanal", "vertriebskanal", "saleschannel", "verkaufskanal"],
-    "country": ["country", "land", "countrycode", "laendercode"],
-    "region": ["region", "gebiet", "verkaufsgebiet", "salesregion"],
-    "segment": ["segment", "kundensegment", "customersegment"],
-    "category": ["category", "kategorie", "warengruppe", "productcategory", "produktkategorie"],
-    "brand": ["brand", "marke", "hersteller"],
-    "price": ["price", "listprice", "listenpreis", "preis", "vkpreis"],
-    "cost": ["cost", "einstandspreis", "ek", "ekpreis", "kosten"],
-    "name": ["name", "fullname", "produktname", "productname", "bezeichnung"],
-    "email": ["email", "emailaddress", "mail"],
-    "acquisition_date": ["acquisitiondate", "signupdate", "firstorderdate", "kundeseit", "registered"],
-    "return_id": ["returnid", "return", "retourennr", "ruecksendungnr"],
-    "return_date": ["returndate", "retourendatum", "ruecksendedatum"],
-    "reason": ["reason", "grund", "retourengrund"],
-}
-#: other names exports use for a canonical table
-TABLE_NAMES = {
-    "customers": ["customers", "customer", "kunden", "clients", "accounts"],
-    "products": ["products", "product", "artikel", "produkte", "items", "catalog", "katalog"],
-    "orders": ["orders", "order", "bestellungen", "auftraege", "sales", "transactions", "umsatz"],
-    "order_lines": [
-        "orderlines",
-        "lines",
-        "orderitems",
-        "positionen",
-        "bestellpositionen",
-        "auftragspositionen",
-    ],
-    "returns": ["returns", "retouren", "ruecksendungen"],
-}
-DATE_FORMATS = [
-    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
-    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y",
-    "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d-%m-%Y", "%Y/%m/%d", "%Y%m%d",
-]  # fmt: skip
-ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
-KIND_WORDS = {
-    "online": ["online", "web", "shop", "app", "amazon", "ebay", "marketplace", "ecommerce", "internet", "mobile"],
-    "offline": ["store", "filiale", "laden", "branch", "retail", "outlet", "geschaeft", "shoppingcenter"],
-    "assisted": ["call", "phone", "telefon", "field", "aussendienst", "agent", "sales", "b2b", "vertrieb", "katalog"],
-}  # fmt: skip
-SUFFIXES = (".csv", ".parquet", ".pq", ".xlsx", ".xlsm")
+from omnimodel.ingest.names import (
+    DATE_FORMATS,
+    FLAT_TABLES,
+    ISO,
+    KIND_WORDS,
+    LINE_TOTALS,
+    NAMED_ONLY,
+    SUFFIXES,
+    SYNONYMS,
+    TABLE_NAMES,
+)
+from omnimodel.ingest.readers import WORKBOOKS, read_table_file
 
 
 def normalise(name: str) -> str:
@@ -134,11 +45,32 @@ def normalise(name: str) -> str:
 
 @dataclass
 class _File:
+    """One file, or one sheet of a workbook."""
+
     path: Path
     frame: pd.DataFrame
     encoding: str | None = None
     separator: str = ","
-    notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name + (f" sheet {self.sheet}" if self.sheet else "")
+
+
+def _read_all(path: Path, encoding: str | None) -> list[_File]:
+    """A file's tables: a CSV or Parquet file, or each sheet of a workbook (named where it has several)."""
+    if path.suffix.lower() not in WORKBOOKS:
+        return [_read(path, encoding)]
+    try:
+        sheets = pd.ExcelFile(path).sheet_names
+    except Exception as exc:
+        raise OmnimodelError(
+            f"cannot read {path} as a workbook: {exc}", fix="save it again, or as CSV"
+        ) from exc
+    if len(sheets) == 1:
+        return [_File(path, read_table_file(path))]
+    return [_File(path, read_table_file(path, sheet=s), sheet=s) for s in sheets]
 
 
 def _read(path: Path, encoding: str | None) -> _File:
@@ -173,6 +105,12 @@ def _match_columns(table: str, columns: list[str]) -> dict[str, str]:
         names = [normalise(col), *SYNONYMS.get(col, [])]
         if col.endswith("_id"):
             names.append("id")  # an "Id" column in the file of that table
+        if col == "name":  # a flat export names the customer and the product: each table takes its own
+            names = [
+                f"{singular}name",
+                {"customers": "kundenname", "products": "produktname"}.get(table, ""),
+                *names,
+            ]
         if col == f"{singular}_id" or (table == "order_lines" and col == "order_id"):
             names.append(f"{singular}id")
         hit = next((by_norm[n] for n in names if n in by_norm and by_norm[n] not in out.values()), None)
@@ -192,12 +130,18 @@ def _match_columns(table: str, columns: list[str]) -> dict[str, str]:
 def _score(table: str, file: _File, columns: dict[str, str]) -> float:
     required = TABLES[table].required_columns
     hit_required = sum(c in columns for c in required)
-    stem = normalise(file.path.stem)
-    name_fit = max(
+    name_fit = _name_fit(table, file)
+    if table in NAMED_ONLY and name_fit < 0.8:
+        return 0.0
+    return hit_required / len(required) * 2 + len(columns) / len(TABLES[table].columns) + name_fit
+
+
+def _name_fit(table: str, file: _File) -> float:
+    stem = normalise(file.sheet or file.path.stem)
+    return max(
         difflib.SequenceMatcher(None, stem, n).ratio()
         for n in TABLE_NAMES.get(table, [table]) + [normalise(table)]
     )
-    return hit_required / len(required) * 2 + len(columns) / len(TABLES[table].columns) + name_fit
 
 
 def _date_format(values: pd.Series) -> tuple[str | None, list[str]]:
@@ -221,45 +165,51 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
     """The text of a proposed ``mapping.yaml`` for the export files in ``folder``."""
     if not folder.is_dir():
         raise OmnimodelError(f"{folder} is not a folder", fix="pass the folder holding the export files")
-    files = [_read(p, encoding) for p in sorted(folder.iterdir()) if p.suffix.lower() in SUFFIXES]
+    files = [
+        f for p in sorted(folder.iterdir()) if p.suffix.lower() in SUFFIXES for f in _read_all(p, encoding)
+    ]
     if not files:
         raise OmnimodelError(f"no CSV, Parquet or Excel files in {folder}", fix="export the tables into it")
     todo: list[str] = []
+    chosen, derived = _flat_tables(files, todo)
     candidates = []
     for f in files:
         for table in TABLES:
             cols = _match_columns(table, list(f.frame.columns))
             if any(c in cols for c in TABLES[table].required_columns):
                 candidates.append((_score(table, f, cols), table, f, cols))
-    chosen: dict[str, tuple[_File, dict[str, str]]] = {}
-    used: set[Path] = set()
+    used = {id(f) for f, _ in chosen.values()}
     for score, table, f, cols in sorted(candidates, key=lambda c: -c[0]):
-        if table in chosen or f.path in used or score < 1.5:
+        if table in chosen or id(f) in used or score < 1.5:
             continue
         chosen[table] = (f, cols)
-        used.add(f.path)
+        used.add(id(f))
     for f in files:
-        if f.path not in used:
-            todo.append(
-                f"{f.path.name}: no canonical table fits its columns; add it under tables: if it is one"
-            )
+        if id(f) not in used:
+            todo.append(f"{f.name}: no canonical table fits its columns; add it under tables: if it is one")
     order = {name: i for i, name in enumerate(TABLES)}
     mapping: dict = {"tables": {}}
     channel_values: set[str] = set()
     for table in sorted(chosen, key=lambda name: order[name]):
         f, cols = chosen[table]
         spec: dict = {"file": f.path.name}
+        if f.sheet:
+            spec["sheet"] = f.sheet
         if f.encoding:
             spec["encoding"] = f.encoding
         if f.separator != ",":
             spec["separator"] = f.separator
         spec["columns"] = dict(cols)
+        spec.update(derived.get(table, {}))
         schema = TABLES[table]
-        missing = [c for c in schema.required_columns if c not in cols]
+        given = (
+            set(cols)
+            | set(spec.get("derived", {}))
+            | ({"return_id", "quantity"} if "whole_orders" in spec else set())
+        )
+        missing = [c for c in schema.required_columns if c not in given and c != "line_no"]
         if missing:
-            todo.append(
-                f"{table}: required column(s) {', '.join(missing)} not found in {f.path.name}; name them"
-            )
+            todo.append(f"{table}: required column(s) {', '.join(missing)} not found in {f.name}; name them")
         dates, values = {}, {}
         for col, src in cols.items():
             dtype = schema.column(col).dtype
@@ -294,12 +244,11 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
             spec["values"] = values
         mapping["tables"][table] = spec
     _order_key(mapping, chosen, todo)
-    for table, (f, _) in chosen.items():
-        spec = mapping["tables"][table]
-        named = set(spec["columns"].values()) | {c for parts in spec.get("keys", {}).values() for c in parts}
-        left = [str(c) for c in f.frame.columns if c not in named]
-        if left:
-            todo.append(f"{table}: {f.path.name} column(s) {', '.join(left)} left out; map any that belong")
+    _left_out(mapping, chosen, todo)
+    for spec in mapping["tables"].values():  # the file's keys in the order a reader expects
+        for key in ("derived", "where", "conflicts", "whole_orders"):
+            if key in spec:
+                spec[key] = spec.pop(key)
     if channel_values:
         kinds = {c: _kind(c) for c in sorted(channel_values)}
         mapping["channels"] = {c: k for c, k in kinds.items() if k}
@@ -317,11 +266,127 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
     return "\n".join(head) + "\n" + yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True)
 
 
+def _left_out(mapping: dict, chosen: dict, todo: list[str]) -> None:
+    """Each file's columns that no table reads, once per file (a flat export feeds several tables)."""
+    named: dict[int, set] = {}
+    for table, (f, _) in chosen.items():
+        spec = mapping["tables"][table]
+        cols = set(spec["columns"].values()) | {c for parts in spec.get("keys", {}).values() for c in parts}
+        cols |= set(spec.get("where", {})) | set(
+            re.findall(r"\{([^{}]+)\}", " ".join(spec.get("derived", {}).values()))
+        )
+        named.setdefault(id(f), set()).update(cols)
+    for key, cols in named.items():
+        tables = [t for t, (f, _) in chosen.items() if id(f) == key]
+        f = chosen[tables[0]][0]
+        left = [str(c) for c in f.frame.columns if c not in cols]
+        if left:
+            todo.append(
+                f"{', '.join(tables)}: {f.name} column(s) {', '.join(left)} left out; map any that belong"
+            )
+
+
+def _flat_tables(files: list[_File], todo: list[str]) -> tuple[dict, dict]:
+    """Tables from a flat order-line export (customers, products, orders and lines on one sheet) and from the
+    sheets beside it (returned order ids, the sales team), with the derived columns and rules they need."""
+    chosen: dict[str, tuple[_File, dict[str, str]]] = {}
+    extra: dict[str, dict] = {}
+    lines = next((f for f in files if _is_order_lines(f)), None)
+    if lines is None:
+        return chosen, extra
+    columns = list(lines.frame.columns)
+    for table in FLAT_TABLES:
+        cols = _match_columns(table, columns)
+        if TABLES[table].key[0] in cols:
+            chosen[table] = (lines, cols)
+    line_cols = chosen["order_lines"][1]
+    by_norm = {normalise(c): c for c in columns}
+    if "unit_price" not in line_cols:
+        total = next((by_norm[n] for n in LINE_TOTALS if n in by_norm), None)
+        if total is not None:
+            discount = line_cols.get("discount")
+            text = f"{{{total}}} / {{{line_cols['quantity']}}}" + (
+                f" / (1 - {{{discount}}})" if discount else ""
+            )
+            extra["order_lines"] = {"derived": {"unit_price": text}}
+            todo.append(
+                f"order_lines.unit_price: derived as {text} ({total!r} taken for the line's total after "
+                "discount); check it"
+            )
+    for table, column, value in (("orders", "channel", "online"), ("products", "category", "all products")):
+        if table in chosen and column not in chosen[table][1]:
+            extra.setdefault(table, {}).setdefault("derived", {})[column] = f"'{value}'"
+            todo.append(
+                f"{table}.{column}: {lines.name} has none; every row gets {value!r}: name the right one"
+            )
+    if (
+        "customers" in chosen
+        and "country" not in chosen["customers"][1]
+        and "country" in chosen.get("orders", (0, {}))[1]
+    ):
+        chosen["customers"][1]["country"] = chosen["orders"][1]["country"]
+    for table in ("customers", "products", "orders"):
+        if table in chosen:
+            _conflicts(table, lines, chosen[table][1], extra, todo)
+    returns = next((f for f in files if f is not lines and _is_returned_orders(f)), None)
+    if returns is not None:
+        cols = _match_columns("returns", list(returns.frame.columns))
+        flag = _flag_column(returns.frame)
+        extra["returns"] = {"whole_orders": True} | ({"where": {flag: "Yes"}} if flag else {})
+        chosen["returns"] = (
+            returns,
+            {"order_id": cols["order_id"]}
+            | {c: s for c, s in cols.items() if c in ("return_date", "reason")},
+        )
+        todo.append(f"returns: each order listed in {returns.name} counted as returned whole (all its lines)")
+    return chosen, extra
+
+
+def _is_order_lines(f: _File) -> bool:
+    cols = _match_columns("order_lines", list(f.frame.columns))
+    orders = _match_columns("orders", list(f.frame.columns))
+    return {"order_id", "product_id", "quantity"} <= set(cols) and "order_date" in orders
+
+
+def _is_returned_orders(f: _File) -> bool:
+    cols = _match_columns("returns", list(f.frame.columns))
+    return (
+        "order_id" in cols
+        and len(f.frame.columns) <= 4
+        and (_flag_column(f.frame) is not None or _name_fit("returns", f) >= 0.8)
+    )
+
+
+def _flag_column(frame: pd.DataFrame) -> str | None:
+    """A column of Yes/No (or true/false, 1/0) flags."""
+    for column in frame.columns:
+        values = set(frame[column].dropna().astype(str).str.strip().str.lower())
+        if values and values <= {"yes", "no", "y", "n", "true", "false", "ja", "nein"}:
+            return str(column)
+    return None
+
+
+def _conflicts(table: str, f: _File, cols: dict[str, str], extra: dict, todo: list[str]) -> None:
+    """Where rows of one key disagree in the export (a customer's ship-to region per order), propose the most
+    frequent value and say which columns."""
+    key = cols[TABLES[table].key[0]]
+    others = [s for c, s in cols.items() if s != key]
+    if not others:
+        return
+    counts = f.frame.groupby(key)[others].nunique()
+    varying = [c for c in others if (counts[c] > 1).any()]
+    if varying:
+        extra.setdefault(table, {})["conflicts"] = "most_frequent"
+        todo.append(
+            f"{table}: {', '.join(varying)} differ between rows of one {key}; the most frequent value is taken"
+        )
+
+
 def _order_key(mapping: dict, chosen: dict, todo: list[str]) -> None:
     """Where order numbers repeat across customers, propose order number plus customer as the order key, in
     every table whose file has both columns."""
-    if "orders" not in chosen:
-        return
+    if "orders" not in chosen or chosen["orders"][0] is chosen.get("order_lines", (None,))[0]:
+        return  # none, or a flat export: its order numbers repeat once per line
     f, cols = chosen["orders"]
     if "order_id" not in cols or "customer_id" not in cols:
         return

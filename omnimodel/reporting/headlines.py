@@ -126,6 +126,10 @@ def _fold(outcome: Outcome, dim: str, total_last_year: float) -> str:
     )
 
 
+#: what a profit card says when the data has no unit costs
+NO_COSTS = "no unit costs in the data"
+
+
 def targets_summary(
     outcome: Outcome,
     year: int,
@@ -147,7 +151,9 @@ def targets_summary(
              f"P10-P90 {compact(total['forecast_p10'])} to {compact(total['forecast_p90'])}"),
         Card("Chance to reach the revenue target", pct(total["p_hit"]), _gap(total["gap_p50"], currency)),
         Card("Chance to reach the profit target", pct(total["p_hit_profit"]),
-             f"profit target {compact(total['profit_target'], currency)}"),
+             f"profit target {compact(total['profit_target'], currency)}")
+        if pd.notna(total["p_hit_profit"])
+        else Card("Profit target", "not stated", NO_COSTS),
     ]  # fmt: skip
     # Series folded into "other" (short or small) leave their own group's figure partial: a group with a
     # fold is not ranked, and the fold is said with its share.
@@ -209,7 +215,7 @@ def whatif_summary(
         Card("Forecast (P50)", compact(total["forecast_p50"], currency),
              f"P10-P90 {compact(total['forecast_p10'])} to {compact(total['forecast_p90'])}"),
         Card("Chance to reach the revenue target", pct(total["p_hit"]),
-             f"profit target: {pct(total['p_hit_profit'])} chance"),
+             f"profit target: {pct(total['p_hit_profit'])} chance" if pd.notna(total["p_hit_profit"]) else NO_COSTS),
     ]  # fmt: skip
     if history is not None and not evidence.chance_supported(*history):
         cards[2] = Card(cards[2].label, "not stated", "less than two years of history")

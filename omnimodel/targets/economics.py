@@ -30,6 +30,8 @@ def cell_economics(ws: Workspace, year: int, by: tuple[str, ...] = ("channel", "
         t = t.mutate(returned=t.returned_units.fill_null(0).clip(upper=t.quantity) * t.price)
     else:
         t = t.mutate(returned=ibis.literal(0.0))
+    if "unit_cost" not in t.columns:  # an export without costs: margins unknown, never 0
+        t = t.mutate(unit_cost=ibis.null("float64"))
     t = t.mutate(cogs=t.quantity * t.unit_cost)
     out = (
         t.group_by(list(by))

@@ -124,8 +124,12 @@ class WhatIfPanel:
         total = self.outcome.level("total").iloc[0]
         self.headline.value = (
             f"<b>{self.inputs.year} company target {total['target']:,.0f}</b>: forecast median "
-            f"{total['forecast_p50']:,.0f}, P(hit) <b>{total['p_hit']:.0%}</b>; profit target "
-            f"{total['profit_target']:,.0f}, P(hit) <b>{total['p_hit_profit']:.0%}</b>"
+            f"{total['forecast_p50']:,.0f}, P(hit) <b>{total['p_hit']:.0%}</b>; "
+            + (
+                f"profit target {total['profit_target']:,.0f}, P(hit) <b>{total['p_hit_profit']:.0%}</b>"
+                if total["profit_target"] == total["profit_target"]  # not NaN: the data has unit costs
+                else "no profit target (no unit costs in the data)"
+            )
         )
         # A bare Figure (no pyplot) draws off-screen and leaves the notebook's own plotting alone.
         fig = Figure(figsize=(8, max(2.5, 0.45 * len(shown) + 1)))

@@ -29,10 +29,11 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     plan = plan_for(source, mapping)
     default_encoding = encoding or (plan.encoding if plan else "utf-8")
     files, quirks = table_files(source, plan)
-    tables = {}
-    for name, (path, spec) in files.items():
-        if spec is not None:
-            tables[name], notes = read_mapped(source, spec, default_encoding)
+    tables: dict = {}
+    order = list(TABLES)
+    for name, (path, spec) in sorted(files.items(), key=lambda item: order.index(item[0])):
+        if plan is not None and spec is not None:  # in the schema's order: order lines before returns
+            tables[name], notes = read_mapped(source, spec, plan, default_encoding, tables)
             quirks += notes
         else:
             required = TABLES[name].required_columns
@@ -72,7 +73,7 @@ def table_files(
     for spec in plan.tables.values() if plan else ():
         files[spec.table] = (source / spec.file, spec)
     for path in sorted(source.iterdir()):
-        if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
+        if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls"):
             continue
         if plan and path.name in plan.files:
             continue

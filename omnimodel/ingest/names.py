@@ -1,0 +1,135 @@
+"""The names exports give canonical tables and columns, in English and German, as ``map --suggest`` matches them
+(lower case, umlauts spelt out, letters and digits only); and the date formats it tries."""
+
+from omnimodel.ingest.readers import WORKBOOKS
+
+#: other names exports use for a canonical column (normalised: lower case, letters and digits only)
+SYNONYMS = {
+    "customer_id": [
+        "customerid",
+        "custid",
+        "customer",
+        "customerno",
+        "customernumber",
+        "kundennr",
+        "kundennummer",
+        "kundenid",
+        "kunde",
+        "clientid",
+        "client",
+    ],
+    "order_id": [
+        "orderid",
+        "order",
+        "orderno",
+        "ordernumber",
+        "bestellnr",
+        "bestellnummer",
+        "bestellung",
+        "auftragsnr",
+        "auftragsnummer",
+        "invoiceno",
+        "invoice",
+    ],
+    "order_date": [
+        "orderdate",
+        "date",
+        "datum",
+        "bestelldatum",
+        "auftragsdatum",
+        "invoicedate",
+        "purchasedate",
+        "createdat",
+        "orderedat",
+    ],
+    "product_id": [
+        "productid",
+        "product",
+        "sku",
+        "articleid",
+        "article",
+        "artikel",
+        "artikelnr",
+        "artikelnummer",
+        "stockcode",
+        "itemid",
+        "item",
+    ],
+    "quantity": ["qty", "quantity", "menge", "anzahl", "units", "stueck"],
+    "unit_price": ["unitprice", "price", "preis", "einzelpreis", "stueckpreis", "itemprice"],
+    "unit_cost": ["unitcost", "cost", "einstandspreis", "kosten", "cogs"],
+    "discount": ["discount", "rabatt", "nachlass"],
+    "line_no": ["lineno", "line", "linenumber", "position", "pos", "positionsnr", "posnr"],
+    "channel": ["channel", "kanal", "vertriebskanal", "saleschannel", "verkaufskanal"],
+    "owner": [
+        "owner",
+        "person",
+        "salesperson",
+        "salesrep",
+        "salesagent",
+        "regionalmanager",
+        "accountmanager",
+        "dealowner",
+        "opportunityowner",
+        "verkaeufer",
+    ],
+    "team": ["team", "salesteam", "region", "office"],
+    "manager": ["manager", "teamlead", "leiter"],
+    "shipping_method": ["shippingmethod", "shipmode", "versandart"],
+    "country": [
+        "country",
+        "land",
+        "countrycode",
+        "laendercode",
+        "countryregion",
+        "billingcountry",
+        "shippingcountry",
+    ],
+    "region": ["region", "gebiet", "verkaufsgebiet", "salesregion"],
+    "segment": ["segment", "kundensegment", "customersegment"],
+    "category": ["category", "kategorie", "warengruppe", "productcategory", "produktkategorie"],
+    "brand": ["brand", "marke", "hersteller"],
+    "price": ["price", "listprice", "listenpreis", "preis", "vkpreis"],
+    "cost": ["cost", "einstandspreis", "ek", "ekpreis", "kosten"],
+    "name": ["name", "fullname", "bezeichnung"],  # and the table's own: customername, productname
+    "email": ["email", "emailaddress", "mail"],
+    "acquisition_date": ["acquisitiondate", "signupdate", "firstorderdate", "kundeseit", "registered"],
+    "return_id": ["returnid", "return", "retourennr", "ruecksendungnr"],
+    "return_date": ["returndate", "retourendatum", "ruecksendedatum"],
+    "reason": ["reason", "grund", "retourengrund"],
+}
+#: other names exports use for a canonical table
+TABLE_NAMES = {
+    "customers": ["customers", "customer", "kunden", "clients", "accounts"],
+    "products": ["products", "product", "artikel", "produkte", "items", "catalog", "katalog"],
+    "orders": ["orders", "order", "bestellungen", "auftraege", "sales", "transactions", "umsatz"],
+    "order_lines": [
+        "orderlines",
+        "lines",
+        "orderitems",
+        "positionen",
+        "bestellpositionen",
+        "auftragspositionen",
+    ],
+    "returns": ["returns", "retouren", "ruecksendungen"],
+    "sales_team": ["salesteam", "salesteams", "people", "team", "managers", "vertrieb", "verkaeufer"],
+}
+#: columns of an order-line export that hold the line's total after discount (unit price = total / quantity)
+LINE_TOTALS = ["sales", "linetotal", "amount", "revenue", "total", "umsatz", "betrag", "lineitemtotal"]
+#: a flat order-line export feeds these tables, merged by key (:mod:`omnimodel.ingest.flat`)
+FLAT_TABLES = ("customers", "products", "orders", "order_lines")
+#: tables whose key is made of other tables' ids: proposed only for a file named like them
+NAMED_ONLY = {"wishlist", "quotas", "forecast_calls", "touchpoints", "stage_events", "opportunity_history"}
+DATE_FORMATS = [
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y",
+    "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d-%m-%Y", "%Y/%m/%d", "%Y%m%d",
+    "%Y-%m-%d %H:%M:%S %z",
+]  # fmt: skip
+ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+KIND_WORDS = {
+    "online": ["online", "web", "shop", "app", "amazon", "ebay", "marketplace", "ecommerce", "internet", "mobile"],
+    "offline": ["store", "filiale", "laden", "branch", "retail", "outlet", "geschaeft", "shoppingcenter"],
+    "assisted": ["call", "phone", "telefon", "field", "aussendienst", "agent", "sales", "b2b", "vertrieb", "katalog"],
+}  # fmt: skip
+SUFFIXES = (".csv", ".parquet", ".pq", *WORKBOOKS)

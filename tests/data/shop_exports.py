@@ -1,0 +1,145 @@
+"""Exports as shops and retailers make them, built from the public column documentation (not from any data set):
+
+- a flat order export as legacy Excel (``.xls``) or ``.xlsx``, with the column set of Tableau's "Sample -
+  Superstore" workbook: one row per order line, the order's, customer's and product's attributes repeated on
+  every row, the line's sales after discount (no unit price), no channel; a ``Returns`` sheet of order ids
+  flagged "Yes" and a ``People`` sheet naming each region's manager. Its quirks: a customer's city, state and
+  region are the order's ship-to (they vary between a customer's orders) and a few product ids carry two names.
+
+The truth (revenue per year, orders returned) comes back with the export, for the tests to check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SUPERSTORE_COLUMNS = [
+    "Row ID", "Order ID", "Order Date", "Ship Date", "Ship Mode", "Customer ID", "Customer Name", "Segment",
+    "Country/Region", "City", "State", "Postal Code", "Region", "Product ID", "Category", "Sub-Category",
+    "Product Name", "Sales", "Quantity", "Discount", "Profit",
+]  # fmt: skip
+PLACES = [  # (city, state, postal code, region)
+    ("New York City", "New York", "10035", "East"),
+    ("Philadelphia", "Pennsylvania", "19143", "East"),
+    ("Los Angeles", "California", "90036", "West"),
+    ("Seattle", "Washington", "98103", "West"),
+    ("Chicago", "Illinois", "60623", "Central"),
+    ("Houston", "Texas", "77095", "Central"),
+    ("Atlanta", "Georgia", "30318", "South"),
+    ("Miami", "Florida", "33142", "South"),
+]
+MANAGERS = {
+    "East": "Chuck Magee",
+    "West": "Sadie Pawthorne",
+    "Central": "Roxanne Rodriguez",
+    "South": "Fred Suzuki",
+}
+CATEGORIES = {
+    "Furniture": ["Chairs", "Tables", "Bookcases"],
+    "Office Supplies": ["Paper", "Binders", "Storage"],
+    "Technology": ["Phones", "Accessories"],
+}
+
+
+@dataclass
+class FlatExport:
+    """A written flat export and what it must give once ingested."""
+
+    path: Path
+    lines: pd.DataFrame  # the Orders sheet as written
+    returned: list[str]  # order ids on the Returns sheet
+
+    @property
+    def revenue_by_year(self) -> pd.Series:
+        years = pd.to_datetime(self.lines["Order Date"]).dt.year
+        return self.lines["Sales"].groupby(years).sum()
+
+
+def superstore_lines(seed: int = 7, customers: int = 220, orders: int = 1100) -> pd.DataFrame:
+    """Order lines from 2021-01-04 to 2023-12-30 (the export ends in a year's last days)."""
+    rng = np.random.default_rng(seed)
+    products = []
+    for i in range(48):
+        category = list(CATEGORIES)[i % 3]
+        sub = CATEGORIES[category][i % len(CATEGORIES[category])]
+        code = f"{category[:3].upper()}-{sub[:2].upper()}-{10000000 + i * 137}"
+        products.append((code, category, sub, f"{sub} model {i}", round(float(rng.uniform(5, 400)), 2)))
+    people = []
+    for i in range(customers):
+        first, last = (
+            ["Claire", "Sean", "Brosina", "Andrew", "Irene"][i % 5],
+            ["Gute", "Miller", "Allen"][i % 3],
+        )
+        cid = f"{first[0]}{last[0]}-{10000 + i * 15}"
+        people.append(
+            (cid, f"{first} {last} {i}", ["Consumer", "Corporate", "Home Office"][i % 3], i % len(PLACES))
+        )
+    start, days = dt.date(2021, 1, 4), (dt.date(2023, 12, 30) - dt.date(2021, 1, 4)).days
+    when = sorted(rng.integers(0, days, size=orders - 1).tolist()) + [days]  # the last on 30 December
+    rows = []
+    for n, offset in enumerate(when):
+        date = start + dt.timedelta(days=int(offset))
+        cid, name, segment, home = people[int(rng.integers(customers))]
+        place = PLACES[home if rng.random() < 0.8 else int(rng.integers(len(PLACES)))]  # ship-to varies
+        order_id = f"{['CA', 'US'][n % 2]}-{date.year}-{100000 + n * 7}"
+        ship = date + dt.timedelta(days=int(rng.integers(0, 6)))
+        mode = ["Standard Class", "Second Class", "First Class", "Same Day"][int(rng.integers(4))]
+        for k in range(int(rng.integers(1, 5))):
+            code, category, sub, pname, price = products[int(rng.integers(len(products)))]
+            if k == 1 and code.endswith("0"):
+                pname = pname + " (new)"  # Superstore's quirk: one product id, two names
+            quantity, discount = int(rng.integers(1, 8)), float(rng.choice([0.0, 0.0, 0.1, 0.2]))
+            sales = round(quantity * price * (1 - discount), 4)
+            rows.append(
+                [0, order_id, date, ship, mode, cid, name, segment, "United States", *place[:3], place[3], code,
+                 category, sub, pname, sales, quantity, discount, round(sales * 0.15, 4)]
+            )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=SUPERSTORE_COLUMNS)
+    frame["Row ID"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def write_flat_export(folder: Path, suffix: str = ".xls", seed: int = 7) -> FlatExport:
+    """The workbook in ``folder`` (``.xls`` with real date cells as the legacy export has them; ``.xlsx`` with
+    dates as month-first text, as a re-saved CSV gives them), with its Orders, Returns and People sheets."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = superstore_lines(seed)
+    order_ids = lines["Order ID"].drop_duplicates()
+    returned = order_ids.sample(frac=0.08, random_state=seed).tolist()
+    returns = pd.DataFrame({"Returned": "Yes", "Order ID": returned})
+    people = pd.DataFrame({"Regional Manager": list(MANAGERS.values()), "Region": list(MANAGERS)})
+    path = folder / f"Sample - Superstore{suffix}"
+    if suffix == ".xls":
+        _write_xls(path, {"Orders": lines, "Returns": returns, "People": people})
+    else:
+        text = lines.copy()
+        for column in ("Order Date", "Ship Date"):
+            text[column] = [f"{d.month}/{d.day}/{d.year}" for d in text[column]]
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            for name, sheet in (("Orders", text), ("Returns", returns), ("People", people)):
+                sheet.to_excel(writer, sheet_name=name, index=False)
+    return FlatExport(path, lines, returned)
+
+
+def _write_xls(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    """A legacy BIFF workbook (pandas no longer writes .xls; xlwt does, as old retail systems did)."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    date_style = xlwt.easyxf(num_format_str="M/D/YYYY")
+    for name, frame in sheets.items():
+        sheet = book.add_sheet(name)
+        for j, column in enumerate(frame.columns):
+            sheet.write(0, j, column)
+        for i, row in enumerate(frame.itertuples(index=False), start=1):
+            for j, value in enumerate(row):
+                if isinstance(value, dt.date):
+                    sheet.write(i, j, dt.datetime.combine(value, dt.time()), date_style)
+                else:
+                    sheet.write(i, j, value.item() if hasattr(value, "item") else value)
+    book.save(str(path))
