@@ -61,6 +61,15 @@ def latest_complete_year(ws: Workspace) -> int | None:
     return year if first <= pd.Timestamp(f"{year}-01-31") else None
 
 
+def covered_span(ws: Workspace) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """:func:`data_span`, its end moved to 31 December where :func:`latest_complete_year` counts the last year
+    whole (a last order on 30 December ends the year: growth over that year may be said)."""
+    first, through = data_span(ws)
+    if through.month == 12 and latest_complete_year(ws) == through.year:
+        through = pd.Timestamp(f"{through.year}-12-31")
+    return first, through
+
+
 def usual_gap_days(ws: Workspace, through: pd.Timestamp, days: int = 90) -> int:
     """The usual gap between order days in the ``days`` before ``through`` (the 90th percentile, 1 to 7)."""
     t = ws.table("orders")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from omnimodel.data.periods import usual_gap_days
 from omnimodel.data.queries import attach_columns, line_revenue
 from omnimodel.data.workspace import Workspace
 from omnimodel.environment import resolve_path
@@ -273,7 +274,8 @@ def workspace_revenue(
     region and category), complete periods only.
 
     A first or last period that the data covers only in part (e.g. orders to 9 December) is dropped, since
-    a forecast would read it as a slump. ``min_share`` folds bottom series with less than that share of the
+    a forecast would read it as a slump; one whose missing days are within the data's usual gap between order
+    days is kept. ``min_share`` folds bottom series with less than that share of the
     revenue, and series without revenue in every period, into ``other``.
     """
     t = attach_columns(ws, ws.table("order_lines").join(ws.table("orders"), "order_id"), levels)
@@ -290,10 +292,13 @@ def workspace_revenue(
     through = ws.meta().get("data_through")  # the exports are complete to this day (ingest --data-through)
     if through:
         last = max(last, pd.Timestamp(through))
+    # Days without orders at a period's edge no longer than the data's usual gap between order days are no
+    # shortfall (a shop's last order on 30 December ends December), as periods.latest_complete_year counts.
+    gap = pd.Timedelta(days=usual_gap_days(ws, last) if len(d) else 0)
     keep = pd.Series(True, index=d.index)
-    if first.normalize() > first.to_period(freq).start_time:
+    if first.normalize() - gap > first.to_period(freq).start_time:
         keep &= d["period"] != first.to_period(freq)
-    if last.normalize() < last.to_period(freq).end_time.normalize():
+    if (last.normalize() + (pd.Timedelta(0) if through else gap)) < last.to_period(freq).end_time.normalize():
         keep &= d["period"] != last.to_period(freq)
     d = d[keep]
     for c in levels:

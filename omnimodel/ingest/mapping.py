@@ -60,6 +60,7 @@ from omnimodel.config import read_yaml
 from omnimodel.data.schema import CHANNEL_KINDS, TABLES
 from omnimodel.exceptions import ConfigError, OmnimodelError
 from omnimodel.ingest import flat
+from omnimodel.ingest.names import OFFSET
 from omnimodel.ingest.readers import read_table_file
 
 _TABLE_KEYS = {"file", "sheet", "encoding", "separator", "columns", "keys", "dates", "values", "decimal"}
@@ -366,6 +367,8 @@ def named_columns(spec: TableMapping, columns: list) -> set[str]:
 
 def _dates(values: pd.Series, fmt: str, dtype: str, spec: TableMapping, column: str) -> pd.Series:
     text = values.astype("string").str.strip()
+    if fmt.endswith("%z"):  # the local time as the export shows it; the offset is dropped
+        text, fmt = text.str.replace(OFFSET, "", regex=True), fmt.removesuffix("%z").rstrip()
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     bad = parsed.isna() & text.notna() & (text != "")
     if bad.any():

@@ -1,6 +1,8 @@
 """The names exports give canonical tables and columns, in English and German, as ``map --suggest`` matches them
 (lower case, umlauts spelt out, letters and digits only); and the date formats it tries."""
 
+from typing import Any
+
 from omnimodel.ingest.readers import WORKBOOKS
 
 #: other names exports use for a canonical column (normalised: lower case, letters and digits only)
@@ -124,12 +126,31 @@ DATE_FORMATS = [
     "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
     "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y",
     "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d-%m-%Y", "%Y/%m/%d", "%Y%m%d",
-    "%Y-%m-%d %H:%M:%S %z",
 ]  # fmt: skip
+#: a UTC offset ending a timestamp ("2023-01-05 10:23:45 -0500", as Shopify writes): the local time is kept
+OFFSET = r"\s*[+-]\d{2}:?\d{2}$"
 ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 KIND_WORDS = {
     "online": ["online", "web", "shop", "app", "amazon", "ebay", "marketplace", "ecommerce", "internet", "mobile"],
-    "offline": ["store", "filiale", "laden", "branch", "retail", "outlet", "geschaeft", "shoppingcenter"],
+    "offline": ["store", "pos", "filiale", "laden", "branch", "retail", "outlet", "geschaeft", "shoppingcenter"],
     "assisted": ["call", "phone", "telefon", "field", "aussendienst", "agent", "sales", "b2b", "vertrieb", "katalog"],
 }  # fmt: skip
 SUFFIXES = (".csv", ".parquet", ".pq", *WORKBOOKS)
+#: exports whose column sets are publicly documented, recognised by a few of their columns and mapped as documented
+SHAPES: dict[str, dict[str, Any]] = {
+    "a Shopify orders export": {
+        "signature": ["Name", "Lineitem quantity", "Lineitem sku", "Financial Status"],
+        "columns": {
+            "customers": {"customer_id": "Email", "name": "Billing Name", "city": "Billing City",
+                          "postal_code": "Billing Zip", "country": "Billing Country"},
+            "products": {"product_id": "Lineitem sku", "name": "Lineitem name"},
+            "orders": {"order_id": "Name", "customer_id": "Email", "order_date": "Created at", "channel": "Source",
+                       "country": "Billing Country", "payment_method": "Payment Method",
+                       "shipping_method": "Shipping Method"},
+            "order_lines": {"order_id": "Name", "product_id": "Lineitem sku", "quantity": "Lineitem quantity",
+                            "unit_price": "Lineitem price"},
+        },
+        # Shopify's line discount is an amount; the data model's is a share of the line's price
+        "derived": {"order_lines": {"discount": "{Lineitem discount} / ({Lineitem price} * {Lineitem quantity})"}},
+    },
+}  # fmt: skip

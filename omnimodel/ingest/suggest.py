@@ -28,6 +28,8 @@ from omnimodel.ingest.names import (
     KIND_WORDS,
     LINE_TOTALS,
     NAMED_ONLY,
+    OFFSET,
+    SHAPES,
     SUFFIXES,
     SYNONYMS,
     TABLE_NAMES,
@@ -149,7 +151,11 @@ def _date_format(values: pd.Series) -> tuple[str | None, list[str]]:
     sample = sample[sample != ""].drop_duplicates().head(2000)
     if sample.empty:
         return None, []
+    offset = bool(sample.str.contains(OFFSET, regex=True).all())
+    if offset:  # the local time is read, its offset dropped (mapping.py does the same)
+        sample = sample.str.replace(OFFSET, "", regex=True)
     fits = [f for f in DATE_FORMATS if pd.to_datetime(sample, format=f, errors="coerce").notna().all()]
+    fits = [f"{f} %z" for f in fits] if offset else fits
     return (fits[0] if fits else None), fits
 
 
@@ -291,14 +297,29 @@ def _flat_tables(files: list[_File], todo: list[str]) -> tuple[dict, dict]:
     sheets beside it (returned order ids, the sales team), with the derived columns and rules they need."""
     chosen: dict[str, tuple[_File, dict[str, str]]] = {}
     extra: dict[str, dict] = {}
-    lines = next((f for f in files if _is_order_lines(f)), None)
+    shape, lines = next(
+        (
+            (name, f)
+            for f in files
+            for name, s in SHAPES.items()
+            if set(s["signature"]) <= set(f.frame.columns)
+        ),
+        (None, next((f for f in files if _is_order_lines(f)), None)),
+    )
     if lines is None:
         return chosen, extra
     columns = list(lines.frame.columns)
     for table in FLAT_TABLES:
-        cols = _match_columns(table, columns)
+        if shape is None:
+            cols = _match_columns(table, columns)
+        else:
+            cols = {c: s for c, s in SHAPES[shape]["columns"].get(table, {}).items() if s in columns}
+            for column, text in SHAPES[shape].get("derived", {}).get(table, {}).items():
+                extra.setdefault(table, {}).setdefault("derived", {})[column] = text
         if TABLES[table].key[0] in cols:
             chosen[table] = (lines, cols)
+    if shape is not None:
+        todo.append(f"{lines.name}: read as {shape}, by its documented columns")
     line_cols = chosen["order_lines"][1]
     by_norm = {normalise(c): c for c in columns}
     if "unit_price" not in line_cols:

@@ -68,7 +68,7 @@ def profile_summary(
     before_start, before_end = _period_before(start, end)
     before = overview.sales_by_month(ws, by="channel", start=before_start, end=before_end)
     # growth only between two whole windows of the same length: a year against its first days is no comparison
-    comparable = evidence.complete([(start, end), (before_start, before_end)], *periods.data_span(ws))
+    comparable = evidence.complete([(start, end), (before_start, before_end)], *periods.covered_span(ws))
     now_by = sales.groupby("channel")["revenue"].sum().sort_values(ascending=False)
     before_by = before.groupby("channel")["revenue"].sum()
     revenue = float(now_by.sum())
@@ -191,6 +191,8 @@ def segments_summary(
         findings.append(
             f"{a['segment']} grew fastest over the last 12 months ({a['growth']:+.0%}), "
             f"{b['segment']} slowest ({b['growth']:+.0%}).".replace("%", " %")
+            .replace("-0 %", "0 %")
+            .replace("+0 %", "0 %")
         )
     if len(addressing):
         lead = addressing.iloc[0]

@@ -162,11 +162,12 @@ def targets_summary(
     channels = channels[channels["channel"] != FOLDED].reset_index(drop=True)
     regions = outcome.level("region").sort_values("p_hit", ignore_index=True)
     short = channels[channels["p_hit"] < 0.5]
-    findings = [
-        f"{len(short)} of {len(channels)} channels are less likely than not to reach their target"
-        + (f" ({', '.join(map(str, short['channel']))})." if len(short) else "."),
-    ]
-    if len(channels):
+    findings = []
+    if len(channels) > 1:  # with one channel the total says it all
+        findings.append(
+            f"{len(short)} of {len(channels)} channels are less likely than not to reach their target"
+            + (f" ({', '.join(map(str, short['channel']))})." if len(short) else ".")
+        )
         worst = channels.iloc[0]
         findings.append(
             f"{worst['channel']} is furthest from its target: {pct(worst['p_hit'])} chance, P50 "
@@ -248,8 +249,12 @@ def whatif_summary(
     if len(moving):
         for r in moving.itertuples():
             findings.append(
-                f"{r.scenario}: chance to reach the revenue target {pct(base['p_hit'])} → {pct(r.p_hit)}, "
-                f"profit P50 {compact(base['profit_p50'], currency)} → {compact(r.profit_p50, currency)}."
+                f"{r.scenario}: chance to reach the revenue target {pct(base['p_hit'])} → {pct(r.p_hit)}"
+                + (
+                    f", profit P50 {compact(base['profit_p50'], currency)} → {compact(r.profit_p50, currency)}."
+                    if pd.notna(base["profit_p50"])
+                    else "."
+                )
             )
     if len(helping):
         actions.append(

@@ -142,7 +142,7 @@ def how_to_address(
             if part["growth"].notna().any()
             else float("nan"),
             "preferred channels": ", ".join(
-                f"{c} {v / channels.sum():.0%}" for c, v in channels.head(2).items()
+                f"{c} {v / channels.sum():.0%}".replace("%", " %") for c, v in channels.head(2).items()
             ),
             "top categories": ", ".join(cats.head(3).index),
         }

@@ -143,3 +143,79 @@ def _write_xls(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
                 else:
                     sheet.write(i, j, value.item() if hasattr(value, "item") else value)
     book.save(str(path))
+
+
+#: Shopify's orders export, as its help centre documents the columns ("Exporting orders"), in that order
+SHOPIFY_COLUMNS = [
+    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at", "Accepts Marketing",
+    "Currency", "Subtotal", "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Shipping Method",
+    "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price",
+    "Lineitem sku", "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status",
+    "Billing Name", "Billing Street", "Billing Address1", "Billing Address2", "Billing Company", "Billing City",
+    "Billing Zip", "Billing Province", "Billing Country", "Billing Phone", "Shipping Name", "Shipping Street",
+    "Shipping Address1", "Shipping Address2", "Shipping Company", "Shipping City", "Shipping Zip",
+    "Shipping Province", "Shipping Country", "Shipping Phone", "Notes", "Note Attributes", "Cancelled at",
+    "Payment Method", "Payment Reference", "Refunded Amount", "Vendor", "Outstanding Balance", "Employee",
+    "Location", "Device ID", "Id", "Tags", "Risk Level", "Source", "Lineitem discount", "Tax 1 Name",
+    "Tax 1 Value", "Phone", "Receipt Number", "Duties", "Billing Province Name", "Shipping Province Name",
+    "Payment ID", "Payment Terms Name", "Next Payment Due At", "Payment References",
+]  # fmt: skip
+#: the columns Shopify fills on an order's every row; the others only on its first
+SHOPIFY_LINE_COLUMNS = {
+    "Name", "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price", "Lineitem sku",
+    "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status", "Vendor", "Lineitem discount",
+}  # fmt: skip
+
+
+@dataclass
+class ShopifyExport:
+    """A written Shopify orders export and its lines' revenue (price x quantity - discount) by local date."""
+
+    path: Path
+    revenue: pd.Series  # by the order's local date
+
+    @property
+    def revenue_by_year(self) -> pd.Series:
+        return self.revenue.groupby(pd.to_datetime(self.revenue.index).year).sum()
+
+
+def write_shopify_export(folder: Path, seed: int = 11, orders: int = 700) -> ShopifyExport:
+    """``orders_export_1.csv`` from 2022-01-03 to 2023-12-31: one row per line item, the order's fields on its
+    first row only, timestamps with their UTC offset (daylight saving moves it), channel in ``Source`` (web,
+    pos), line discounts as amounts."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    skus = [(f"SKU-{100 + i}", f"Tee {i} - {['S', 'M', 'L'][i % 3]}", round(float(rng.uniform(12, 90)), 2))
+            for i in range(30)]  # fmt: skip
+    buyers = [(f"buyer{i}@example.com", f"Buyer {i}", ["US", "US", "CA", "GB"][i % 4]) for i in range(160)]
+    start = dt.datetime(2022, 1, 3, 9)
+    span = (dt.datetime(2023, 12, 31, 18) - start).total_seconds()
+    times = sorted(start + dt.timedelta(seconds=float(s)) for s in rng.uniform(0, span, orders - 1))
+    times.append(dt.datetime(2023, 12, 31, 18))
+    rows, revenue = [], {}
+    for n, when in enumerate(times):
+        email, name, country = buyers[int(rng.integers(len(buyers)))]
+        offset = "-0400" if 3 < when.month < 11 else "-0500"
+        order = {c: "" for c in SHOPIFY_COLUMNS}
+        order |= {
+            "Name": f"#{1001 + n}", "Email": email, "Financial Status": "paid", "Currency": "USD",
+            "Created at": f"{when:%Y-%m-%d %H:%M:%S} {offset}", "Billing Name": name, "Billing Country": country,
+            "Billing City": "Springfield", "Billing Zip": "01101", "Shipping Method": "Standard",
+            "Payment Method": "Shopify Payments", "Source": "pos" if rng.random() < 0.25 else "web",
+            "Id": str(4500000000 + n), "Accepts Marketing": "no", "Risk Level": "Low",
+        }  # fmt: skip
+        for k in range(int(rng.integers(1, 4))):
+            sku, title, price = skus[int(rng.integers(len(skus)))]
+            quantity = int(rng.integers(1, 4))
+            discount = round(price * quantity * 0.1, 2) if rng.random() < 0.2 else 0.0
+            line = (order if k == 0 else {c: (order[c] if c == "Name" else "") for c in SHOPIFY_COLUMNS}) | {
+                "Lineitem quantity": str(quantity), "Lineitem name": title, "Lineitem price": f"{price:.2f}",
+                "Lineitem sku": sku, "Lineitem requires shipping": "true", "Lineitem taxable": "true",
+                "Lineitem fulfillment status": "fulfilled", "Vendor": "Acme Tees",
+                "Lineitem discount": f"{discount:.2f}",
+            }  # fmt: skip
+            rows.append(line)
+            revenue[when.date()] = revenue.get(when.date(), 0.0) + price * quantity - discount
+    path = folder / "orders_export_1.csv"
+    pd.DataFrame(rows, columns=SHOPIFY_COLUMNS).to_csv(path, index=False)
+    return ShopifyExport(path, pd.Series(revenue).sort_index())
