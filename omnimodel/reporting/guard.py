@@ -24,7 +24,12 @@ _PATH = re.compile(
 #: (what it is, pattern) everywhere on the page
 EVERYWHERE = (
     ("a path on this machine", _PATH),
-    ("a warning or traceback", re.compile(r"\b[A-Z]\w*Warning: |Traceback \(most recent call last\)")),
+    (  # a warning goes whole: where it was raised, its message and the source line Python prints under it
+        "a warning or traceback",
+        re.compile(
+            r"(?:[\w./\\:-]*\.py:\d+: )?\b[A-Z]\w*Warning: [^\n]*(?:\n[ \t]+\S[^\n]*)?|Traceback \(most recent call last\)"
+        ),
+    ),
     (
         "a Python repr",
         re.compile(r"\{'[^'\n]{1,60}': |<[\w.]+ object at 0x[0-9a-f]+>|\barray\(\[|\bdtype[=:]\s?\w"),
@@ -106,7 +111,7 @@ def _scan(page: str) -> list[tuple[int, int, str, str]]:
         for what, pattern in rules:
             for m in pattern.finditer(text):
                 found.append((start + m.start(), start + m.end(), what, _instead(what, m.group(0))))
-    return sorted(found)
+    return sorted(found, key=lambda f: (f[0], -f[1]))  # at one place the longest match goes
 
 
 def _instead(what: str, text: str) -> str:

@@ -144,7 +144,9 @@ def build_plan_inputs(
         # Cells with bookings but no orders take their channel's revenue-weighted rate, else the company's.
         weight = econ["revenue"].where(econ[rate].notna(), 0.0)
         weighted = econ[rate].fillna(0.0) * weight
-        company = weighted.sum() / weight.sum()
+        company = (
+            weighted.sum() / weight.sum() if weight.sum() > 0 else float("nan")
+        )  # no unit costs: unknown
         by_channel = weighted.groupby(level="channel").sum() / weight.groupby(level="channel").sum()
         values = econ[rate].reindex(index).to_numpy()
         fallback = cells["channel"].map(by_channel).fillna(company).to_numpy(float)
