@@ -163,6 +163,29 @@ class PipelineReview:
         )
 
     @cached_property
+    def stage_history(self) -> bool:
+        """Whether the stage events name open stages: without (an opportunity list), the model sees one open
+        phase and the CRM's stages are only today's (:mod:`omnimodel.ingest.stage_history`)."""
+        from omnimodel.ingest.stage_history import has_stage_history
+
+        ev = self.workspace.table("stage_events")
+        return has_stage_history(ev.select("stage").distinct().execute()["stage"])
+
+    @cached_property
+    def stages_today(self) -> pd.Series:
+        """Each open deal's stage in the CRM today (opportunity id -> stage)."""
+        opp = self.workspace.table("opportunities")
+        open_ = opp.filter(opp.outcome == "open").select("opportunity_id", "stage").execute()
+        return open_.set_index("opportunity_id")["stage"].astype(str)
+
+    @cached_property
+    def dimensions(self) -> list[str]:
+        """The deal attributes the data knows for some deals (segment, region, source channel, product)."""
+        from omnimodel.funnel import metrics
+
+        return metrics.dimensions(self.snapshot)
+
+    @cached_property
     def activities(self) -> pd.DataFrame | None:
         """The workspace's activities up to the as-of date (an optional table: None without it)."""
         from omnimodel.funnel import phases

@@ -39,7 +39,21 @@ def where_it_stands(review: PipelineReview) -> Shown:
     snapshot = review.snapshot
     conversion = metrics.conversion(snapshot)
     chart = charts.funnel_chart(conversion, f"Deals entering each phase (as of {snapshot.as_of.date()})")
-    return Shown(review.measure_note, chart, conversion, metrics.time_in_phase(snapshot))
+    if review.stage_history:
+        return Shown(review.measure_note, chart, conversion, metrics.time_in_phase(snapshot))
+    today = (
+        review.stages_today.value_counts().rename_axis("stage in the CRM").rename("open deals").reset_index()
+    )
+    return Shown(
+        review.measure_note,
+        "No stage history in this workspace (an opportunity list): every deal counts as open from its created "
+        "date until it is won or lost, and its chance to win comes from how long deals stay open, not from its "
+        "stage. Open deals today by their stage in the CRM:",
+        today,
+        chart,
+        conversion,
+        metrics.time_in_phase(snapshot),
+    )
 
 
 def measured_phases(review: PipelineReview) -> Shown:
@@ -83,10 +97,11 @@ def velocity(review: PipelineReview) -> Shown:
             "not set it:"
         )
     table = outliers.head(10) if len(outliers) else None
-    pace = metrics.velocity(review.snapshot, by="segment", measure=review.measure)
+    by = "segment" if "segment" in review.dimensions else None
+    pace = metrics.velocity(review.snapshot, by=by, measure=review.measure)
     window = int(pace["window_days"].max()) if len(pace) else metrics.VELOCITY_WINDOW_DAYS
     how = (
-        f"Velocity by segment: deals won per day in the {window} days to {review.snapshot.as_of:%d %b %Y}"
+        f"Velocity{' by segment' if by else ''}: deals won per day in the {window} days to {review.snapshot.as_of:%d %b %Y}"
         + (", times their median value" if review.measure == "amount" else "")
         + "; the win rate is of the deals closed in those days."
     )
@@ -141,12 +156,21 @@ def forecast(review: PipelineReview) -> Shown:
 def levels(review: PipelineReview, group: str) -> Shown:
     """Each level of ``group`` (region, segment) against its own target (its bookings a year earlier, or its
     usual period), not the company's."""
+    if group not in review.dimensions:
+        return Shown(
+            f"No {group.replace('_', ' ')} in the opportunity data: the forecast is not split by it."
+        )
     return Shown(_in_unit(review, review.by(group), group))
 
 
 def open_deals(review: PipelineReview, show_people: bool = False, top: int = 25) -> Shown:
     """The open deals with their win probability and forecast category, the most expected value first."""
+    from omnimodel.funnel import metrics
+
     shown = _people(review, review.forecast.deals, show_people)
+    shown = shown.drop(columns=[d for d in metrics.DIMENSIONS if d in shown and d not in review.dimensions])
+    if not review.stage_history:  # the CRM's stage today, not the model's one open phase
+        shown = shown.assign(stage=shown["opportunity_id"].map(review.stages_today).fillna(shown["stage"]))
     rounded = shown.head(top).round({"win_probability": 3, "p_book_in_period": 3, "expected_value": 0})
     return Shown(_in_unit(review, rounded, "open deals"))
 

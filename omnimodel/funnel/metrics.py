@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omnimodel.funnel.snapshot import PipelineSnapshot
+from omnimodel.funnel.snapshot import UNKNOWN, PipelineSnapshot
 
 
 def conversion(snapshot: PipelineSnapshot, by: str | None = None) -> pd.DataFrame:
@@ -174,7 +174,7 @@ DIMENSIONS = ("segment", "region", "source_channel", "product")
 def dimensions(snapshot: PipelineSnapshot, open_only: bool = False) -> list[str]:
     """The deal attributes this snapshot can be broken down by (present, and known for some deals)."""
     deals = snapshot.open_deals if open_only else snapshot.deals
-    return [d for d in DIMENSIONS if d in deals and deals[d].notna().any()]
+    return [d for d in DIMENSIONS if d in deals and (deals[d].notna() & (deals[d] != UNKNOWN)).any()]
 
 
 def slippage_by_dimension(snapshot: PipelineSnapshot) -> pd.DataFrame:

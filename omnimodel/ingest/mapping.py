@@ -65,6 +65,8 @@ from omnimodel.ingest.readers import read_table_file
 
 _TABLE_KEYS = {"file", "sheet", "encoding", "separator", "columns", "keys", "dates", "values", "decimal"}
 _FLAT_KEYS = {"derived", "where", "conflicts", "whole_orders"}
+#: the key of a value map that names the value of every other one
+OTHERWISE = "*"
 #: tables whose fields an order-line export gives on an order's first row only
 _ORDER_LEVEL = ("customers", "orders")
 
@@ -95,8 +97,22 @@ class TableMapping:
 
     @property
     def is_flat(self) -> bool:
-        """Whether it needs the in-memory reader's flat-export steps."""
-        return bool(self.derived or self.where or self.conflicts or self.whole_orders)
+        """Whether it needs the in-memory reader's steps (flat exports, default values, one close date)."""
+        return bool(
+            self.derived
+            or self.where
+            or self.conflicts
+            or self.whole_orders
+            or any(OTHERWISE in v for v in self.values.values())
+            or self.one_close_date
+        )
+
+    @property
+    def one_close_date(self) -> bool:
+        """Whether one column gives both close dates (Salesforce's and HubSpot's Close Date: expected while a
+        deal is open, actual once it is won or lost)."""
+        closed = self.columns.get("closed_date")
+        return closed is not None and closed == self.columns.get("expected_close_date")
 
     def source_columns(self, canonical: str) -> list[str]:
         """The export's columns a canonical column is made of."""
@@ -329,7 +345,7 @@ def read_mapped(
         notes.append(f"{spec.file}: column(s) {', '.join(map(str, left_out))} not in the mapping, left out")
     for col, mapping in spec.values.items():
         if col in out:
-            out[col] = out[col].replace(mapping)
+            out[col] = _translate(out[col], mapping)
     for col in out.columns:
         dtype = table.column(col).dtype
         if col in spec.dates:
@@ -338,6 +354,14 @@ def read_mapped(
             out[col] = (
                 out[col].astype("string").str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
             )
+    if spec.one_close_date and "outcome" in out:
+        closed = out["outcome"].isin(["won", "lost"])
+        out["closed_date"] = out["closed_date"].where(closed)
+        out["expected_close_date"] = out["expected_close_date"].where(~closed)
+        notes.append(
+            f"{spec.file} column {spec.columns['closed_date']}: the expected close date of open deals, the "
+            "closed date of won and lost ones"
+        )
     if spec.whole_orders:
         out = flat.whole_order_returns(out, (loaded or {}).get("order_lines"), spec.file)
         notes.append(f"{spec.file} -> returns: {out['order_id'].nunique():,} orders returned whole")
@@ -348,6 +372,15 @@ def read_mapped(
         notes += [merged] if merged else []
     notes.append(f"{spec.file} -> {spec.table}: {len(out):,} rows mapped")
     return out.reset_index(drop=True), notes
+
+
+def _translate(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """A value map; ``"*"`` names the value of everything else (``{Closed Won: won, Closed Lost: lost, "*": open}``)."""
+    given = {k: v for k, v in mapping.items() if k != OTHERWISE}
+    out = values.replace(given)
+    if OTHERWISE in mapping:
+        out = out.where(values.isin(list(given)) | values.isna(), mapping[OTHERWISE])
+    return out
 
 
 def named_columns(spec: TableMapping, columns: list) -> set[str]:

@@ -153,4 +153,24 @@ SHAPES: dict[str, dict[str, Any]] = {
         # Shopify's line discount is an amount; the data model's is a share of the line's price
         "derived": {"order_lines": {"discount": "{Lineitem discount} / ({Lineitem price} * {Lineitem quantity})"}},
     },
+    "a HubSpot deals export": {
+        "signature": ["Record ID", "Deal Name", "Deal Stage", "Create Date"],
+        "columns": {
+            "opportunities": {"opportunity_id": "Record ID", "created_date": "Create Date", "amount": "Amount",
+                              "stage": "Deal Stage", "outcome": "Deal Stage", "owner": "Deal owner",
+                              "account_id": "Associated Company", "source_channel": "Original Source Type",
+                              "expected_close_date": "Close Date", "closed_date": "Close Date"},
+        },
+        "values": {"opportunities": {"outcome": {"Closed Won": "won", "Closed Lost": "lost", "*": "open"}}},
+    },
+    "a Salesforce opportunity report": {
+        "signature": ["Opportunity Name", "Stage", "Close Date", "Created Date"],
+        "columns": {
+            "opportunities": {"opportunity_id": "Opportunity ID", "created_date": "Created Date", "amount": "Amount",
+                              "stage": "Stage", "outcome": "Stage", "owner": "Opportunity Owner",
+                              "account_id": "Account Name", "source_channel": "Lead Source",
+                              "expected_close_date": "Close Date", "closed_date": "Close Date"},
+        },
+        "values": {"opportunities": {"outcome": {"Closed Won": "won", "Closed Lost": "lost", "*": "open"}}},
+    },
 }  # fmt: skip

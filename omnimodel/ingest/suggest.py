@@ -247,7 +247,7 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
         if dates:
             spec["dates"] = dates
         if values:
-            spec["values"] = values
+            spec["values"] = spec.get("values", {}) | values
         mapping["tables"][table] = spec
     _order_key(mapping, chosen, todo)
     _left_out(mapping, chosen, todo)
@@ -297,29 +297,16 @@ def _flat_tables(files: list[_File], todo: list[str]) -> tuple[dict, dict]:
     sheets beside it (returned order ids, the sales team), with the derived columns and rules they need."""
     chosen: dict[str, tuple[_File, dict[str, str]]] = {}
     extra: dict[str, dict] = {}
-    shape, lines = next(
-        (
-            (name, f)
-            for f in files
-            for name, s in SHAPES.items()
-            if set(s["signature"]) <= set(f.frame.columns)
-        ),
-        (None, next((f for f in files if _is_order_lines(f)), None)),
-    )
+    lines = _shapes(files, chosen, extra, todo)
     if lines is None:
-        return chosen, extra
+        lines = next((f for f in files if _is_order_lines(f)), None)
+        if lines is None:
+            return chosen, extra
+        for table in FLAT_TABLES:
+            cols = _match_columns(table, list(lines.frame.columns))
+            if TABLES[table].key[0] in cols:
+                chosen[table] = (lines, cols)
     columns = list(lines.frame.columns)
-    for table in FLAT_TABLES:
-        if shape is None:
-            cols = _match_columns(table, columns)
-        else:
-            cols = {c: s for c, s in SHAPES[shape]["columns"].get(table, {}).items() if s in columns}
-            for column, text in SHAPES[shape].get("derived", {}).get(table, {}).items():
-                extra.setdefault(table, {}).setdefault("derived", {})[column] = text
-        if TABLES[table].key[0] in cols:
-            chosen[table] = (lines, cols)
-    if shape is not None:
-        todo.append(f"{lines.name}: read as {shape}, by its documented columns")
     line_cols = chosen["order_lines"][1]
     by_norm = {normalise(c): c for c in columns}
     if "unit_price" not in line_cols:
@@ -361,6 +348,27 @@ def _flat_tables(files: list[_File], todo: list[str]) -> tuple[dict, dict]:
         )
         todo.append(f"returns: each order listed in {returns.name} counted as returned whole (all its lines)")
     return chosen, extra
+
+
+def _shapes(files: list[_File], chosen: dict, extra: dict, todo: list[str]) -> _File | None:
+    """Tables from files of a publicly documented shape (:data:`SHAPES`), mapped as documented; returns the one
+    of order lines, if any."""
+    lines = None
+    for f in files:
+        for shape, spec in SHAPES.items():
+            if not set(spec["signature"]) <= set(f.frame.columns):
+                continue
+            todo.append(f"{f.name}: read as {shape}, by its documented columns")
+            for table, columns in spec["columns"].items():
+                cols = {c: s for c, s in columns.items() if s in f.frame.columns}
+                if table in chosen or TABLES[table].key[0] not in cols:
+                    continue
+                chosen[table] = (f, cols)
+                for key in ("derived", "values"):
+                    if table in spec.get(key, {}):
+                        extra.setdefault(table, {})[key] = dict(spec[key][table])
+                lines = f if table == "order_lines" else lines
+    return lines
 
 
 def _is_order_lines(f: _File) -> bool:

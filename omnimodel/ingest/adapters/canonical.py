@@ -15,6 +15,7 @@ from pathlib import Path
 from omnimodel.data.schema import TABLES
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.funnel.definition import FunnelDefinition, load_funnel
+from omnimodel.ingest import stage_history
 from omnimodel.ingest.adapters import LoadedData
 from omnimodel.ingest.mapping import Mapping, TableMapping, channels_frame, load_mapping, read_mapped
 from omnimodel.ingest.readers import read_table_file
@@ -42,6 +43,10 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     if declared is not None:
         tables["channels"] = declared
     funnel = read_funnel(source / "funnel.yaml")
+    if "opportunities" in tables and "stage_events" not in tables:  # an opportunity list: one open phase
+        tables["stage_events"] = stage_history.closing_events(tables["opportunities"])
+        quirks.append(stage_history.QUIRK + (" (funnel.yaml's stages need the history)" if funnel else ""))
+        return LoadedData(tables, quirks, funnel=stage_history.FUNNEL, origins=origins(plan))
     return LoadedData(
         tables,
         quirks,

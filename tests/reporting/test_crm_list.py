@@ -1,0 +1,74 @@
+"""A CRM's opportunity list without stage history (HubSpot's deals export, from its public column documentation)
+to five reports, as a new user would: the unedited `map --suggest`, ingest, init, report. 03 forecasts from the
+one open phase and says so in one line, with today's deals per CRM stage as the export has them; 01, 02, 04 and 05
+each say in one line what a CRM-only workspace lacks."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from omnimodel.cli import main
+from tests.data.crm_exports import write_hubspot_deals
+from tests.reporting.report_text import reader_problems
+from tests.reporting.test_own_data import SMALL
+
+pytestmark = pytest.mark.slow
+
+STOPPED = {
+    "01_customer_profile": "No customers in this workspace",
+    "02_segments_regions": "No customers in this workspace",
+    "04_channel_targets": "No orders in this workspace",
+    "05_what_if": "No orders in this workspace",
+}
+
+
+@pytest.fixture(scope="module")
+def crm_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("crm")
+    deals = write_hubspot_deals(tmp / "exports")
+    workspace, project = tmp / "crm.duckdb", tmp / "crm"
+    assert (
+        main(["map", "--suggest", str(tmp / "exports"), "--out", str(tmp / "exports" / "mapping.yaml")]) == 0
+    )
+    assert (
+        main(["ingest", str(tmp / "exports"), "--adapter", "canonical", "--workspace", str(workspace)]) == 0
+    )
+    assert main(["init", str(project), "--workspace", str(workspace)]) == 0
+    config = yaml.safe_load((project / "reports.yaml").read_text())
+    config["parameters"] = SMALL  # the one edit: small sampler settings
+    (project / "reports.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    assert main(["report", "--config", str(project / "reports.yaml")]) == 0
+    run = project / "reports" / "latest"
+    return deals, run, json.loads((run / "manifest.json").read_text())
+
+
+def _visible(page: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style).*?</\1>", "", page, flags=re.S))
+    return re.sub(r"\s+", " ", text)
+
+
+def test_five_reports_and_the_forecast_from_the_list(crm_run):
+    _, run, manifest = crm_run
+    reports = {r["name"]: r for r in manifest["reports"]}
+    assert [r["status"] for r in reports.values()] == ["OK"] * 5
+    for name, start in STOPPED.items():
+        assert (reports[name].get("note") or "").startswith(start), name
+    assert not reports["03_pipeline_forecast"].get("note")
+    cards = reports["03_pipeline_forecast"]["summary"]["cards"]
+    assert cards[0]["label"].startswith("Bookings ") and cards[0]["value"] not in ("–", "0")
+    page = (run / "03_pipeline_forecast.html").read_text()
+    assert not reader_problems(page) and not reports["03_pipeline_forecast"].get("removed")
+
+
+def test_the_pipeline_report_says_there_is_no_stage_history_and_counts_deals_per_crm_stage(crm_run):
+    deals, run, _ = crm_run
+    text = _visible((run / "03_pipeline_forecast.html").read_text())
+    assert "No stage history in this workspace (an opportunity list)" in text
+    for stage, count in deals.open_by_stage.items():  # the table of today's open deals per stage
+        assert f"{stage} {count}" in text, stage
+    # segments and regions the list does not carry are said once, not shown as "unknown"
+    assert "No region in the opportunity data" in text and "unknown" not in text
