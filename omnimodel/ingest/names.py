@@ -153,6 +153,27 @@ SHAPES: dict[str, dict[str, Any]] = {
         # Shopify's line discount is an amount; the data model's is a share of the line's price
         "derived": {"order_lines": {"discount": "{Lineitem discount} / ({Lineitem price} * {Lineitem quantity})"}},
     },
+    "a WooCommerce orders export (one row per item)": {
+        "signature": ["order_id", "order_number", "item_quantity", "item_sku", "billing_email"],
+        "columns": {
+            "customers": {"customer_id": "billing_email", "name": "billing_full_name", "city": "billing_city",
+                          "postal_code": "billing_postcode", "country": "billing_country"},
+            "products": {"product_id": "item_sku", "name": "item_name"},
+            "orders": {"order_id": "order_id", "customer_id": "billing_email", "order_date": "order_date",
+                       "country": "billing_country", "payment_method": "payment_method",
+                       "shipping_method": "shipping_method"},
+            "order_lines": {"order_id": "order_id", "product_id": "item_sku", "quantity": "item_quantity"},
+        },
+        # a web shop's orders are online; the item subtotal is before discounts, the total after
+        "derived": {
+            "orders": {"channel": "'online'"},
+            "order_lines": {"unit_price": "{item_subtotal} / {item_quantity}",
+                            "discount": "1 - {item_total} / {item_subtotal}"},
+        },
+        # orders that were paid for: not cancelled, failed, pending payment or refunded
+        "where": dict.fromkeys(("customers", "products", "orders", "order_lines"),
+                               {"status": ["completed", "processing", "on-hold"]}),
+    },
     "a HubSpot deals export": {
         "signature": ["Record ID", "Deal Name", "Deal Stage", "Create Date"],
         "columns": {

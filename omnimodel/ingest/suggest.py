@@ -322,7 +322,7 @@ def _flat_tables(files: list[_File], todo: list[str]) -> tuple[dict, dict]:
                 "discount); check it"
             )
     for table, column, value in (("orders", "channel", "online"), ("products", "category", "all products")):
-        if table in chosen and column not in chosen[table][1]:
+        if table in chosen and column not in chosen[table][1] | extra.get(table, {}).get("derived", {}):
             extra.setdefault(table, {}).setdefault("derived", {})[column] = f"'{value}'"
             todo.append(
                 f"{table}.{column}: {lines.name} has none; every row gets {value!r}: name the right one"
@@ -364,7 +364,7 @@ def _shapes(files: list[_File], chosen: dict, extra: dict, todo: list[str]) -> _
                 if table in chosen or TABLES[table].key[0] not in cols:
                     continue
                 chosen[table] = (f, cols)
-                for key in ("derived", "values"):
+                for key in ("derived", "values", "where"):
                     if table in spec.get(key, {}):
                         extra.setdefault(table, {})[key] = dict(spec[key][table])
                 lines = f if table == "order_lines" else lines

@@ -219,3 +219,59 @@ def write_shopify_export(folder: Path, seed: int = 11, orders: int = 700) -> Sho
     path = folder / "orders_export_1.csv"
     pd.DataFrame(rows, columns=SHOPIFY_COLUMNS).to_csv(path, index=False)
     return ShopifyExport(path, pd.Series(revenue).sort_index())
+
+
+#: WooCommerce's Customer/Order/Coupon Export, "CSV one row per item" format, as its documentation lists the columns
+WOOCOMMERCE_COLUMNS = [
+    "order_id", "order_number", "order_number_formatted", "order_date", "status", "shipping_total",
+    "shipping_tax_total", "fee_total", "fee_tax_total", "tax_total", "cart_discount", "order_discount",
+    "discount_total", "order_total", "refunded_total", "order_currency", "payment_method", "shipping_method",
+    "customer_id", "billing_first_name", "billing_last_name", "billing_full_name", "billing_company",
+    "billing_email", "billing_phone", "billing_address_1", "billing_address_2", "billing_postcode", "billing_city",
+    "billing_state", "billing_state_code", "billing_country", "shipping_first_name", "shipping_last_name",
+    "shipping_full_name", "shipping_address_1", "shipping_address_2", "shipping_postcode", "shipping_city",
+    "shipping_state", "shipping_state_code", "shipping_country", "shipping_company", "customer_note", "item_id",
+    "item_product_id", "item_name", "item_sku", "item_quantity", "item_subtotal", "item_subtotal_tax",
+    "item_total", "item_total_tax", "item_refunded", "item_refunded_qty", "item_meta", "shipping_items",
+    "fee_items", "tax_items", "coupon_items", "order_notes", "download_permissions",
+]  # fmt: skip
+
+
+def write_woocommerce_export(folder: Path, seed: int = 13, orders: int = 600) -> ShopifyExport:
+    """``orders-export.csv`` from 2022-01-03 to 2023-12-31, every order field on every item row; guests have
+    customer_id 0; cancelled, failed and refunded orders are in the export and not in the revenue."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    skus = [(f"woo-{200 + i}", f"Mug {i}", round(float(rng.uniform(8, 40)), 2)) for i in range(25)]
+    buyers = [
+        (f"guest{i}@example.org", f"Guest {i}", ["DE", "AT", "CH", "FR"][i % 4], i % 3) for i in range(120)
+    ]
+    start = dt.datetime(2022, 1, 3, 10)
+    span = (dt.datetime(2023, 12, 31, 12) - start).total_seconds()
+    times = sorted(start + dt.timedelta(seconds=float(s)) for s in rng.uniform(0, span, orders - 1))
+    times.append(dt.datetime(2023, 12, 31, 12))
+    rows, revenue = [], {}
+    for n, when in enumerate(times):
+        email, name, country, registered = buyers[int(rng.integers(len(buyers)))]
+        status = str(rng.choice(["completed"] * 8 + ["processing", "cancelled", "refunded", "failed"]))
+        order = dict.fromkeys(WOOCOMMERCE_COLUMNS, "") | {
+            "order_id": str(5000 + n), "order_number": str(5000 + n), "order_number_formatted": f"#{5000 + n}",
+            "order_date": f"{when:%Y-%m-%d %H:%M:%S}", "status": status, "order_currency": "EUR",
+            "payment_method": "stripe", "shipping_method": "flat_rate",
+            "customer_id": str(100 + n % 50) if registered else "0", "billing_full_name": name,
+            "billing_email": email, "billing_country": country, "billing_city": "Musterstadt",
+            "billing_postcode": "12345",
+        }  # fmt: skip
+        for k in range(int(rng.integers(1, 4))):
+            sku, title, price = skus[int(rng.integers(len(skus)))]
+            quantity = int(rng.integers(1, 4))
+            total = round(price * quantity * (0.9 if rng.random() < 0.2 else 1.0), 2)
+            rows.append(order | {
+                "item_id": str(n * 10 + k), "item_product_id": sku[4:], "item_name": title, "item_sku": sku,
+                "item_quantity": str(quantity), "item_subtotal": f"{price * quantity:.2f}", "item_total": f"{total:.2f}",
+            })  # fmt: skip
+            if status in ("completed", "processing", "on-hold"):
+                revenue[when.date()] = revenue.get(when.date(), 0.0) + total
+    path = folder / "orders-export.csv"
+    pd.DataFrame(rows, columns=WOOCOMMERCE_COLUMNS).to_csv(path, index=False)
+    return ShopifyExport(path, pd.Series(revenue).sort_index())

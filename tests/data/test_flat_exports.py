@@ -16,7 +16,7 @@ from omnimodel.forecasting.series import workspace_revenue
 from omnimodel.ingest.flat import Expression
 from omnimodel.ingest.suggest import suggest_mapping
 
-from .shop_exports import write_flat_export, write_shopify_export
+from .shop_exports import write_flat_export, write_shopify_export, write_woocommerce_export
 
 
 def _suggest_and_ingest(folder, workspace, capsys):
@@ -93,6 +93,21 @@ def test_a_shopify_export_feeds_four_tables_through_the_unedited_suggestion(tmp_
     # local times as the shop shows them: the UTC offset is dropped, not applied
     last = con.sql("select max(order_date) from orders").fetchone()[0]
     assert str(last) == "2023-12-31 18:00:00"
+
+
+def test_a_woocommerce_export_keeps_the_paid_orders_through_the_unedited_suggestion(tmp_path, capsys):
+    export = write_woocommerce_export(tmp_path / "exports")
+    con, _ = _suggest_and_ingest(tmp_path / "exports", tmp_path / "shop.duckdb", capsys)
+    truth = export.revenue_by_year
+    got = _revenue_by_year(con)
+    assert list(got.index) == list(truth.index) and got.to_numpy() == pytest.approx(
+        truth.to_numpy(), rel=1e-9
+    )
+    raw = pd.read_csv(export.path, dtype=str)
+    paid = raw[raw["status"].isin(["completed", "processing", "on-hold"])]
+    assert con.sql("select count(*) from orders").fetchone()[0] == paid["order_id"].nunique()
+    mapping = (tmp_path / "exports" / "mapping.yaml").read_text()
+    assert "# TODO orders.channel" not in mapping  # a web shop's orders are online: no guess to mark
 
 
 def _flat_csv(folder, rows, mapping):
