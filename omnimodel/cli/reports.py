@@ -45,13 +45,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from omnimodel.reporting.project import init_project
+    from omnimodel.reporting.project import chosen_periods, init_project
 
     written = init_project(args.folder, args.workspace)
     where = "this folder" if Path(args.folder).resolve() == Path.cwd() else args.folder
     print(f"Wrote {', '.join(p.name for p in written)} into {where}.")
+    for line in chosen_periods(args.workspace) if args.workspace else []:
+        print(line)
     funnel = (
-        " and funnel.yaml (your stages in order)" if any(p.name == "funnel.yaml" for p in written) else ""
+        " and funnel.yaml (your stages in order)"
+        if any(p.name == "funnel.yaml" and "no stage history" not in p.read_text() for p in written)
+        else ""
     )
     print(
         f"Next: edit goals.yaml (growth per region, cost to serve per channel){funnel}, "

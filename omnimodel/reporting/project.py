@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from omnimodel.data.workspace import Workspace
@@ -91,6 +92,57 @@ def _funnel_yaml(ws: Workspace) -> str | None:
         return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
     head = "# Your sales process: phases in order with entry and exit criteria, activities and measurement points.\n"
     return head + yaml.safe_dump(definition.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+def chosen_periods(workspace: str | os.PathLike) -> list[str]:
+    """What the reports will take from the workspace's dates, and why, in sentences (``omnimodel init`` says
+    them): the orders' span and the year counted complete, the target year, the pipeline's as-of date and
+    forecast period."""
+    from omnimodel.data import periods
+
+    said = []
+    with Workspace(str(workspace) if "://" in str(workspace) else Path(workspace)) as ws:
+        if ws.has("orders") and ws.table("orders").count().execute() > 0:
+            first, through = periods.data_span(ws)
+            year = periods.latest_complete_year(ws)
+            given = ws.meta().get("data_through")
+            if year is None:
+                said.append(
+                    f"Orders run from {first.date()} to {through.date()}: no complete calendar year, so the "
+                    "targets report gives baseline forecasts only."
+                )
+            else:
+                why = (
+                    f"the exports are complete to {given} (--data-through)"
+                    if given
+                    else "its orders run to 31 December"
+                    if year == through.year and through.month == 12 and through.day == 31
+                    else "its last order day is within the data's usual gap between order days of 31 December"
+                    if year == through.year
+                    else f"{through.year} has orders only to {through.date()}"
+                )
+                said.append(
+                    f"Orders run from {first.date()} to {through.date()}: {year} is the latest complete year "
+                    f"({why}); targets are set for {year + 1} (give `year:` in goals.yaml for another, or ingest "
+                    "with --data-through)."
+                )
+        if ws.has("stage_events") and ws.has("opportunities"):
+            from omnimodel.ingest.stage_history import has_stage_history
+
+            ev = ws.table("stage_events")
+            stages = ev.select("stage").distinct().execute()["stage"]
+            last = ev.entered_at.max().execute()
+            if last is not None and not pd.isna(last):
+                said.append(
+                    f"The pipeline report takes the CRM as of {pd.Timestamp(last).date()} (its last stage event) and "
+                    f"forecasts {periods.next_quarter(last)}"
+                    + (
+                        "."
+                        if has_stage_history(stages)
+                        else "; the export has no stage history (one open phase)."
+                    )
+                )
+    return said
 
 
 def _reports_yaml(workspace: str, demo: bool) -> str:

@@ -130,3 +130,42 @@ def test_init_in_this_folder_points_the_notebooks_at_the_projects_data(
         assert "demo.duckdb" not in params.source
     monkeypatch.chdir(project / "notebooks")  # where JupyterLab runs a notebook
     assert resolve_path("data/acme.duckdb") == (project / "data" / "acme.duckdb").resolve()
+
+
+def test_init_says_which_periods_it_chose_and_why(tmp_path, client_workspace, capsys):
+    assert main(["init", str(tmp_path / "acme"), "--workspace", str(client_workspace)]) == 0
+    out = capsys.readouterr().out
+    assert "2025 is the latest complete year (its orders run to 31 December); targets are set for 2026" in out
+    assert "The pipeline report takes the CRM as of 2025-12-" in out and "forecasts 2026Q1." in out
+
+
+def test_init_counts_a_year_whose_orders_end_on_30_december_complete_and_says_so(tmp_path, capsys):
+    from tests.data.shop_exports import write_flat_export
+
+    write_flat_export(tmp_path / "exports", ".xlsx")
+    assert (
+        main(
+            [
+                "map",
+                "--suggest",
+                str(tmp_path / "exports"),
+                "--out",
+                str(tmp_path / "exports" / "mapping.yaml"),
+            ]
+        )
+        == 0
+    )
+    workspace = tmp_path / "shop.duckdb"
+    assert (
+        main(["ingest", str(tmp_path / "exports"), "--adapter", "canonical", "--workspace", str(workspace)])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["init", str(tmp_path / "shop"), "--workspace", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "to 2023-12-30: 2023 is the latest complete year (its last order day is within the data's usual gap"
+        in out
+    )
+    assert "targets are set for 2024" in out and "funnel.yaml" not in out
+    assert load_strategy_goals(tmp_path / "shop" / "goals.yaml").year == 2024
