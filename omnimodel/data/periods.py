@@ -63,10 +63,14 @@ def latest_complete_year(ws: Workspace) -> int | None:
 
 def covered_span(ws: Workspace) -> tuple[pd.Timestamp, pd.Timestamp]:
     """:func:`data_span`, its end moved to 31 December where :func:`latest_complete_year` counts the last year
-    whole (a last order on 30 December ends the year: growth over that year may be said)."""
+    whole (a last order on 30 December ends the year: growth over that year may be said), and its start to 1
+    January where the first order day is within the data's usual gap of it."""
     first, through = data_span(ws)
     if through.month == 12 and latest_complete_year(ws) == through.year:
         through = pd.Timestamp(f"{through.year}-12-31")
+    year_start = pd.Timestamp(f"{first.year}-01-01")
+    if first != year_start and (first - year_start).days <= usual_gap_days(ws, through):
+        first = year_start  # orders from 3 January begin the year as much as orders to 30 December end it
     return first, through
 
 

@@ -49,6 +49,9 @@ FREE_TEXT_COLUMNS = frozenset(
     {"name", "email", "delivery_address", "billing_address", "city", "brand", "reason"}
 )
 
+#: the category of products an export lists without one (said as such, never a finding)
+UNCATEGORISED = "uncategorised"
+
 
 @dataclass(frozen=True)
 class Column:

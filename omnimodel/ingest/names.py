@@ -19,6 +19,8 @@ SYNONYMS = {
         "kunde",
         "clientid",
         "client",
+        "contactid",
+        "accountid",
     ],
     "order_id": [
         "orderid",
@@ -32,6 +34,8 @@ SYNONYMS = {
         "auftragsnummer",
         "invoiceno",
         "invoice",
+        "salesorderid",
+        "salesorder",
     ],
     "order_date": [
         "orderdate",
@@ -58,7 +62,7 @@ SYNONYMS = {
         "item",
     ],
     "quantity": ["qty", "quantity", "menge", "anzahl", "units", "stueck"],
-    "unit_price": ["unitprice", "price", "preis", "einzelpreis", "stueckpreis", "itemprice"],
+    "unit_price": ["unitprice", "price", "preis", "einzelpreis", "stueckpreis", "itemprice", "priceperunit"],
     "unit_cost": ["unitcost", "cost", "einstandspreis", "kosten", "cogs"],
     "discount": ["discount", "rabatt", "nachlass"],
     "line_no": ["lineno", "line", "linenumber", "position", "pos", "positionsnr", "posnr"],
@@ -74,6 +78,8 @@ SYNONYMS = {
         "dealowner",
         "opportunityowner",
         "verkaeufer",
+        "owneridname",
+        "ownerid",
     ],
     "team": ["team", "salesteam", "region", "office"],
     "manager": ["manager", "teamlead", "leiter"],
@@ -86,23 +92,43 @@ SYNONYMS = {
         "countryregion",
         "billingcountry",
         "shippingcountry",
+        "shiptocountry",
+        "billtocountry",
     ],
     "region": ["region", "gebiet", "verkaufsgebiet", "salesregion"],
-    "segment": ["segment", "kundensegment", "customersegment"],
+    "segment": ["segment", "kundensegment", "customersegment", "industry", "sector", "branche"],
     "category": ["category", "kategorie", "warengruppe", "productcategory", "produktkategorie"],
     "brand": ["brand", "marke", "hersteller"],
     "price": ["price", "listprice", "listenpreis", "preis", "vkpreis"],
     "cost": ["cost", "einstandspreis", "ek", "ekpreis", "kosten"],
     "name": ["name", "fullname", "bezeichnung"],  # and the table's own: customername, productname
-    "email": ["email", "emailaddress", "mail"],
+    "email": ["email", "emailaddress", "mail", "emailaddress1", "emailaddress"],
     "acquisition_date": ["acquisitiondate", "signupdate", "firstorderdate", "kundeseit", "registered"],
+    # opportunities, as CRMs name their fields (Dynamics 365, HubSpot, Salesforce, Pipedrive)
+    "opportunity_id": [
+        "opportunityid",
+        "regardingobjectid",
+        "regardingopportunityid",
+        "dealid",
+        "opportunity",
+    ],
+    "created_date": ["createdon", "createddate", "createdate", "createdat", "erstelltam", "adddate"],
+    "amount": ["estimatedvalue", "amount", "value", "dealvalue", "opportunityamount", "betrag", "wert"],
+    "stage": ["stepname", "salesstage", "stage", "stagename", "dealstage", "phase"],
+    "outcome": ["outcome", "statuscode", "status", "statecode", "result", "wonlost", "ergebnis"],
+    "expected_close_date": ["estimatedclosedate", "expectedclosedate", "expectedclose", "forecastclosedate"],
+    "closed_date": ["actualclosedate", "closeddate", "dateclosed", "wontime", "losttime", "closedate"],
+    "account_id": ["accountid", "parentaccountid", "parentcontactid", "customerid", "account", "company"],
+    # activities
+    "type": ["activitytypecode", "activitytype", "type", "kind", "art"],
+    "activity_date": ["scheduledstart", "actualstart", "activitydate", "duedate", "date", "datum"],
     "return_id": ["returnid", "return", "retourennr", "ruecksendungnr"],
     "return_date": ["returndate", "retourendatum", "ruecksendedatum"],
     "reason": ["reason", "grund", "retourengrund"],
 }
 #: other names exports use for a canonical table
 TABLE_NAMES = {
-    "customers": ["customers", "customer", "kunden", "clients", "accounts"],
+    "customers": ["customers", "customer", "kunden", "clients", "accounts", "contacts", "kontakte"],
     "products": ["products", "product", "artikel", "produkte", "items", "catalog", "katalog"],
     "orders": ["orders", "order", "bestellungen", "auftraege", "sales", "transactions", "umsatz"],
     "order_lines": [
@@ -112,6 +138,10 @@ TABLE_NAMES = {
         "positionen",
         "bestellpositionen",
         "auftragspositionen",
+        "saleslines",
+        "salesorderlines",
+        "salesorderdetails",
+        "orderproducts",
     ],
     "returns": ["returns", "retouren", "ruecksendungen"],
     "sales_team": ["salesteam", "salesteams", "people", "team", "managers", "vertrieb", "verkaeufer"],
@@ -133,7 +163,8 @@ ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 KIND_WORDS = {
     "online": ["online", "web", "shop", "app", "amazon", "ebay", "marketplace", "ecommerce", "internet", "mobile"],
     "offline": ["store", "pos", "filiale", "laden", "branch", "retail", "outlet", "geschaeft", "shoppingcenter"],
-    "assisted": ["call", "phone", "telefon", "field", "aussendienst", "agent", "sales", "b2b", "vertrieb", "katalog"],
+    "assisted": ["call", "phone", "telefon", "field", "aussendienst", "agent", "sales", "b2b", "vertrieb", "katalog",
+                 "partner", "reseller", "wholesale", "distributor", "haendler", "grosshandel"],
 }  # fmt: skip
 SUFFIXES = (".csv", ".parquet", ".pq", *WORKBOOKS)
 #: exports whose column sets are publicly documented, recognised by a few of their columns and mapped as documented

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from omnimodel.data.countries import CODES, to_iso2
-from omnimodel.data.schema import TABLES
+from omnimodel.data.schema import TABLES, UNCATEGORISED
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.ingest.names import (
     DATE_FORMATS,
@@ -242,6 +242,8 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
                 unknown = sorted(n for n in names if n not in known)
                 if unknown:
                     todo.append(f"{table}.country: no ISO code known for {', '.join(unknown[:10])}; add them")
+            if col == "outcome" and "outcome" not in spec.get("values", {}):
+                values[col] = _outcomes(data, src, todo)
             if col == "channel" and table == "orders":
                 channel_values |= set(data.dropna().astype(str))
         if dates:
@@ -270,6 +272,26 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
     ]
     head += [f"# TODO {t}" for t in todo]
     return "\n".join(head) + "\n" + yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True)
+
+
+def _outcomes(data: pd.Series, column: str, todo: list[str]) -> dict[str, str]:
+    """A deal's outcome from its status: won and lost by their words, everything else open."""
+    out = {}
+    for value in sorted(set(data.dropna().astype(str))):
+        text = normalise(value)
+        out[value] = (
+            "won"
+            if "won" in text or "gewonnen" in text
+            else "lost"
+            if "lost" in text or "verloren" in text
+            else "open"
+        )
+    todo.append(
+        f"opportunities.outcome: {column!r} read as "
+        + ", ".join(f"{v} -> {o}" for v, o in out.items())
+        + "; check it"
+    )
+    return out
 
 
 def _left_out(mapping: dict, chosen: dict, todo: list[str]) -> None:
@@ -321,7 +343,7 @@ def _flat_tables(files: list[_File], todo: list[str]) -> tuple[dict, dict]:
                 f"order_lines.unit_price: derived as {text} ({total!r} taken for the line's total after "
                 "discount); check it"
             )
-    for table, column, value in (("orders", "channel", "online"), ("products", "category", "all products")):
+    for table, column, value in (("orders", "channel", "online"), ("products", "category", UNCATEGORISED)):
         if table in chosen and column not in chosen[table][1] | extra.get(table, {}).get("derived", {}):
             extra.setdefault(table, {}).setdefault("derived", {})[column] = f"'{value}'"
             todo.append(

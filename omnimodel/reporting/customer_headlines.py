@@ -3,11 +3,13 @@ their numbers, each under the evidence rules (:mod:`omnimodel.reporting.evidence
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from omnimodel.data.schema import UNCATEGORISED
 from omnimodel.reporting import evidence
 from omnimodel.reporting.headlines import fit_first
 from omnimodel.reporting.summary import Card, Summary, compact, pct
@@ -218,8 +220,8 @@ def segments_summary(
         lead = countries.iloc[0]
         findings.append(f"{lead['country_name']} leads the country ranking: {lead['reasons']}")
     actions = [
-        f"Address {r['segment']} through {r['preferred channels'].split(',')[0].rsplit(' ', 1)[0]}, leading with "
-        f"{r['top categories'].split(',')[0]}"
+        f"Address {r['segment']} through {re.sub(r'[ ]+[0-9]+[ ]?%$', '', r['preferred channels'].split(',')[0])}"
+        + (f", leading with {top}" if (top := r["top categories"].split(",")[0]) != UNCATEGORISED else "")
         + (f"; cross-sell {r['best cross-sell']}." if "->" in str(r.get("best cross-sell", "")) else ".")
         for _, r in addressing.head(2).iterrows()
     ]

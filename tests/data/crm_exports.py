@@ -111,3 +111,101 @@ def write_salesforce_opportunities(folder: Path, seed: int = 5, n: int = 500) ->
     path = folder / "report1733900000000.csv"
     frame.to_csv(path, index=False)
     return DealList(path, deals)
+
+
+@dataclass
+class CrmFiles:
+    """A CRM exported as separate files, and its truth."""
+
+    folder: Path
+    deals: pd.DataFrame
+    lines: pd.DataFrame  # the sales lines with their order's date
+
+    @property
+    def revenue_by_year(self) -> pd.Series:
+        value = self.lines["Quantity"] * self.lines["PricePerUnit"]
+        return value.groupby(pd.to_datetime(self.lines["OrderDate"]).dt.year).sum()
+
+    @property
+    def open_by_stage(self) -> dict[str, int]:
+        return self.deals[self.deals["outcome"] == "open"]["stage"].value_counts().to_dict()
+
+
+def write_crm_files(folder: Path, seed: int = 17) -> CrmFiles:
+    """contacts, leads, activities, opportunities, sales and sales lines as a CRM exports its entities (the
+    column names of Dynamics 365's Contact, Lead, Activity, Opportunity, Sales Order and Order Product): ids as
+    GUID-like text, statuses Open / Won / Lost, the stage in ``StepName``, dates ``2024-03-05``."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    n_contacts = 150
+    contacts = pd.DataFrame(
+        {
+            "ContactId": [f"c{i:04d}-7f3a" for i in range(n_contacts)],
+            "FullName": [f"Contact {i}" for i in range(n_contacts)],
+            "EMailAddress1": [f"contact{i}@example.com" for i in range(n_contacts)],
+            "Country": [["Germany", "France", "Spain", "Italy"][i % 4] for i in range(n_contacts)],
+            "Industry": [["Retail", "Manufacturing", "Services"][i % 3] for i in range(n_contacts)],
+            "CreatedOn": [f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n_contacts)],
+        }
+    )
+    deals = _deals(seed, 400, ["Qualify", "Develop", "Propose", "Close"])
+    deals["contact"] = [contacts["ContactId"][i % n_contacts] for i in range(len(deals))]
+    opportunities = pd.DataFrame(
+        {
+            "OpportunityId": ["o-" + d for d in deals["id"]],
+            "Name": [f"Opportunity {i}" for i in range(len(deals))],
+            "ParentContactId": deals["contact"],
+            "EstimatedValue": deals["amount"],
+            "StepName": deals["stage"].replace({"Closed Won": "Close", "Closed Lost": "Close"}),
+            "StatusCode": deals["outcome"].str.capitalize(),
+            "CreatedOn": [f"{d:%Y-%m-%d}" for d in deals["created"]],
+            "EstimatedCloseDate": [f"{d:%Y-%m-%d}" if o == "open" else "" for d, o in
+                                   zip(deals["expected"], deals["outcome"], strict=True)],
+            "ActualCloseDate": [f"{d:%Y-%m-%d}" if o != "open" else "" for d, o in
+                                zip(deals["closed"], deals["outcome"], strict=True)],
+            "OwnerIdName": [["Lena Vogel", "Marc Roux"][i % 2] for i in range(len(deals))],
+        }
+    )  # fmt: skip
+    deals["stage"] = opportunities["StepName"]
+    deals["id"] = opportunities["OpportunityId"]
+    activities = pd.DataFrame(
+        {
+            "ActivityId": [f"a{i:05d}" for i in range(900)],
+            "RegardingObjectId": [opportunities["OpportunityId"][int(i)] for i in rng.integers(0, len(deals), 900)],
+            "ActivityTypeCode": [["Phone Call", "Email", "Appointment"][i % 3] for i in range(900)],
+            "ScheduledStart": [f"{dt.date(2023, 1, 2) + dt.timedelta(days=int(d)):%Y-%m-%d}" for d in rng.integers(0, 700, 900)],
+            "OwnerIdName": [["Lena Vogel", "Marc Roux"][i % 2] for i in range(900)],
+        }
+    )  # fmt: skip
+    # an activity is never before its deal was created
+    created = activities["RegardingObjectId"].map(opportunities.set_index("OpportunityId")["CreatedOn"])
+    activities["ScheduledStart"] = np.maximum(activities["ScheduledStart"], created)
+    leads = pd.DataFrame(
+        {
+            "LeadId": [f"l{i:04d}" for i in range(80)],
+            "Subject": [f"Inbound {i}" for i in range(80)],
+            "LeadSourceCode": [["Web", "Trade Show", "Advertisement"][i % 3] for i in range(80)],
+            "StatusCode": [["New", "Contacted", "Qualified"][i % 3] for i in range(80)],
+            "CreatedOn": [f"2024-{1 + i % 11:02d}-{1 + i % 28:02d}" for i in range(80)],
+        }
+    )
+    orders, lines = [], []
+    start = dt.date(2022, 1, 3)
+    for n in range(900):
+        day = start + dt.timedelta(days=int(n * 727 / 899))  # 2022-01-03 to 2023-12-31, evenly
+        order = f"so-{10000 + n}"
+        orders.append((order, contacts["ContactId"][int(rng.integers(n_contacts))], f"{day:%Y-%m-%d}",
+                       ["Direct Sales", "Web Portal", "Partner"][n % 3]))  # fmt: skip
+        for k in range(int(rng.integers(1, 4))):
+            lines.append((order, k + 1, f"P-{int(rng.integers(1, 30)):03d}", int(rng.integers(1, 6)),
+                          round(float(rng.uniform(20, 400)), 2), f"{day:%Y-%m-%d}"))  # fmt: skip
+    sales = pd.DataFrame(orders, columns=["SalesOrderId", "CustomerId", "OrderDate", "SalesChannel"])
+    sales["ShipToCountry"] = sales["CustomerId"].map(contacts.set_index("ContactId")["Country"])
+    lines_frame = pd.DataFrame(
+        lines, columns=["SalesOrderId", "LineNumber", "ProductId", "Quantity", "PricePerUnit", "OrderDate"]
+    )
+    for name, frame in (("contacts", contacts), ("leads", leads), ("activities", activities),
+                        ("opportunities", opportunities), ("sales", sales),
+                        ("saleslines", lines_frame.drop(columns="OrderDate"))):  # fmt: skip
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return CrmFiles(folder, deals, lines_frame)

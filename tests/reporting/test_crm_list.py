@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from omnimodel.cli import main
-from tests.data.crm_exports import write_hubspot_deals
+from tests.data.crm_exports import write_crm_files, write_hubspot_deals
 from tests.reporting.report_text import reader_problems
 from tests.reporting.test_own_data import SMALL
 
@@ -30,6 +30,10 @@ STOPPED = {
 def crm_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crm")
     deals = write_hubspot_deals(tmp / "exports")
+    return _run(tmp, deals)
+
+
+def _run(tmp, deals):
     workspace, project = tmp / "crm.duckdb", tmp / "crm"
     assert (
         main(["map", "--suggest", str(tmp / "exports"), "--out", str(tmp / "exports" / "mapping.yaml")]) == 0
@@ -72,3 +76,17 @@ def test_the_pipeline_report_says_there_is_no_stage_history_and_counts_deals_per
         assert f"{stage} {count}" in text, stage
     # segments and regions the list does not carry are said once, not shown as "unknown"
     assert "No region in the opportunity data" in text and "unknown" not in text
+
+
+def test_a_crm_exported_as_separate_files_gives_five_whole_reports(tmp_path):
+    """Contacts, leads, activities, opportunities, sales and sales lines (Dynamics 365's entity columns)."""
+    crm = write_crm_files(tmp_path / "exports")
+    _, run, manifest = _run(tmp_path, crm)
+    reports = {r["name"]: r for r in manifest["reports"]}
+    assert [r["status"] for r in reports.values()] == ["OK"] * 5
+    assert not [n for n, r in reports.items() if r.get("note") or r.get("removed")]
+    text = _visible((run / "03_pipeline_forecast.html").read_text())
+    for stage, count in crm.open_by_stage.items():
+        assert f"{stage} {count}" in text, stage
+    segments = _visible((run / "02_segments_regions.html").read_text())
+    assert "leading with uncategorised" not in segments and "Address Retail through" in segments

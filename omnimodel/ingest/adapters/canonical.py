@@ -12,7 +12,9 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from omnimodel.data.schema import TABLES
+import pandas as pd
+
+from omnimodel.data.schema import TABLES, UNCATEGORISED
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.funnel.definition import FunnelDefinition, load_funnel
 from omnimodel.ingest import stage_history
@@ -43,6 +45,14 @@ def load(source: Path, encoding: str | None = None, mapping: str | Path | None =
     if declared is not None:
         tables["channels"] = declared
     funnel = read_funnel(source / "funnel.yaml")
+    if "order_lines" in tables and "products" not in tables and "product_id" in tables["order_lines"]:
+        # the analyses join lines to products: an export without a product list gets one, without categories
+        ids = tables["order_lines"]["product_id"].dropna().drop_duplicates()
+        tables["products"] = pd.DataFrame({"product_id": ids, "category": UNCATEGORISED}, dtype="string")
+        quirks.append(
+            f"no products table: the {len(ids):,} products of the order lines listed without categories "
+            f"('{UNCATEGORISED}'); export the product list with its categories for the assortment analyses"
+        )
     if "opportunities" in tables and "stage_events" not in tables:  # an opportunity list: one open phase
         tables["stage_events"] = stage_history.closing_events(tables["opportunities"])
         quirks.append(stage_history.QUIRK + (" (funnel.yaml's stages need the history)" if funnel else ""))
