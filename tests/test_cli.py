@@ -61,3 +61,9 @@ def test_targets_backtest_prints_mase_per_series(capsys):
     assert all(r["mase_seasonal_naive"] > 0 for r in out["series"])
     assert main([*args, "--choose", "2", "--score", "3"]) == 0
     assert "Mean MASE" in capsys.readouterr().out
+
+
+def test_pip_users_start_the_what_if_panel_as_omnimodel_whatif(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["whatif", "--help"])
+    assert done.value.code == 0 and "Run notebook 05 in Voila" in capsys.readouterr().out

@@ -172,7 +172,8 @@ def add_panel(sub: Any) -> None:
     """Register ``omnimodel panel``."""
     p = sub.add_parser(
         "panel",
-        help="serve the what-if panel (notebook 05) as a dashboard without code",
+        aliases=["whatif"],  # the name `make whatif` has in the repository
+        help="serve the what-if panel (notebook 05) as a dashboard without code (also: omnimodel whatif)",
         description="Run notebook 05 in Voila on 127.0.0.1 with the omnimodel kernel: sliders for the goals, "
         "the chance to reach the targets updating as they move. Nothing is loaded from other hosts.",
         epilog="example: omnimodel panel --port 8866 --no-browser",
