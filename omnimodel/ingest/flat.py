@@ -10,7 +10,8 @@ it once per table; this module does what that needs:
 - **blank order fields** on follow-on rows are filled from the order's first row;
 - **line numbers** where the export has none: the rows of each order numbered in file order;
 - **derived columns** from safe expressions over columns (:class:`Expression`): ``"{Sales} / {Quantity}"``,
-  ``"{First name} & ' ' & {Last name}"``, a constant ``"'online'"``; arithmetic and text only, never code;
+  ``"{First name} & ' ' & {Last name}"``, a constant ``"'online'"``, a value from another sheet or file
+  (``"lookup({State}, 'Regions', 'State', 'Region')"``); arithmetic, text and lookups only, never code;
 - **returns from a list or a flag**: ``where: {Returned: "Yes"}`` keeps the rows flagged, and
   ``whole_orders: true`` makes each listed order a return of all its lines (their quantities).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -31,8 +33,9 @@ _ARITHMETIC = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast
 
 
 class Expression:
-    """A derived column: export columns in braces, numbers, quoted text, ``+ - * /``, parentheses and ``&`` to
-    join text (``+`` joins too where one side is quoted text). Anything else is refused when the mapping is read.
+    """A derived column: export columns in braces, numbers, quoted text, ``+ - * /``, parentheses, ``&`` to
+    join text (``+`` joins too where one side is quoted text) and ``lookup(key, 'sheet or file', 'key column',
+    'value column')``. Anything else is refused when the mapping is read.
     """
 
     def __init__(self, text: str, where: str):
@@ -67,13 +70,36 @@ class Expression:
             pass
         elif isinstance(node, ast.Name) and re.fullmatch(r"_c\d+", node.id):
             pass
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "lookup"
+            and len(node.args) == 4
+            and not node.keywords
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args[1:])
+        ):
+            self._check(node.args[0])
+        elif isinstance(node, ast.Call):
+            raise self._refused(
+                f"{ast.unparse(node)!r} is not allowed: the one function is "
+                "lookup({Column}, 'sheet or file', 'its key column', 'its value column')"
+            )
         elif isinstance(node, ast.Name):
             raise self._refused(f"{node.id!r} is not allowed: put column names in braces, e.g. {{{node.id}}}")
         else:
             raise self._refused(f"{ast.unparse(node)!r} is not allowed")
 
-    def evaluate(self, source: pd.DataFrame, decimal: str, file: str, table: str, column: str) -> pd.Series:
-        """The derived column for every row of ``source`` (text, as validation reads every column)."""
+    def evaluate(
+        self,
+        source: pd.DataFrame,
+        decimal: str,
+        file: str,
+        table: str,
+        column: str,
+        lookups: Callable[[str], pd.DataFrame] | None = None,
+    ) -> pd.Series:
+        """The derived column for every row of ``source`` (text, as validation reads every column);
+        ``lookups(name)`` reads the sheet or file a ``lookup`` names."""
         missing = [c for c in self.columns if c not in source.columns]
         if missing:
             raise OmnimodelError(
@@ -82,7 +108,7 @@ class Expression:
                 column=column,
                 fix=f"correct the expression; the file's columns are {', '.join(map(str, source.columns))}",
             )
-        context = _Context(source, self.columns, decimal, file, table, column)
+        context = _Context(source, self.columns, decimal, file, table, column, lookups)
         value, kind = context.value(self._tree)
         if kind == "number":
             return _number_text(value, source.index)
@@ -94,11 +120,44 @@ class Expression:
 class _Context:
     """One evaluation: values are (series or constant, kind), kind "text", "number" or "column" (either)."""
 
-    def __init__(self, source, columns, decimal, file, table, column):
+    def __init__(self, source, columns, decimal, file, table, column, lookups):
         self.source, self.columns, self.decimal = source, columns, decimal
-        self.file, self.table, self.column = file, table, column
+        self.file, self.table, self.column, self.lookups = file, table, column, lookups
+
+    def lookup(self, node: ast.Call):
+        """``lookup(key, where, key column, value column)``: the value of the row of ``where`` whose key column
+        holds the key (keys trimmed; a key given twice with different values is an error)."""
+        keys = self.text(self.value(node.args[0]))
+        where, key, value = (a.value for a in node.args[1:])  # type: ignore[attr-defined]
+        other = self.lookups(where) if self.lookups else None
+        if other is None or key not in other.columns or value not in other.columns:
+            raise OmnimodelError(
+                f"lookup in {self.table}.{self.column}: no sheet or file {where!r} with columns {key!r} and "
+                f"{value!r}"
+                + (f" (it has {', '.join(map(str, other.columns))})" if other is not None else ""),
+                table=self.table,
+                column=self.column,
+                fix="name a sheet of the same workbook, or a file in the export folder, and two of its columns",
+            )
+        pairs = other[[key, value]].dropna(subset=[key]).astype("string")
+        pairs[key] = pairs[key].str.strip()
+        twice = pairs.drop_duplicates().loc[lambda f: f[key].duplicated(), key]
+        if len(twice):
+            raise OmnimodelError(
+                f"lookup in {self.table}.{self.column}: {where!r} gives {key} {twice.iloc[0]!r} more than one "
+                f"{value}",
+                table=self.table,
+                column=self.column,
+                fix=f"keep one {value} per {key} in {where!r}",
+            )
+        table = pairs.drop_duplicates(key).set_index(key)[value]
+        if not isinstance(keys, pd.Series):
+            keys = pd.Series(keys, index=self.source.index, dtype="string")
+        return keys.str.strip().map(table).astype("string")
 
     def value(self, node):
+        if isinstance(node, ast.Call):
+            return self.lookup(node), "column"
         if isinstance(node, ast.Constant):
             return node.value, "text" if isinstance(node.value, str) else "number"
         if isinstance(node, ast.Name):

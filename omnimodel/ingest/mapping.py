@@ -148,6 +148,19 @@ class Mapping:
         """Whether any table needs the in-memory reader's flat-export steps."""
         return any(t.is_flat or self.shared(t) for t in self.tables.values())
 
+    def lookup(self, folder: Path, spec: TableMapping, name: str) -> pd.DataFrame | None:
+        """What a derived column's ``lookup`` names: a sheet of ``spec``'s workbook, else a file of the folder."""
+        from omnimodel.ingest.readers import WORKBOOKS
+
+        if Path(spec.file).suffix.lower() in WORKBOOKS:
+            if name in pd.ExcelFile(folder / spec.file).sheet_names:
+                other = TableMapping(spec.table, spec.file, sheet=name)
+                return self.read_source(folder, other, self.encoding)
+        if (folder / name).is_file() and Path(name).name == name:
+            other = TableMapping(spec.table, name, encoding=spec.encoding, separator=spec.separator)
+            return self.read_source(folder, other, self.encoding)
+        return None
+
     def read_source(self, folder: Path, spec: TableMapping, encoding: str) -> pd.DataFrame:
         """The rows of the file (and sheet) ``spec`` reads, read once however many tables it feeds."""
         if spec.source not in self._sources:
@@ -329,7 +342,9 @@ def read_mapped(
         elif col in spec.columns:
             out[col] = source[spec.columns[col]]
         elif col in spec.derived:
-            out[col] = spec.derived[col].evaluate(source, spec.decimal, spec.file, spec.table, col)
+            out[col] = spec.derived[col].evaluate(
+                source, spec.decimal, spec.file, spec.table, col, lambda name: plan.lookup(folder, spec, name)
+            )
         elif col in source.columns and col not in named:
             out[col] = source[col]
     if {"order_id", "line_no"} <= set(table.column_names) and "line_no" not in out and "order_id" in out:

@@ -207,11 +207,39 @@ def test_derived_columns_compute_what_they_say(text, rows, expected):
 @pytest.mark.parametrize(
     "text",
     ["__import__('os').system('echo hi')", "{Sales}.upper()", "open('x')", "Sales * 2", "{a} if {b} else 1",
-     "[{a}]", "{a} ** 99999", "lambda: 1"],
+     "[{a}]", "{a} ** 99999", "lambda: 1", "lookup({a}, 'x.csv')", "lookup({a}, {b}, 'k', 'v')",
+     "lookup({a}, 'x.csv', 'k', 'v', f=1)", "__import__('os')"],
 )  # fmt: skip
 def test_a_derived_column_is_never_code(text):
     with pytest.raises(ConfigError, match="tables.t.derived.c"):
         Expression(text, "tables.t.derived.c")
+
+
+def test_a_lookup_takes_a_value_from_another_file_and_names_a_key_given_twice(tmp_path, capsys):
+    rows = [dict(r, State=s) for r, s in zip(FLAT_ROWS, ["Bavaria", "Bavaria", "Tyrol"], strict=True)]
+    mapping = _flat_mapping(conflicts="first")
+    mapping["tables"]["customers"]["derived"] = {
+        "region": "lookup({State}, 'regions.csv', 'State', 'Region')"
+    }
+    folder = _flat_csv(tmp_path / "exports", rows, mapping)
+    regions = pd.DataFrame({"State": ["Bavaria", "Tyrol", "Vienna"], "Region": ["South", "Alps", "East"]})
+    regions.to_csv(folder / "regions.csv", index=False)
+    assert (
+        main(["ingest", str(folder), "--adapter", "canonical", "--workspace", str(tmp_path / "w.duckdb")])
+        == 0
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    assert con.sql("select customer_id, region from customers order by 1").fetchall() == [
+        ("C1", "South"),
+        ("C2", "Alps"),
+    ]
+    con.close()
+    pd.concat([regions, pd.DataFrame({"State": ["Tyrol"], "Region": ["West"]})]).to_csv(
+        folder / "regions.csv", index=False
+    )
+    assert main(["validate", str(folder), "--adapter", "canonical"]) != 0
+    err = capsys.readouterr().err
+    assert "'regions.csv' gives State 'Tyrol' more than one Region" in err and "Traceback" not in err
 
 
 def test_a_derived_column_names_the_lines_that_are_not_numbers():
