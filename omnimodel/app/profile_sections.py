@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from omnimodel import charts
-from omnimodel.app.show import Shown
+from omnimodel.app.show import Markdown, Shown
 
 if TYPE_CHECKING:
     from omnimodel.app.customers import CustomerReview
@@ -53,6 +53,21 @@ def customer_card(review: CustomerReview, show_personal_data: bool = False) -> S
     ws, frame = review.workspace, review.profile.frame
     customer = review.customer_id or card_customer(frame, ws)
     return Shown(customer_card(ws, customer, frame, review.values, allow_personal=show_personal_data))
+
+
+def accounts(review: CustomerReview, n: int = 15) -> Shown:
+    """The accounts with their deals and activities (where the CRM links deals to customers)."""
+    from omnimodel.profile.accounts import accounts_with_deals
+
+    frame = accounts_with_deals(review.workspace, n)
+    if frame is None:
+        return Shown()
+    total = review.workspace.table("opportunities").account_id.nunique().execute()
+    return Shown(
+        Markdown("### Accounts and their deals"),
+        f"The {min(n, len(frame))} accounts with the most won value, of {total:,} with deals.",
+        frame,
+    )
 
 
 def clv_diagnostics(review: CustomerReview) -> Shown:

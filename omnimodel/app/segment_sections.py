@@ -14,6 +14,22 @@ if TYPE_CHECKING:
     from omnimodel.app.customers import CustomerReview
 
 
+def deals_by_segment(review: CustomerReview) -> Shown:
+    """A CRM without orders: the accounts' deals by segment, region and country (nothing where there are orders:
+    the sections below measure them)."""
+    from omnimodel.strategy.deals import deals_by_account_level
+
+    if review.has_orders:
+        return Shown()
+    parts: list = []
+    for level, frame in deals_by_account_level(review.workspace).items():
+        parts += [Markdown(f"### Deals by the accounts' {level}"), frame.round({"win_rate": 3})]
+    if parts:
+        parts.insert(0, "No orders in this workspace: the segments and regions below are those of the CRM's "
+                     "accounts, measured on their deals (the win rate is of the closed deals).")  # fmt: skip
+    return Shown(*parts)
+
+
 def require_orders(review: CustomerReview) -> None:
     """Without orders the report ends here and says so in one line: every section below is measured on them."""
     from omnimodel.profile.features import require_orders

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from omnimodel.cli import main
-from tests.data.crm_exports import write_crm_files, write_hubspot_deals
+from tests.data.crm_exports import write_crm_files, write_hubspot_deals, write_salesforce_opportunities
 from tests.reporting.report_text import reader_problems
 from tests.reporting.test_own_data import SMALL
 
@@ -90,3 +90,26 @@ def test_a_crm_exported_as_separate_files_gives_five_whole_reports(tmp_path):
         assert f"{stage} {count}" in text, stage
     segments = _visible((run / "02_segments_regions.html").read_text())
     assert "leading with uncategorised" not in segments and "Address Retail through" in segments
+
+
+@pytest.mark.parametrize("export", ["Shopify", "WooCommerce", "Salesforce"])
+def test_each_documented_export_gives_five_reports_through_the_unedited_suggestion(tmp_path, export):
+    """The other exports built from their public documentation, each through suggest, ingest, init, report."""
+    from tests.data.shop_exports import write_shopify_export, write_woocommerce_export
+
+    writer = {"Shopify": write_shopify_export, "WooCommerce": write_woocommerce_export,
+              "Salesforce": write_salesforce_opportunities}[export]  # fmt: skip
+    _, run, manifest = _run(tmp_path, writer(tmp_path / "exports"))
+    reports = {r["name"]: r for r in manifest["reports"]}
+    assert [r["status"] for r in reports.values()] == ["OK"] * 5, [
+        (n, r.get("error")) for n, r in reports.items()
+    ]
+    assert not [n for n, r in reports.items() if r.get("removed")]
+    for name, report in reports.items():
+        assert not reader_problems((run / report["html"]).read_text()), (export, name)
+    if export == "Salesforce":  # a CRM only: 03 runs whole, the others say what they lack
+        assert not reports["03_pipeline_forecast"].get("note")
+        assert all((reports[n].get("note") or "").startswith(s) for n, s in STOPPED.items())
+    else:  # a shop only: 03 says there is no pipeline, the others run whole
+        assert (reports["03_pipeline_forecast"].get("note") or "").startswith("No pipeline data")
+        assert not [n for n, r in reports.items() if r.get("note") and n != "03_pipeline_forecast"]
