@@ -166,13 +166,13 @@ def default_target(
         return Target(
             last_year,
             f"bookings{of} in {year_before}, the same period a year earlier",
-            f"{year_before} is not fully in the data, so this target is not comparable; set `target` for one.",
+            f"{year_before} is not fully in the data, so this target is not comparable; give the report a target (parameter target) for one.",
         )
     left_out = f" ({', '.join(map(str, ramps))}, a ramp-up, left out)" if ramps else ""
     return Target(
         usual,
         f"the median bookings{of} of the {len(recent)} periods {recent[-1]} to {recent[0]}{left_out}",
-        f"Not the same period a year earlier: {why}. Set `target` for an explicit one.",
+        f"Not the same period a year earlier: {why}. Give the report a target (parameter target) for an explicit one.",
     )
 
 

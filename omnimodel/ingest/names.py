@@ -167,6 +167,8 @@ KIND_WORDS = {
                  "partner", "reseller", "wholesale", "distributor", "haendler", "grosshandel"],
 }  # fmt: skip
 SUFFIXES = (".csv", ".parquet", ".pq", *WORKBOOKS)
+#: a deal's one close date as CRMs keep it: expected while the deal is open, actual once it is won or lost
+ONE_CLOSE_DATE = ("closedate", "closingdate", "closedat")
 #: exports whose column sets are publicly documented, recognised by a few of their columns and mapped as documented
 SHAPES: dict[str, dict[str, Any]] = {
     "a Shopify orders export": {

@@ -29,6 +29,7 @@ from omnimodel.ingest.names import (
     LINE_TOTALS,
     NAMED_ONLY,
     OFFSET,
+    ONE_CLOSE_DATE,
     SHAPES,
     SUFFIXES,
     SYNONYMS,
@@ -190,6 +191,13 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
             continue
         chosen[table] = (f, cols)
         used.add(id(f))
+    deals = chosen.get("opportunities", (None, {}))[1]
+    if "expected_close_date" not in deals and normalise(deals.get("closed_date", "")) in ONE_CLOSE_DATE:
+        deals["expected_close_date"] = deals["closed_date"]  # expected while open, actual once closed
+        todo.append(
+            f"opportunities: {deals['closed_date']!r} read as the expected close date of open deals and the "
+            "closed date of won and lost ones (as CRMs keep it); check it"
+        )
     for f in files:
         if id(f) not in used:
             todo.append(f"{f.name}: no canonical table fits its columns; add it under tables: if it is one")

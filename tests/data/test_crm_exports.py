@@ -121,3 +121,42 @@ def test_a_crm_exported_as_separate_files_goes_in_through_the_unedited_suggestio
         "uncategorised",
     )
     assert "no products table" in out
+
+
+def test_a_plain_opportunity_list_keeps_its_one_close_date_apart(tmp_path, capsys):
+    """The issue's list: id, name, amount, stage, status, owner, created date, close date, last stage."""
+    from .crm_exports import _deals
+
+    deals = _deals(21, 300, ["Discovery", "Demo", "Proposal"])
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "Id": deals["id"],
+            "Name": [f"Deal {i}" for i in range(len(deals))],
+            "Amount": deals["amount"],
+            "Stage": deals["stage"],
+            "Status": deals["outcome"].str.capitalize(),
+            "Owner": "Sam",
+            "Created Date": deals["created"].astype(str),
+            "Close Date": deals["expected"].astype(str),
+            "Last Stage": deals["stage"].where(deals["outcome"] == "open", "Proposal"),
+        }
+    ).to_csv(folder / "opportunities.csv", index=False)
+    assert main(["map", "--suggest", str(folder), "--out", str(folder / "mapping.yaml")]) == 0
+    mapping = (folder / "mapping.yaml").read_text()
+    assert "'Close Date' read as the expected close date of open deals and the closed date" in mapping
+    assert (
+        main(["ingest", str(folder), "--adapter", "canonical", "--workspace", str(tmp_path / "w.duckdb")])
+        == 0
+    )
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    got = con.sql("select outcome, count(closed_date), count(expected_close_date), count(*) from opportunities "
+                  "group by 1 order by 1").fetchall()  # fmt: skip
+    counts = deals["outcome"].value_counts()
+    assert got == [(o, 0 if o == "open" else counts[o], counts[o] if o == "open" else 0, counts[o])
+                   for o in ("lost", "open", "won")]  # fmt: skip
+    today = dict(
+        con.sql("select stage, count(*) from opportunities where outcome = 'open' group by 1").fetchall()
+    )
+    assert today == deals[deals["outcome"] == "open"]["stage"].value_counts().to_dict()

@@ -70,6 +70,7 @@ def test_a_flat_workbook_feeds_six_tables_through_the_unedited_suggestion(tmp_pa
     assert monthly[monthly.index.year == 2023].sum() == pytest.approx(truth[2023], rel=1e-9)
     mapping = (tmp_path / "exports" / "mapping.yaml").read_text()
     assert "wishlist" not in mapping  # the issue: the orders sheet was proposed as a wish list
+    assert "return_id: Returned" not in mapping and "Returned: 'Yes'" in mapping  # the flag keeps rows
     assert "unit_price: '{Sales} / {Quantity} / (1 - {Discount})'" in mapping
     assert "# TODO orders.channel:" in mapping and "merged into" in out
 

@@ -67,7 +67,9 @@ def test_each_report_runs_or_says_what_its_data_lack(real_run):
             page = (result.run_dir / r["html"]).read_text()
             at, appendix = page.find(expected.split(":")[0]), page.find('id="Appendix"')
             assert at > 0 and (appendix < 0 or at < appendix), (adapter, r["name"])
-    if adapter == "maven_crm":  # a CRM without orders: its accounts' deals before the line that ends 01 and 02
+    if (
+        adapter == "maven_crm"
+    ):  # a CRM without orders: its accounts' deals before the line that ends 01 and 02
         assert "Accounts and their deals" in (result.run_dir / "01_customer_profile.html").read_text()
         segments = (result.run_dir / "02_segments_regions.html").read_text().replace("&#x27;", "'")
         assert "Deals by the accounts' segment" in segments and "Deals by the accounts' country" in segments
