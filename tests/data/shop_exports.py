@@ -60,6 +60,15 @@ class FlatExport:
         return self.lines["Sales"].groupby(years).sum()
 
 
+def suggest_and_ingest(folder: Path, workspace: Path) -> None:
+    """What a new user types: `omnimodel map --suggest` into the folder's mapping.yaml, unedited, then `omnimodel
+    ingest` (both must succeed)."""
+    from omnimodel.cli import main
+
+    assert main(["map", "--suggest", str(folder), "--out", str(folder / "mapping.yaml")]) == 0
+    assert main(["ingest", str(folder), "--adapter", "canonical", "--workspace", str(workspace)]) == 0
+
+
 def superstore_lines(seed: int = 7, customers: int = 220, orders: int = 1100) -> pd.DataFrame:
     """Order lines from 2021-01-04 to 2023-12-30 (the export ends in a year's last days)."""
     rng = np.random.default_rng(seed)

@@ -14,6 +14,7 @@ from omnimodel.funnel.snapshot import funnel_for
 from omnimodel.ingest.mapping import _translate
 
 from .crm_exports import write_crm_files, write_hubspot_deals, write_salesforce_opportunities
+from .shop_exports import suggest_and_ingest
 
 WRITERS = {"HubSpot deals": write_hubspot_deals, "Salesforce opportunities": write_salesforce_opportunities}
 
@@ -21,23 +22,8 @@ WRITERS = {"HubSpot deals": write_hubspot_deals, "Salesforce opportunities": wri
 @pytest.fixture(params=list(WRITERS))
 def ingested(request, tmp_path, capsys):
     deals = WRITERS[request.param](tmp_path / "exports")
-    assert (
-        main(
-            [
-                "map",
-                "--suggest",
-                str(tmp_path / "exports"),
-                "--out",
-                str(tmp_path / "exports" / "mapping.yaml"),
-            ]
-        )
-        == 0
-    )
     workspace = tmp_path / "crm.duckdb"
-    assert (
-        main(["ingest", str(tmp_path / "exports"), "--adapter", "canonical", "--workspace", str(workspace)])
-        == 0
-    )
+    suggest_and_ingest(tmp_path / "exports", workspace)
     out = capsys.readouterr().out
     return deals, duckdb.connect(str(workspace), read_only=True), workspace, out
 

@@ -16,14 +16,26 @@ from omnimodel.forecasting.series import workspace_revenue
 from omnimodel.ingest.flat import Expression
 from omnimodel.ingest.suggest import suggest_mapping
 
-from .shop_exports import write_flat_export, write_shopify_export, write_woocommerce_export
+from .shop_exports import (
+    suggest_and_ingest,
+    write_flat_export,
+    write_shopify_export,
+    write_woocommerce_export,
+)
 
 
 def _suggest_and_ingest(folder, workspace, capsys):
-    assert main(["map", "--suggest", str(folder), "--out", str(folder / "mapping.yaml")]) == 0
-    assert main(["ingest", str(folder), "--adapter", "canonical", "--workspace", str(workspace)]) == 0
+    suggest_and_ingest(folder, workspace)
     out = capsys.readouterr().out
     return duckdb.connect(str(workspace), read_only=True), out
+
+
+def _same_revenue(con, truth: pd.Series) -> None:
+    """The workspace's revenue per year is the export's."""
+    got = _revenue_by_year(con)
+    assert list(got.index) == list(truth.index) and got.to_numpy() == pytest.approx(
+        truth.to_numpy(), rel=1e-9
+    )
 
 
 def _revenue_by_year(con) -> pd.Series:
@@ -39,11 +51,7 @@ def test_a_flat_workbook_feeds_six_tables_through_the_unedited_suggestion(tmp_pa
     export = write_flat_export(tmp_path / "exports", suffix)
     con, out = _suggest_and_ingest(tmp_path / "exports", tmp_path / "shop.duckdb", capsys)
     lines = export.lines
-    truth = export.revenue_by_year
-    got = _revenue_by_year(con)
-    assert list(got.index) == list(truth.index) and got.to_numpy() == pytest.approx(
-        truth.to_numpy(), rel=1e-9
-    )
+    _same_revenue(con, export.revenue_by_year)
     count = {
         t: con.sql(f"select count(*) from {t}").fetchone()[0] for t in ("customers", "products", "orders")
     }
@@ -67,7 +75,7 @@ def test_a_flat_workbook_feeds_six_tables_through_the_unedited_suggestion(tmp_pa
     # the export ends on 30 December: the forecasts' monthly series keep December (a shop's usual gap)
     with Workspace(tmp_path / "shop.duckdb") as ws:
         monthly = workspace_revenue(ws, ("channel", "region"), freq="M").bottom.sum(axis=1)
-    assert monthly[monthly.index.year == 2023].sum() == pytest.approx(truth[2023], rel=1e-9)
+    assert monthly[monthly.index.year == 2023].sum() == pytest.approx(export.revenue_by_year[2023], rel=1e-9)
     mapping = (tmp_path / "exports" / "mapping.yaml").read_text()
     assert "wishlist" not in mapping  # the issue: the orders sheet was proposed as a wish list
     assert "return_id: Returned" not in mapping and "Returned: 'Yes'" in mapping  # the flag keeps rows
@@ -78,11 +86,7 @@ def test_a_flat_workbook_feeds_six_tables_through_the_unedited_suggestion(tmp_pa
 def test_a_shopify_export_feeds_four_tables_through_the_unedited_suggestion(tmp_path, capsys):
     export = write_shopify_export(tmp_path / "exports")
     con, _ = _suggest_and_ingest(tmp_path / "exports", tmp_path / "shop.duckdb", capsys)
-    truth = export.revenue_by_year
-    got = _revenue_by_year(con)
-    assert list(got.index) == list(truth.index) and got.to_numpy() == pytest.approx(
-        truth.to_numpy(), rel=1e-9
-    )
+    _same_revenue(con, export.revenue_by_year)
     # the order's fields are on its first row only: the follow-on rows take them (no customer without an id)
     raw = pd.read_csv(export.path, dtype=str)
     assert con.sql("select count(*) from customers").fetchone()[0] == raw["Email"].nunique()
@@ -99,11 +103,7 @@ def test_a_shopify_export_feeds_four_tables_through_the_unedited_suggestion(tmp_
 def test_a_woocommerce_export_keeps_the_paid_orders_through_the_unedited_suggestion(tmp_path, capsys):
     export = write_woocommerce_export(tmp_path / "exports")
     con, _ = _suggest_and_ingest(tmp_path / "exports", tmp_path / "shop.duckdb", capsys)
-    truth = export.revenue_by_year
-    got = _revenue_by_year(con)
-    assert list(got.index) == list(truth.index) and got.to_numpy() == pytest.approx(
-        truth.to_numpy(), rel=1e-9
-    )
+    _same_revenue(con, export.revenue_by_year)
     raw = pd.read_csv(export.path, dtype=str)
     paid = raw[raw["status"].isin(["completed", "processing", "on-hold"])]
     assert con.sql("select count(*) from orders").fetchone()[0] == paid["order_id"].nunique()

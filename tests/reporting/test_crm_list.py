@@ -13,6 +13,7 @@ import yaml
 
 from omnimodel.cli import main
 from tests.data.crm_exports import write_crm_files, write_hubspot_deals, write_salesforce_opportunities
+from tests.data.shop_exports import suggest_and_ingest
 from tests.reporting.report_text import reader_problems
 from tests.reporting.test_own_data import SMALL
 
@@ -35,12 +36,7 @@ def crm_run(tmp_path_factory):
 
 def _run(tmp, deals):
     workspace, project = tmp / "crm.duckdb", tmp / "crm"
-    assert (
-        main(["map", "--suggest", str(tmp / "exports"), "--out", str(tmp / "exports" / "mapping.yaml")]) == 0
-    )
-    assert (
-        main(["ingest", str(tmp / "exports"), "--adapter", "canonical", "--workspace", str(workspace)]) == 0
-    )
+    suggest_and_ingest(tmp / "exports", workspace)
     assert main(["init", str(project), "--workspace", str(workspace)]) == 0
     config = yaml.safe_load((project / "reports.yaml").read_text())
     config["parameters"] = SMALL  # the one edit: small sampler settings

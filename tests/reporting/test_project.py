@@ -140,26 +140,11 @@ def test_init_says_which_periods_it_chose_and_why(tmp_path, client_workspace, ca
 
 
 def test_init_counts_a_year_whose_orders_end_on_30_december_complete_and_says_so(tmp_path, capsys):
-    from tests.data.shop_exports import write_flat_export
+    from tests.data.shop_exports import suggest_and_ingest, write_flat_export
 
     write_flat_export(tmp_path / "exports", ".xlsx")
-    assert (
-        main(
-            [
-                "map",
-                "--suggest",
-                str(tmp_path / "exports"),
-                "--out",
-                str(tmp_path / "exports" / "mapping.yaml"),
-            ]
-        )
-        == 0
-    )
     workspace = tmp_path / "shop.duckdb"
-    assert (
-        main(["ingest", str(tmp_path / "exports"), "--adapter", "canonical", "--workspace", str(workspace)])
-        == 0
-    )
+    suggest_and_ingest(tmp_path / "exports", workspace)
     capsys.readouterr()
     assert main(["init", str(tmp_path / "shop"), "--workspace", str(workspace)]) == 0
     out = capsys.readouterr().out
