@@ -1,7 +1,11 @@
 """The names exports give canonical tables and columns, in English and German, as ``map --suggest`` matches them
-(lower case, umlauts spelt out, letters and digits only); and the date formats it tries."""
+(lower case, umlauts spelt out, letters and digits only: :func:`normalise`); the date formats it tries and the
+words that tell a channel's kind."""
 
+import re
 from typing import Any
+
+import pandas as pd
 
 from omnimodel.ingest.readers import WORKBOOKS
 
@@ -228,3 +232,34 @@ SHAPES: dict[str, dict[str, Any]] = {
         "values": {"opportunities": {"outcome": {"Closed Won": "won", "Closed Lost": "lost", "*": "open"}}},
     },
 }  # fmt: skip
+
+
+def normalise(name: str) -> str:
+    """A name as the matcher compares it: lower case, umlauts spelt out, letters and digits only."""
+    text = str(name).lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def date_format(values: pd.Series) -> tuple[str | None, list[str]]:
+    """The first of :data:`DATE_FORMATS` every value fits, and all that fit (two: the order is ambiguous)."""
+    sample = values.dropna().astype(str).str.strip()
+    sample = sample[sample != ""].drop_duplicates().head(2000)
+    if sample.empty:
+        return None, []
+    offset = bool(sample.str.contains(OFFSET, regex=True).all())
+    if offset:  # the local time is read, its offset dropped (mapping.py does the same)
+        sample = sample.str.replace(OFFSET, "", regex=True)
+    fits = [f for f in DATE_FORMATS if pd.to_datetime(sample, format=f, errors="coerce").notna().all()]
+    fits = [f"{f} %z" for f in fits] if offset else fits
+    return (fits[0] if fits else None), fits
+
+
+def channel_kind(channel: str) -> str | None:
+    """A channel's kind (online, offline, assisted) from the words in its name, or None."""
+    text = normalise(channel)
+    for kind, words in KIND_WORDS.items():
+        if any(w in text for w in words):
+            return kind
+    return None

@@ -22,28 +22,20 @@ from omnimodel.data.countries import CODES, to_iso2
 from omnimodel.data.schema import TABLES, UNCATEGORISED
 from omnimodel.exceptions import OmnimodelError
 from omnimodel.ingest.names import (
-    DATE_FORMATS,
     FLAT_TABLES,
     ISO,
-    KIND_WORDS,
     LINE_TOTALS,
     NAMED_ONLY,
-    OFFSET,
     ONE_CLOSE_DATE,
     SHAPES,
     SUFFIXES,
     SYNONYMS,
     TABLE_NAMES,
+    channel_kind,
+    date_format,
+    normalise,
 )
 from omnimodel.ingest.readers import WORKBOOKS, read_table_file
-
-
-def normalise(name: str) -> str:
-    """A name as the matcher compares it: lower case, umlauts spelt out, letters and digits only."""
-    text = str(name).lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(a, b)
-    return re.sub(r"[^a-z0-9]", "", text)
 
 
 @dataclass
@@ -147,27 +139,6 @@ def _name_fit(table: str, file: _File) -> float:
     )
 
 
-def _date_format(values: pd.Series) -> tuple[str | None, list[str]]:
-    sample = values.dropna().astype(str).str.strip()
-    sample = sample[sample != ""].drop_duplicates().head(2000)
-    if sample.empty:
-        return None, []
-    offset = bool(sample.str.contains(OFFSET, regex=True).all())
-    if offset:  # the local time is read, its offset dropped (mapping.py does the same)
-        sample = sample.str.replace(OFFSET, "", regex=True)
-    fits = [f for f in DATE_FORMATS if pd.to_datetime(sample, format=f, errors="coerce").notna().all()]
-    fits = [f"{f} %z" for f in fits] if offset else fits
-    return (fits[0] if fits else None), fits
-
-
-def _kind(channel: str) -> str | None:
-    text = normalise(channel)
-    for kind, words in KIND_WORDS.items():
-        if any(w in text for w in words):
-            return kind
-    return None
-
-
 def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
     """The text of a proposed ``mapping.yaml`` for the export files in ``folder``."""
     if not folder.is_dir():
@@ -229,7 +200,7 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
             dtype = schema.column(col).dtype
             data = f.frame[src].astype("string")
             if dtype in ("date", "timestamp"):
-                fmt, fits = _date_format(data)
+                fmt, fits = date_format(data)
                 if fmt is None:
                     todo.append(f"{table}.{col}: no known date format fits {src!r}; add it under dates:")
                 elif fmt not in ISO:
@@ -266,7 +237,7 @@ def suggest_mapping(folder: Path, encoding: str | None = None) -> str:
             if key in spec:
                 spec[key] = spec.pop(key)
     if channel_values:
-        kinds = {c: _kind(c) for c in sorted(channel_values)}
+        kinds = {c: channel_kind(c) for c in sorted(channel_values)}
         mapping["channels"] = {c: k for c, k in kinds.items() if k}
         unknown = [c for c, k in kinds.items() if not k]
         if unknown:

@@ -31,10 +31,20 @@ _OWN_ERRORS = {
 }
 
 
+#: seconds a kernel may take to answer its first request (papermill's default of 60 s was seen to pass on two busy
+#: cores running four kernels)
+START_TIMEOUT = 180
+
+
 def _never_started(exc: Exception) -> bool:
     """A kernel that died before it answered its first request ran none of the notebook: starting it again is
-    safe (seen once in a test run while other processes took ports and cores)."""
-    return isinstance(exc, RuntimeError) and "before replying to kernel_info" in str(exc)
+    safe (seen once in a test run while other processes took ports and cores), as is one that did not answer
+    within :data:`START_TIMEOUT` on a machine busy with other reports."""
+    said = str(exc)
+    return isinstance(exc, RuntimeError) and (
+        "before replying to kernel_info" in said
+        or "Kernel didn't respond in" in said  # slow start, no cell run
+    )
 
 
 def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd: Path | None = None) -> dict:
@@ -62,6 +72,7 @@ def run_notebook(notebook: Path, out_dir: Path, name: str, parameters: dict, cwd
                 kernel_name=os.environ.get("OMNIMODEL_KERNEL", KERNEL),
                 cwd=str(cwd or notebook.parent),
                 progress_bar=False,
+                start_timeout=START_TIMEOUT,
                 log_output=False,
                 report_mode=False,
             )
