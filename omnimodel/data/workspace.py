@@ -300,9 +300,44 @@ def _write_file(path: Path, tables: dict[str, pd.DataFrame], meta: dict | None) 
     return atomic_file(path, fill)
 
 
+def check_replaceable(path: Path) -> None:
+    """Only a workspace is ever replaced: an existing file at ``path`` that is not one (a source export, a
+    workbook, another program's database) is refused, named, before anything is read or written."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise WorkspaceError(
+            f"{path} is a folder, not a workspace file",
+            fix="give --workspace a file path such as data/shop.duckdb",
+        )
+    with path.open("rb") as f:
+        head = f.read(12)
+    ours = head[8:12] == b"DUCK"  # DuckDB's magic bytes
+    if ours:
+        import duckdb
+
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except Exception:  # a damaged or busy workspace file: rebuilding it is what the user asks
+            return
+        try:
+            ours = META_TABLE in {
+                r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+        finally:
+            con.close()
+    if not ours:
+        raise WorkspaceError(
+            f"{path} exists and is not an omnimodel workspace: nothing was written (it would have been replaced)",
+            fix="give --workspace a new path such as data/shop.duckdb, or move that file away first",
+        )
+
+
 def atomic_file(path: Path, fill: Callable[[Path], Any]) -> Path:
     """Write a DuckDB file whole or not at all: ``fill(tmp)`` writes a temporary file beside ``path``, which
-    replaces ``path`` only when ``fill`` returns; on any error it is removed and ``path`` is untouched."""
+    replaces ``path`` only when ``fill`` returns; on any error it is removed and ``path`` is untouched. An
+    existing file that is not a workspace is never replaced (:func:`check_replaceable`)."""
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

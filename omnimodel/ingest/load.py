@@ -138,6 +138,10 @@ def ingest(
                 f"--data-through {data_through!r} is not a date", fix="write it as YYYY-MM-DD"
             ) from exc
     location = engines.parse(workspace)
+    if location.path is not None:  # before reading anything: a source file given as workspace is refused
+        from omnimodel.data.workspace import check_replaceable
+
+        check_replaceable(location.path)
     if in_engine is None:
         from omnimodel.ingest.in_engine import suits
 

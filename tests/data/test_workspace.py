@@ -75,3 +75,57 @@ def test_a_killed_writes_temporaries_are_removed_by_the_next_write(tmp_path):
     )
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == [live.name, "shop.duckdb"]
+
+
+@pytest.mark.parametrize("target", ["orders.csv", "budget.xlsx", "other.duckdb", "folder"])
+def test_a_file_that_is_not_a_workspace_is_never_overwritten(tmp_path, capsys, target):
+    """Issue 36: `--workspace exports/orders.csv` turned the source into a DuckDB file."""
+    import duckdb
+
+    from omnimodel.cli import main
+    from tests.data.shop_exports import write_shopify_export
+
+    write_shopify_export(tmp_path / "exports")
+    path = tmp_path / target
+    if target == "folder":
+        path.mkdir()
+    elif target == "other.duckdb":  # another program's database
+        duckdb.connect(str(path)).execute("CREATE TABLE ledger (x INT)").close()
+    else:
+        path.write_bytes(b"order_id,amount\n1,2\n" if target.endswith(".csv") else b"PK\x03\x04 a workbook")
+    before = None if path.is_dir() else path.read_bytes()
+    args = ["ingest", str(tmp_path / "exports"), "--adapter", "canonical", "--workspace", str(path)]
+    assert (
+        main(
+            [
+                "map",
+                "--suggest",
+                str(tmp_path / "exports"),
+                "--out",
+                str(tmp_path / "exports" / "mapping.yaml"),
+            ]
+        )
+        == 0
+    )
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "nothing was written" in err or "is a folder" in err
+    assert before is None or path.read_bytes() == before
+    assert not list(tmp_path.glob(f".{path.name}.tmp-*"))
+
+
+def test_an_earlier_workspace_is_replaced(tmp_path, capsys):
+    from omnimodel.cli import main
+    from tests.data.shop_exports import suggest_and_ingest, write_shopify_export
+
+    write_shopify_export(tmp_path / "exports")
+    suggest_and_ingest(tmp_path / "exports", tmp_path / "shop.duckdb")
+    args = [
+        "ingest",
+        str(tmp_path / "exports"),
+        "--adapter",
+        "canonical",
+        "--workspace",
+        str(tmp_path / "shop.duckdb"),
+    ]
+    assert main(args) == 0
