@@ -196,7 +196,7 @@ class _Context:
         numbers = pd.to_numeric(text, errors="coerce").astype("float64")
         bad = numbers.isna() & text.notna() & (text != "")
         if bad.any():
-            name = self.columns[int(node.id[2:])]
+            name = self.columns[int(node.id[2:])] if isinstance(node, ast.Name) else ast.unparse(node)
             raise OmnimodelError(
                 f"{int(bad.sum()):,} value(s) of {self.file} column {name!r} are not numbers, e.g. "
                 f"{', '.join(repr(v) for v in text[bad].head(3))}",
@@ -212,7 +212,9 @@ def _number_text(values, index) -> pd.Series:
     """Numbers as the text validation reads: whole numbers without a decimal point; not finite -> blank."""
     series = pd.Series(values, index=index, dtype="float64")
     finite = np.isfinite(series)
-    text = series.map(lambda v: format(v, ".15g")).astype("string")
+    whole = finite & (series == np.floor(series)) & (series.abs() < 2**53)  # vectorised, no row loop
+    text = series.round(12).astype("string")
+    text = text.mask(whole, series.where(whole).astype("Int64").astype("string"))
     return text.where(finite)
 
 

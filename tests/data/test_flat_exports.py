@@ -275,3 +275,12 @@ def test_the_suggestion_marks_every_guess(tmp_path):
     for guess in ("order_lines.unit_price: derived as", "orders.channel:", "customers: Postal Code, City, Region differ",
                   "products: Product Name differ", "returns: each order listed in"):  # fmt: skip
         assert any(guess in line for line in todo), guess
+
+
+def test_a_lookup_of_text_in_arithmetic_names_the_lookup_not_a_traceback():
+    frame = pd.DataFrame({"k": ["a", "b"]}, dtype="string")
+    prices = pd.DataFrame({"key": ["a", "b"], "price": ["3", "n/a"]}, dtype="string")
+    expr = Expression("lookup({k}, 'prices.csv', 'key', 'price') * 2", "w")
+    with pytest.raises(OmnimodelError, match="lookup\\(") as caught:
+        expr.evaluate(frame, ".", "f.csv", "order_lines", "unit_price", lambda name: prices)
+    assert caught.value.rows == ["line 3"]
